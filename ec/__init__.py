@@ -1,0 +1,1 @@
+"""Edge-classification (Exa.TrkX) family: metric learning, filter, interaction network, track building."""

@@ -1,0 +1,1 @@
+"""EggNet family: one-shot tracking with evolving-graph attention from the point cloud."""

@@ -1,0 +1,1 @@
+"""Hierarchical GNN family: GMPool super-nodes and bipartite hit-to-track assignment."""

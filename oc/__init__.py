@@ -1,0 +1,1 @@
+"""Object-condensation family: GNN with beta and cluster-coordinate heads, OC loss, clustering."""

@@ -1,0 +1,76 @@
+"""The ``trackcore`` command line: ``simulate``, ``inspect``, ``prepare``.
+
+Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
+and ``trackcore inspect`` needs none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _volumes(text: str) -> tuple[int, ...]:
+    presets = {"pixel": (7, 8, 9), "all": (7, 8, 9, 12, 13, 14, 16, 17, 18)}
+    if text in presets:
+        return presets[text]
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"volumes must be 'pixel', 'all' or ids like 7,8,9 (got {text!r})") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trackcore", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("simulate", help="simulate events with the built-in detector and write TrackML CSV")
+    p.add_argument("--preset", default="small", help="tiny, small or trackml (default: small)")
+    p.add_argument("--events", type=int, default=None, help="number of events (default: the preset's train+val+test)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--first-event-id", type=int, default=1000)
+    p.add_argument("--detectors", default=None, help="a TrackML detectors.csv: take module ids from it")
+    p.add_argument("--engine", default="builtin", choices=["builtin"], help="simulation engine")
+
+    p = sub.add_parser("inspect", help="summarise an event or a folder of events")
+    p.add_argument("path", help="event prefix, one of its files, or a folder of events")
+    p.add_argument("--json", action="store_true", help="print the summaries as JSON")
+
+    p = sub.add_parser("prepare", help="process events into torch_geometric Data files (cached)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help="folder of TrackML CSV events")
+    src.add_argument("--preset", help="simulated preset (simulated first if needed)")
+    p.add_argument("--out", required=True, help="root folder of processed datasets")
+    p.add_argument("--seed", type=int, default=0, help="simulation seed for --preset")
+    p.add_argument("--events", type=int, default=None, help="number of events for --preset")
+    p.add_argument("--benchmark", choices=["pt1_pixel"], default=None,
+                   help="pt1_pixel: labelled pixel hits of particles with pT > 1 GeV")
+    p.add_argument("--volumes", type=_volumes, default=None, help="'pixel', 'all' or ids like 7,8,9")
+    p.add_argument("--min-pt", type=float, default=None, help="keep hits of particles with pT >= this (GeV)")
+    p.add_argument("--remove-noise", action="store_true")
+    p.add_argument("--labelled-only", action="store_true")
+    p.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from trackcore.data.errors import DataError
+
+    try:
+        if args.command == "simulate":
+            from trackcore.commands import simulate as command
+        elif args.command == "inspect":
+            from trackcore.commands import inspect as command
+        else:
+            from trackcore.commands import prepare as command
+        return command.run(args)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

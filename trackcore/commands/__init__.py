@@ -1,0 +1,1 @@
+"""Implementations of the ``trackcore`` subcommands, one module each, each with ``run(args)``."""

@@ -1,0 +1,198 @@
+"""Reading the ACTS CSV event layout into the same :class:`Event` as TrackML files.
+
+ACTS writes, per event: ``-measurements.csv`` (local coordinates on a surface identified by
+``geometry_id``), ``-hits.csv`` (the simulated hits, "simhits", with truth position and
+momentum), ``-measurement-simhit-map.csv`` and ``-particles_initial.csv``. Global hit
+positions come from the measurement's local coordinates and the module frame in the
+detector's ``detectors.csv`` (searched next to the event and one folder up).
+
+Mapping to TrackML tables:
+- ``hits.hit_id`` is the ACTS ``measurement_id`` (kept, so outputs trace back to ACTS);
+  volume/layer/module ids are decoded from ``geometry_id``, which is kept as a column.
+- ``truth.particle_id``: the particle contributing most simhits to the measurement; a
+  measurement made of several particles' simhits (geometric digitisation merges them) is
+  counted in ``truth.n_simhits`` / ``truth.n_particles`` and in ``event.meta``.
+- ``particles`` from ``particles_initial``; ``nhits`` counts the particle's measurements.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trackcore.data.errors import DataError
+from trackcore.data.event import Event
+from trackcore.data.schema import TableSpec
+from trackcore.data.trackml_io import _EVENT_RE, read_detectors, table_path
+from trackcore.data.validation import check_table, validate_event
+
+MEASUREMENTS = TableSpec(
+    "measurements",
+    required={"measurement_id": "i", "geometry_id": "i", "local0": "f", "local1": "f"},
+    unique=("measurement_id",),
+)
+SIMHIT_MAP = TableSpec("measurement-simhit-map", required={"measurement_id": "i", "hit_id": "i"})
+SIMHITS = TableSpec(
+    "hits",
+    required={"particle_id": "i", "geometry_id": "i", "tx": "f", "ty": "f", "tz": "f",
+              "tpx": "f", "tpy": "f", "tpz": "f"},
+)
+ACTS_PARTICLES = TableSpec(
+    "particles_initial",
+    required={"particle_id": "i", "particle_type": "i", "vx": "f", "vy": "f", "vz": "f",
+              "px": "f", "py": "f", "pz": "f", "q": "f"},
+    unique=("particle_id",),
+)
+
+
+def decode_geometry_id(geometry_id: np.ndarray) -> dict[str, np.ndarray]:
+    """Split ACTS ``GeometryIdentifier`` values into volume, boundary, layer, approach, sensitive.
+
+    Shapes:
+        geometry_id: (N,) integer; each output (N,) int64.
+    """
+    g = np.asarray(geometry_id).astype(np.uint64)
+    fields = {"volume": (56, 0xFF), "boundary": (48, 0xFF), "layer": (36, 0xFFF),
+              "approach": (28, 0xFF), "sensitive": (8, 0xFFFFF)}
+    return {k: ((g >> np.uint64(s)) & np.uint64(m)).astype(np.int64) for k, (s, m) in fields.items()}
+
+
+def _read(prefix: Path, spec: TableSpec) -> pd.DataFrame:
+    path = table_path(prefix, spec.name)
+    if path is None:
+        raise DataError(f"{prefix}-{spec.name}.csv", "file not found (required by the ACTS CSV layout)")
+    from trackcore.data.trackml_io import read_table
+
+    return read_table(path, spec)
+
+
+def _find_detectors(prefix: Path) -> Path:
+    for folder in (prefix.parent, prefix.parent.parent):
+        for name in ("detectors.csv", "detectors.csv.gz"):
+            if (folder / name).is_file():
+                return folder / name
+    raise DataError(
+        prefix,
+        "ACTS measurements need the detector description: no detectors.csv next to the event "
+        "or one folder up",
+    )
+
+
+def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
+                    validate: bool = True) -> Event:
+    """Read an ACTS CSV event (measurements + simhits + map + particles_initial).
+
+    Args:
+        prefix: event prefix, e.g. ``acts/exact/event000000000``.
+        detectors: the ACTS ``detectors.csv``; found next to the event by default.
+        validate: run :func:`validate_event` on the result.
+
+    Raises:
+        DataError: missing tables, measurements on surfaces absent from the detector file,
+            map rows pointing at unknown measurements or simhits.
+    """
+    prefix = Path(prefix)
+    meas = _read(prefix, MEASUREMENTS)
+    simhits = _read(prefix, SIMHITS)
+    hmap = _read(prefix, SIMHIT_MAP)
+    particles = _read(prefix, ACTS_PARTICLES)
+    det_path = Path(detectors) if detectors is not None else _find_detectors(prefix)
+    det = read_detectors(det_path)
+    if "geometry_id" not in det.columns:
+        raise DataError(det_path, "ACTS detectors.csv needs a 'geometry_id' column")
+
+    # Global position = module centre + rotation @ (local0, local1, 0).
+    frame = det.set_index("geometry_id")
+    gid = meas["geometry_id"].to_numpy()
+    known = np.isin(gid, frame.index.to_numpy())
+    if not known.all():
+        raise DataError(
+            table_path(prefix, "measurements"),
+            f"{int((~known).sum())} measurement(s) on surfaces absent from {det_path}: "
+            f"geometry_id {np.unique(gid[~known])[:3].tolist()}",
+        )
+    f = frame.loc[gid]
+    l0, l1 = meas["local0"].to_numpy(), meas["local1"].to_numpy()
+    xyz = {a: f[f"c{a}"].to_numpy() + f[f"rot_{a}u"].to_numpy() * l0 + f[f"rot_{a}v"].to_numpy() * l1
+           for a in "xyz"}
+    ids = decode_geometry_id(gid)
+    hits = pd.DataFrame({
+        "hit_id": meas["measurement_id"].to_numpy(),
+        "x": xyz["x"], "y": xyz["y"], "z": xyz["z"],
+        "volume_id": ids["volume"], "layer_id": ids["layer"], "module_id": ids["sensitive"],
+        "geometry_id": gid,
+    })
+
+    map_path = table_path(prefix, "measurement-simhit-map")
+    bad_m = ~np.isin(hmap["measurement_id"].to_numpy(), hits["hit_id"].to_numpy())
+    bad_h = (hmap["hit_id"].to_numpy() < 0) | (hmap["hit_id"].to_numpy() >= len(simhits))
+    if bad_m.any() or bad_h.any():
+        raise DataError(
+            map_path,
+            f"{int(bad_m.sum())} row(s) refer to unknown measurements and {int(bad_h.sum())} "
+            f"to simhit rows outside 0..{len(simhits) - 1}",
+        )
+    # The map's hit_id is the simhit's row number in the simhits file.
+    sh = simhits.iloc[hmap["hit_id"].to_numpy()].reset_index(drop=True)
+    sh["measurement_id"] = hmap["measurement_id"].to_numpy()
+    per_particle = sh.groupby(["measurement_id", "particle_id"], sort=False)
+    contrib = per_particle.size().rename("n").reset_index()
+    # Majority particle per measurement; ties go to the first simhit's particle (stable sort).
+    best = contrib.sort_values(["measurement_id", "n"], ascending=[True, False], kind="stable")
+    best = best.drop_duplicates("measurement_id")
+    means = per_particle[["tx", "ty", "tz", "tpx", "tpy", "tpz"]].mean().reset_index()
+    truth = best[["measurement_id", "particle_id"]].merge(means, on=["measurement_id", "particle_id"])
+    counts = sh.groupby("measurement_id").agg(n_simhits=("particle_id", "size"),
+                                              n_particles=("particle_id", "nunique"))
+    truth = truth.merge(counts, left_on="measurement_id", right_index=True)
+    truth = hits[["hit_id"]].merge(truth.rename(columns={"measurement_id": "hit_id"}),
+                                   on="hit_id", how="left")
+    # Measurements without simhits (none in ACTS output, but possible) are noise.
+    truth["particle_id"] = truth["particle_id"].fillna(0).astype(np.int64)
+    for c in ("tx", "ty", "tz", "tpx", "tpy", "tpz"):
+        truth[c] = truth[c].fillna(0.0)
+    for c in ("n_simhits", "n_particles"):
+        truth[c] = truth[c].fillna(0).astype(np.int64)
+    truth.insert(8, "weight", _official_weights(truth, particles))
+
+    nhits = truth.loc[truth.particle_id != 0, "particle_id"].value_counts()
+    p = particles
+    parts = pd.DataFrame({
+        "particle_id": p["particle_id"].to_numpy(),
+        "vx": p["vx"].to_numpy(), "vy": p["vy"].to_numpy(), "vz": p["vz"].to_numpy(),
+        "px": p["px"].to_numpy(), "py": p["py"].to_numpy(), "pz": p["pz"].to_numpy(),
+        "q": np.rint(p["q"].to_numpy()).astype(np.int64),
+        "nhits": nhits.reindex(p["particle_id"].to_numpy()).fillna(0).astype(np.int64).to_numpy(),
+        "particle_type": p["particle_type"].to_numpy(),
+    })
+    event = Event(
+        event_id=int(_EVENT_RE.match(prefix.name + "-").group(2)),
+        hits=hits,
+        particles=parts,
+        truth=truth,
+        truth_kind="full",
+        source=str(prefix),
+        meta={"format": "acts-csv", "detectors": str(det_path),
+              "merged_measurements": int((truth["n_particles"] > 1).sum()),
+              "simhits_without_measurement": int(len(simhits) - hmap["hit_id"].nunique())},
+    )
+    if validate:
+        validate_event(event)
+    return event
+
+
+def _official_weights(truth: pd.DataFrame, particles: pd.DataFrame) -> np.ndarray:
+    from trackcore.data.weights import trackml_weights
+
+    pt = np.hypot(particles["px"].to_numpy(), particles["py"].to_numpy())
+    pt_of = pd.Series(pt, index=particles["particle_id"].to_numpy())
+    v = particles.set_index("particle_id")[["vx", "vy", "vz"]]
+    pid = truth["particle_id"].to_numpy()
+    known = np.isin(pid, v.index.to_numpy())
+    vert = np.zeros((len(truth), 3))
+    vert[known] = v.loc[pid[known]].to_numpy()
+    dist = np.linalg.norm(truth[["tx", "ty", "tz"]].to_numpy() - vert, axis=1)
+    hit_pt = np.where(known, pt_of.reindex(pid).fillna(0).to_numpy(), 0.0)
+    return trackml_weights(np.where(known, pid, 0), hit_pt, dist)

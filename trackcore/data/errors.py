@@ -1,0 +1,21 @@
+"""The one error type of the data layer: every message names the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DataError(ValueError):
+    """Bad input data, reported with the file it came from and what is wrong.
+
+    Args:
+        path: the file (or event prefix) the problem was found in.
+        problem: a sentence saying what is wrong, with counts and examples.
+
+    The message reads ``"<path>: <problem>"`` so a user can open the file at once.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

@@ -1,0 +1,110 @@
+"""Scaled node features of hits: cylindrical coordinates, pseudorapidity and cell features.
+
+The scaling follows the GNN tracking literature (Exa.TrkX, acorn, HGNN, EggNet):
+``r/1000, phi/pi, z/1000`` with ``r, z`` in mm and ``phi`` in rad, so that every
+coordinate of the TrackML detector lies within about [-3, 3]. The pseudorapidity of
+the hit position (seen from the origin) is added unscaled (|eta| < ~4 in TrackML).
+TrackML cells give two optional features per hit: the number of cells of its cluster
+and their summed charge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Scales that bring the features to O(1) (ALGORITHMS.md, "Common pieces").
+R_SCALE_MM = 1000.0
+Z_SCALE_MM = 1000.0
+PHI_SCALE_RAD = np.pi
+# A TrackML pixel cluster has ~1-30 cells and a summed charge of ~0.1-25.
+CELL_COUNT_SCALE = 10.0
+CELL_CHARGE_SCALE = 10.0
+
+BASE_FEATURES: tuple[str, ...] = ("r", "phi", "z")
+ETA_FEATURE: tuple[str, ...] = ("eta",)
+CELL_FEATURES: tuple[str, ...] = ("cell_count", "cell_charge")
+
+
+def cylindrical(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cylindrical coordinates about the beam (z) axis, unscaled.
+
+    Shapes:
+        x, y, z: (N_hits,) in mm.
+        return: ``(r, phi, z)``, each (N_hits,); ``r`` in mm, ``phi`` in (-pi, pi].
+    """
+    return np.hypot(x, y), np.arctan2(y, x), np.asarray(z)
+
+
+def pseudorapidity(r: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Pseudorapidity ``eta = asinh(z / r)`` of a position or a momentum ``(pT, pz)``.
+
+    ``asinh(z/r)`` equals ``-ln tan(theta/2)`` and stays finite near the beam axis
+    except at ``r == 0``, where it is ``+-inf`` (``nan`` for ``r == z == 0``).
+
+    Shapes:
+        r, z: (N,); return: (N,).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.arcsinh(np.asarray(z) / np.asarray(r))
+
+
+def feature_names(*, use_eta: bool = True, use_cells: bool = False) -> tuple[str, ...]:
+    """Names of the columns of :func:`hit_features`, in order."""
+    return BASE_FEATURES + (ETA_FEATURE if use_eta else ()) + (CELL_FEATURES if use_cells else ())
+
+
+def cell_features(hit_id: np.ndarray, cells: pd.DataFrame) -> np.ndarray:
+    """Number of cells and summed charge of each hit's cluster, scaled to O(1).
+
+    A hit without cells gets zeros (e.g. cells written for a subset of hits).
+
+    Args:
+        hit_id: the hits to describe.
+        cells: TrackML cells table (``hit_id, ch0, ch1, value``).
+
+    Shapes:
+        hit_id: (N_hits,).
+        return: (N_hits, 2) float64: ``cell_count / 10``, ``charge_sum / 10``.
+    """
+    agg = cells.groupby("hit_id", sort=False)["value"].agg(["size", "sum"])
+    agg = agg.reindex(hit_id, fill_value=0)
+    return np.stack(
+        [agg["size"].to_numpy(np.float64) / CELL_COUNT_SCALE,
+         agg["sum"].to_numpy(np.float64) / CELL_CHARGE_SCALE],
+        axis=1,
+    )
+
+
+def hit_features(
+    hits: pd.DataFrame,
+    *,
+    cells: pd.DataFrame | None = None,
+    use_eta: bool = True,
+) -> np.ndarray:
+    """Scaled node features ``r/1000, phi/pi, z/1000[, eta][, cell_count, cell_charge]``.
+
+    Column order is :func:`feature_names`; cell columns are present exactly when
+    ``cells`` is given.
+
+    Args:
+        hits: TrackML hits table (``hit_id, x, y, z``, mm).
+        cells: TrackML cells table, or None for no cell features.
+        use_eta: append the pseudorapidity of the hit position.
+
+    Shapes:
+        return: (N_hits, F) float32 with F = 3 + use_eta + 2 * (cells is not None).
+    """
+    r, phi, z = cylindrical(
+        hits["x"].to_numpy(np.float64), hits["y"].to_numpy(np.float64),
+        hits["z"].to_numpy(np.float64),
+    )
+    cols = [r / R_SCALE_MM, phi / PHI_SCALE_RAD, z / Z_SCALE_MM]
+    if use_eta:
+        cols.append(pseudorapidity(r, z))
+    x = np.stack(cols, axis=1)
+    if cells is not None:
+        x = np.concatenate([x, cell_features(hits["hit_id"].to_numpy(), cells)], axis=1)
+    return x.astype(np.float32)
