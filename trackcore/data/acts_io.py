@@ -26,7 +26,7 @@ from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.schema import TableSpec
 from trackcore.data.trackml_io import _EVENT_RE, read_detectors, table_path
-from trackcore.data.validation import check_table, validate_event
+from trackcore.data.validation import validate_event
 
 MEASUREMENTS = TableSpec(
     "measurements",

@@ -23,7 +23,7 @@ from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.features import feature_names, hit_features, pseudorapidity
 from trackcore.data.selection import select_hits
-from trackcore.data.truth_graph import event_track_edges
+from trackcore.data.truth_graph import event_track_edges, hit_particle_ids
 
 # Bumped whenever process_event changes what it writes, so that caches keyed by
 # ProcessingConfig.key() are not reused across incompatible versions.
@@ -64,7 +64,9 @@ class ProcessingConfig:
             object.__setattr__(self, "volumes", vols)
         if self.min_pt is not None:
             if not np.isfinite(self.min_pt) or self.min_pt < 0:
-                raise ValueError(f"min_pt must be a finite pT >= 0 in GeV or None (got {self.min_pt})")
+                raise ValueError(
+                    f"min_pt must be a finite pT >= 0 in GeV or None (got {self.min_pt})"
+                )
             object.__setattr__(self, "min_pt", float(self.min_pt))
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,7 +100,9 @@ class ProcessingConfig:
 BENCHMARKS: dict[str, ProcessingConfig] = {
     # The "pT > 1 GeV pixel" setting of HGNN, EggNet and the Exa.TrkX quickstart, as
     # supported by the partial truth of the real events (shared/data/README.md).
-    "pt1_pixel": ProcessingConfig(volumes=(7, 8, 9), min_pt=1.0, labelled_only=True, remove_noise=True),
+    "pt1_pixel": ProcessingConfig(
+        volumes=(7, 8, 9), min_pt=1.0, labelled_only=True, remove_noise=True
+    ),
 }
 
 
@@ -127,6 +131,12 @@ class TrackEventData(Data):
         if key == "track_edges":
             return -1
         return super().__cat_dim__(key, value, *args, **kwargs)
+
+
+def _tensor(values: Any, dtype: type) -> torch.Tensor:
+    """A tensor owning (or sharing) a writable numpy array of ``dtype``."""
+    a = np.asarray(values, dtype=dtype)
+    return torch.from_numpy(a if a.flags.writeable else a.copy())
 
 
 def _particle_kinematics(
@@ -187,23 +197,33 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
         DataError: ``config.use_cells`` but the event has no cells table.
     """
     if config.use_cells and event.cells is None:
-        raise DataError(event.source or event.name, "use_cells=True but the event has no cells table")
+        raise DataError(
+            event.source or event.name, "use_cells=True but the event has no cells table"
+        )
+    # Partial truth labels no hit as noise, so after labelled_only there is no noise
+    # left to remove; select_hits rightly refuses remove_noise alone on partial truth
+    # (unlabelled is unknown, not noise), so the vacuous request is not passed on.
+    noise_by_labels = config.remove_noise and config.labelled_only and event.truth_kind == "partial"
     selected, report = select_hits(
         event,
         volumes=config.volumes,
         min_pt=config.min_pt,
-        remove_noise=config.remove_noise,
+        remove_noise=config.remove_noise and not noise_by_labels,
         labelled_only=config.labelled_only,
     )
     hits = selected.hits
     n_hits = len(hits)
-    x = hit_features(hits, cells=selected.cells if config.use_cells else None, use_eta=config.use_eta)
+    cells = selected.cells if config.use_cells else None
+    x = hit_features(hits, cells=cells, use_eta=config.use_eta)
 
-    if selected.truth is not None:
-        pid_j = selected.hit_particle_id()
-    else:
-        pid_j = np.zeros(n_hits, dtype=np.int64)
+    pid_j = hit_particle_ids(selected)
     labelled_j = selected.labelled_mask()
+    if noise_by_labels and (pid_j == 0).any():
+        raise DataError(
+            event.source or event.name,
+            f"remove_noise with partial truth: {int((pid_j == 0).sum())} labelled hits have "
+            "particle_id 0 (labelled noise), which select_hits cannot remove",
+        )
 
     # np.unique sorts, so particle tables are in ascending id order and `inverse` maps
     # every hit to its particle row (noise and unknown, id 0, are dropped afterwards).
@@ -212,11 +232,15 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     pt_j = np.where(pid_j != 0, pt_p[inverse], 0.0)
     eta_j = np.where(pid_j != 0, eta_p[inverse], 0.0)
     keep = ids != 0
-    ids, pt_p, eta_p, vertex_p, counts = ids[keep], pt_p[keep], eta_p[keep], vertex_p[keep], counts[keep]
+    ids, counts = ids[keep], counts[keep]
+    pt_p, eta_p, vertex_p = pt_p[keep], eta_p[keep], vertex_p[keep]
 
     edges = event_track_edges(selected, use_truth_positions=config.use_truth_positions)
 
     selection = dict(report.to_dict())
+    if noise_by_labels:
+        selection["removed"] = {**selection["removed"], "noise": 0}
+        selection["note"] = "partial truth: remove_noise is implied by labelled_only"
     unrecovered = ids < 0
     selection["kept"] = {
         "hits": int(n_hits),
@@ -230,22 +254,22 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     }
 
     data = TrackEventData(
-        x=torch.from_numpy(x),
-        pos=torch.from_numpy(hits[["x", "y", "z"]].to_numpy(np.float32)),
-        hit_id=torch.from_numpy(hits["hit_id"].to_numpy(np.int64)),
-        particle_id=torch.from_numpy(pid_j.astype(np.int64)),
-        labelled=torch.from_numpy(np.asarray(labelled_j, dtype=bool)),
-        pt=torch.from_numpy(pt_j.astype(np.float32)),
-        eta=torch.from_numpy(eta_j.astype(np.float32)),
-        volume_id=torch.from_numpy(hits["volume_id"].to_numpy(np.int64)),
-        layer_id=torch.from_numpy(hits["layer_id"].to_numpy(np.int64)),
-        module_id=torch.from_numpy(hits["module_id"].to_numpy(np.int64)),
-        track_edges=torch.from_numpy(edges),
-        particle_table_id=torch.from_numpy(ids.astype(np.int64)),
-        particle_table_pt=torch.from_numpy(pt_p.astype(np.float32)),
-        particle_table_eta=torch.from_numpy(eta_p.astype(np.float32)),
-        particle_table_vertex=torch.from_numpy(vertex_p.astype(np.float32)),
-        particle_table_nhits=torch.from_numpy(counts.astype(np.int64)),
+        x=_tensor(x, np.float32),
+        pos=_tensor(hits[["x", "y", "z"]], np.float32),
+        hit_id=_tensor(hits["hit_id"], np.int64),
+        particle_id=_tensor(pid_j, np.int64),
+        labelled=_tensor(labelled_j, np.bool_),
+        pt=_tensor(pt_j, np.float32),
+        eta=_tensor(eta_j, np.float32),
+        volume_id=_tensor(hits["volume_id"], np.int64),
+        layer_id=_tensor(hits["layer_id"], np.int64),
+        module_id=_tensor(hits["module_id"], np.int64),
+        track_edges=_tensor(edges, np.int64),
+        particle_table_id=_tensor(ids, np.int64),
+        particle_table_pt=_tensor(pt_p, np.float32),
+        particle_table_eta=_tensor(eta_p, np.float32),
+        particle_table_vertex=_tensor(vertex_p, np.float32),
+        particle_table_nhits=_tensor(counts, np.int64),
         event_id=int(selected.event_id),
         truth_kind=selected.truth_kind,
         source=str(selected.source),
@@ -256,5 +280,5 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     truth = selected.truth
     if selected.truth_kind == "full" and truth is not None and "weight" in truth.columns:
         w = truth.set_index("hit_id")["weight"].reindex(hits["hit_id"].to_numpy()).fillna(0.0)
-        data.weight = torch.from_numpy(w.to_numpy(np.float32))
+        data.weight = _tensor(w, np.float32)
     return data

@@ -58,9 +58,8 @@ def test_random_event_properties(seed: int) -> None:
     assert not np.isin(np.flatnonzero(pid == 0), edges).any()
     # Independent of the order of the hits (as a set of hit pairs).
     perm = rng.permutation(n_hits)
-    inv = np.argsort(perm)
     permuted = build_track_edges(pid[perm], dist[perm])
-    assert _edge_set(inv[permuted] if False else perm[permuted]) == _edge_set(edges)
+    assert _edge_set(perm[permuted]) == _edge_set(edges)
 
 
 def test_shape_errors() -> None:
@@ -110,7 +109,8 @@ def test_event_track_edges_unknown_particle_from_origin() -> None:
 
 def test_event_track_edges_prefers_truth_positions() -> None:
     event = _event("full")
-    event.truth.loc[event.truth.hit_id == 12, "tz"] = -90.0  # now the closest to the vertex
+    # The true position of hit 12 is now the closest to the vertex.
+    event.truth.loc[event.truth.hit_id == 12, ["tx", "tz"]] = [5.0, -90.0]
     np.testing.assert_array_equal(event_track_edges(event), [[2, 1], [1, 3]])
     np.testing.assert_array_equal(event_track_edges(event, use_truth_positions=False),
                                   [[1, 3], [3, 2]])
