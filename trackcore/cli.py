@@ -44,7 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--preset", help="simulated preset (simulated first if needed)")
     p.add_argument("--out", required=True, help="root folder of processed datasets")
     p.add_argument("--seed", type=int, default=0, help="simulation seed for --preset")
-    p.add_argument("--events", type=int, default=None, help="number of events for --preset")
     p.add_argument("--benchmark", choices=["pt1_pixel"], default=None,
                    help="pt1_pixel: labelled pixel hits of particles with pT > 1 GeV")
     p.add_argument("--volumes", type=_volumes, default=None, help="'pixel', 'all' or ids like 7,8,9")

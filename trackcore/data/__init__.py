@@ -22,6 +22,13 @@ from trackcore.data.weights import trackml_weights
 _LAZY = {
     "ProcessingConfig": "trackcore.data.processing",
     "process_event": "trackcore.data.processing",
+    "get_benchmark": "trackcore.data.processing",
+    "BENCHMARKS": "trackcore.data.processing",
+    "TrackEventData": "trackcore.data.processing",
+    "hit_features": "trackcore.data.features",
+    "feature_names": "trackcore.data.features",
+    "build_track_edges": "trackcore.data.truth_graph",
+    "event_track_edges": "trackcore.data.truth_graph",
     "prepare_dataset": "trackcore.data.dataset",
     "ProcessedEventDataset": "trackcore.data.dataset",
     "TrackMLDataModule": "trackcore.data.datamodule",

@@ -60,16 +60,23 @@ class Event:
         return f"event{self.event_id:09d}"
 
     def hit_particle_id(self) -> np.ndarray:
-        """Particle id of every hit, aligned with ``hits`` rows.
+        """Particle id of every hit, aligned with ``hits`` rows; exact int64.
+
+        TrackML particle ids exceed 2**53, so they never pass through float64 (as a pandas
+        ``reindex`` with missing rows would make them): neighbouring ids would merge.
 
         Shapes:
             return: (N_hits,) int64; 0 for noise. With partial truth, unknown hits are 0
-            too: combine with :meth:`labelled_mask` to tell unknown from noise.
+            too (combine with :meth:`labelled_mask` to tell unknown from noise); all 0
+            without truth.
         """
+        pid_j = np.zeros(self.n_hits, dtype=np.int64)
         if self.truth is None:
-            raise ValueError(f"{self.source or self.name}: event has no truth")
-        pid = pd.Series(self.truth["particle_id"].to_numpy(), index=self.truth["hit_id"].to_numpy())
-        return pid.reindex(self.hits["hit_id"].to_numpy()).fillna(0).to_numpy(np.int64)
+            return pid_j
+        row = pd.Index(self.truth["hit_id"].to_numpy()).get_indexer(self.hits["hit_id"].to_numpy())
+        known = row >= 0
+        pid_j[known] = self.truth["particle_id"].to_numpy(np.int64)[row[known]]
+        return pid_j
 
     def labelled_mask(self) -> np.ndarray:
         """True for hits whose particle (or noise status) is known.

@@ -23,7 +23,7 @@ from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.features import feature_names, hit_features, pseudorapidity
 from trackcore.data.selection import select_hits
-from trackcore.data.truth_graph import event_track_edges, hit_particle_ids
+from trackcore.data.truth_graph import event_track_edges
 
 # Bumped whenever process_event changes what it writes, so that caches keyed by
 # ProcessingConfig.key() are not reused across incompatible versions.
@@ -200,15 +200,11 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
         raise DataError(
             event.source or event.name, "use_cells=True but the event has no cells table"
         )
-    # Partial truth labels no hit as noise, so after labelled_only there is no noise
-    # left to remove; select_hits rightly refuses remove_noise alone on partial truth
-    # (unlabelled is unknown, not noise), so the vacuous request is not passed on.
-    noise_by_labels = config.remove_noise and config.labelled_only and event.truth_kind == "partial"
     selected, report = select_hits(
         event,
         volumes=config.volumes,
         min_pt=config.min_pt,
-        remove_noise=config.remove_noise and not noise_by_labels,
+        remove_noise=config.remove_noise,
         labelled_only=config.labelled_only,
     )
     hits = selected.hits
@@ -216,14 +212,8 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     cells = selected.cells if config.use_cells else None
     x = hit_features(hits, cells=cells, use_eta=config.use_eta)
 
-    pid_j = hit_particle_ids(selected)
+    pid_j = selected.hit_particle_id()
     labelled_j = selected.labelled_mask()
-    if noise_by_labels and (pid_j == 0).any():
-        raise DataError(
-            event.source or event.name,
-            f"remove_noise with partial truth: {int((pid_j == 0).sum())} labelled hits have "
-            "particle_id 0 (labelled noise), which select_hits cannot remove",
-        )
 
     # np.unique sorts, so particle tables are in ascending id order and `inverse` maps
     # every hit to its particle row (noise and unknown, id 0, are dropped afterwards).
@@ -238,9 +228,6 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     edges = event_track_edges(selected, use_truth_positions=config.use_truth_positions)
 
     selection = dict(report.to_dict())
-    if noise_by_labels:
-        selection["removed"] = {**selection["removed"], "noise": 0}
-        selection["note"] = "partial truth: remove_noise is implied by labelled_only"
     unrecovered = ids < 0
     selection["kept"] = {
         "hits": int(n_hits),

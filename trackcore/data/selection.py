@@ -65,8 +65,8 @@ def select_hits(
             particles). With partial truth, hits of particles whose id was not recovered
             (negative ids) are kept only when ``min_pt <= 1`` and their flags say they come
             from a pT > 1 GeV selection.
-        remove_noise: drop hits with ``particle_id == 0`` (needs full truth: with partial
-            truth, noise is not known; use ``labelled_only``).
+        remove_noise: drop hits with ``particle_id == 0``. With partial truth only together
+            with ``labelled_only`` (an unlabelled hit is unknown, not noise).
         labelled_only: keep only hits with a truth label (partial truth).
 
     Returns:
@@ -94,11 +94,11 @@ def select_hits(
     if labelled_only:
         apply("unlabelled", event.labelled_mask())
     if remove_noise:
-        if event.truth_kind != "full":
+        if event.truth_kind != "full" and not labelled_only:
             raise DataError(
                 where,
-                "remove_noise needs full truth; with partial truth an unlabelled hit is unknown, "
-                "not noise (use labelled_only=True)",
+                "remove_noise with partial truth needs labelled_only=True: an unlabelled hit "
+                "is unknown, not noise",
             )
         apply("noise", event.hit_particle_id() != 0)
     unknown_kept = 0
@@ -142,6 +142,5 @@ def pt1_pixel_benchmark(event: Event) -> tuple[Event, SelectionReport]:
     Labelled hits of the pixel volumes 7/8/9 whose particle has pT > 1 GeV: on the real
     partial-truth events this is a real event with noise and low-pT hits removed.
     """
-    full = event.truth_kind == "full"
-    return select_hits(event, volumes=PIXEL_VOLUMES, min_pt=1.0,
-                       remove_noise=full, labelled_only=not full)
+    return select_hits(event, volumes=PIXEL_VOLUMES, min_pt=1.0, remove_noise=True,
+                       labelled_only=event.truth_kind == "partial")

@@ -81,24 +81,6 @@ def build_track_edges(particle_id_j: np.ndarray, distance_j: np.ndarray) -> np.n
     return np.stack([order[:-1][same], order[1:][same]]).astype(np.int64)
 
 
-def hit_particle_ids(event: Event) -> np.ndarray:
-    """Particle id of every hit, exact; 0 for noise, unlabelled hits, or no truth.
-
-    TrackML particle ids exceed 2**53, so they must never pass through float64 (as a
-    pandas ``reindex`` with missing rows does): neighbouring ids would merge.
-
-    Shapes:
-        return: (N_hits,) int64 aligned with ``event.hits``.
-    """
-    pid_j = np.zeros(event.n_hits, dtype=np.int64)
-    if event.truth is None:
-        return pid_j
-    row = pd.Index(event.truth["hit_id"].to_numpy()).get_indexer(event.hits["hit_id"].to_numpy())
-    known = row >= 0
-    pid_j[known] = event.truth["particle_id"].to_numpy(np.int64)[row[known]]
-    return pid_j
-
-
 def hit_vertices(particle_id_j: np.ndarray, particles: pd.DataFrame | None) -> np.ndarray:
     """Production vertex of each hit's particle; (0, 0, 0) when the particle is unknown.
 
@@ -144,6 +126,6 @@ def event_track_edges(event: Event, *, use_truth_positions: bool = True) -> np.n
     """
     if event.truth is None:
         return np.zeros((2, 0), dtype=np.int64)
-    pid = hit_particle_ids(event)
+    pid = event.hit_particle_id()
     pos = hit_positions(event, use_truth_positions=use_truth_positions)
     return build_track_edges(pid, vertex_distance(pos, hit_vertices(pid, event.particles)))

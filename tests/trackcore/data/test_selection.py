@@ -32,7 +32,7 @@ def test_selection_needing_truth_fails_clearly() -> None:
 def test_remove_noise_refuses_partial_truth() -> None:
     event = make_event()
     event.truth, event.truth_kind = event.truth[["hit_id", "particle_id"]].iloc[:4], "partial"
-    with pytest.raises(DataError, match=r"unlabelled hit is unknown, not noise"):
+    with pytest.raises(DataError, match=r"needs labelled_only=True: an unlabelled hit is unknown, not noise"):
         select_hits(event, remove_noise=True)
 
 
@@ -45,9 +45,10 @@ def test_pt1_pixel_benchmark_on_real_event() -> None:
     pid = bench.hit_particle_id()
     pt = event.particle_pt().reindex(pid[pid > 0]).to_numpy()
     assert (pt >= 1.0).all()
-    assert report.n_hits_after == bench.n_hits == 4024
+    assert report.n_hits_after == bench.n_hits == 4029
     assert sum(report.removed.values()) == event.n_hits - bench.n_hits
     # at most one hit per (particle, layer) in the partial truth
     keys = bench.hits.assign(pid=pid).groupby(["pid", "volume_id", "layer_id"]).size()
     assert keys.max() == 1
-    assert np.unique(pid).size == 878
+    # ids above 2**53 stay distinct (a float64 round trip merged two of them)
+    assert np.unique(pid).size == 880
