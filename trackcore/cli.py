@@ -56,8 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from trackcore.data.errors import DataError
-
     try:
         if args.command == "simulate":
             from trackcore.commands import simulate as command
@@ -66,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from trackcore.commands import prepare as command
         return command.run(args)
-    except DataError as err:
+    except ValueError as err:  # DataError and bad options (unknown preset, bad sizes)
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -40,3 +40,27 @@ def test_inspect_real_event(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert "hits: 93680" in out and "particles: 8915" in out
     assert "noise fraction: 18.6% (estimated from particles.nhits)" in out
+
+
+def test_simulate_then_inspect_then_prepare(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "sim"
+    assert main(["simulate", "--preset", "tiny", "--events", "2", "--seed", "3", "--out", str(out)]) == 0
+    assert "wrote 2 tiny events (seed 3)" in capsys.readouterr().out
+    assert [p.name for p in sorted(out.glob("*-hits.csv"))] == ["event000001000-hits.csv", "event000001001-hits.csv"]
+    assert main(["inspect", str(out)]) == 0
+    assert "2 events" in capsys.readouterr().out
+    root = tmp_path / "cache"
+    assert main(["prepare", "--input", str(out), "--out", str(root), "--volumes", "8", "--workers", "1"]) == 0
+    files = sorted(root.glob("processed/*/*/event*.pt"))
+    assert [f.name for f in files] == ["event000001000.pt", "event000001001.pt"]
+    import torch
+
+    data = torch.load(files[0], weights_only=False)
+    assert set(data.volume_id.tolist()) == {8}
+    assert data.selection["params"]["volumes"] == [8]
+
+
+def test_simulate_unknown_preset_lists_the_valid_ones(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["simulate", "--preset", "huge", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "huge" in err and all(p in err for p in ("tiny", "small", "trackml"))
