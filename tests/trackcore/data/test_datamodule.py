@@ -7,12 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.conftest import shared_data
 from trackcore.data.datamodule import TrackMLDataModule
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
-REAL_DIR = SHARED_DATA / "trackml_real_partial"
 
 
 def test_arguments_are_checked(tmp_path: Path) -> None:
@@ -90,10 +88,10 @@ def test_preset_cache_is_topped_up(tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not REAL_DIR.is_dir(), reason=f"real TrackML data not found at {REAL_DIR}")
 def test_real_folder_pt1_pixel(tmp_path: Path) -> None:
-    dm = TrackMLDataModule(input_dir=str(REAL_DIR), benchmark="pt1_pixel", n_train=2, n_val=1,
-                           n_test=1, data_root=str(tmp_path), batch_size=2, progress=False)
+    real_dir = shared_data("trackml_real_partial")
+    dm = TrackMLDataModule(input_dir=str(real_dir), benchmark="pt1_pixel", n_train=2, n_val=1, n_test=1,
+                           data_root=str(tmp_path), batch_size=2, progress=False)
     _check_loaders(dm, (2, 1, 1))
     batch = next(iter(dm.train_dataloader()))
     assert batch.num_graphs == 2

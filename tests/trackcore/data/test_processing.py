@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
+from tests.conftest import shared_data
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.processing import (
@@ -21,8 +21,6 @@ from trackcore.data.processing import (
     get_benchmark,
     process_event,
 )
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 
 def _full_event() -> Event:
@@ -184,20 +182,15 @@ def test_config_key() -> None:
         get_benchmark("pt2")
 
 
-REAL_EVENT = SHARED_DATA / "trackml_real_partial" / "event000001001"
-needs_real = pytest.mark.skipif(
-    not (SHARED_DATA / "trackml_real_partial").is_dir(),
-    reason=f"real TrackML data not found at {SHARED_DATA} (see shared/data/README.md)",
-)
+REAL_EVENT = ("trackml_real_partial", "event000001001")
 
 
 @pytest.mark.realdata
-@needs_real
 def test_real_event_full_is_fast() -> None:
     from trackcore.data.trackml_io import read_event
 
     start = time.perf_counter()
-    data = process_event(read_event(REAL_EVENT), ProcessingConfig())
+    data = process_event(read_event(shared_data(*REAL_EVENT)), ProcessingConfig())
     elapsed = time.perf_counter() - start
     assert data.num_nodes == 93_680 and data.selection["removed"] == {}
     assert elapsed < 2.0, f"reading and processing took {elapsed:.2f} s"
@@ -208,11 +201,10 @@ def test_real_event_full_is_fast() -> None:
 
 
 @pytest.mark.realdata
-@needs_real
 def test_real_event_pt1_pixel_benchmark() -> None:
     from trackcore.data.trackml_io import read_event
 
-    data = process_event(read_event(REAL_EVENT), get_benchmark("pt1_pixel"))
+    data = process_event(read_event(shared_data(*REAL_EVENT)), get_benchmark("pt1_pixel"))
     assert set(data.volume_id.unique().tolist()) == {7, 8, 9}
     known = ~torch.isnan(data.particle_table_pt)
     assert bool((data.particle_table_pt[known] > 1.0).all())
