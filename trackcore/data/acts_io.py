@@ -25,7 +25,8 @@ import pandas as pd
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.schema import TableSpec
-from trackcore.data.trackml_io import _EVENT_RE, read_detectors, table_path
+from trackcore.data.trackml_io import event_id_of, read_detectors, read_table, table_path
+from trackcore.data.truth_graph import hit_vertices, vertex_distance
 from trackcore.data.validation import validate_event
 
 MEASUREMENTS = TableSpec(
@@ -63,8 +64,6 @@ def _read(prefix: Path, spec: TableSpec) -> pd.DataFrame:
     path = table_path(prefix, spec.name)
     if path is None:
         raise DataError(f"{prefix}-{spec.name}.csv", "file not found (required by the ACTS CSV layout)")
-    from trackcore.data.trackml_io import read_table
-
     return read_table(path, spec)
 
 
@@ -168,7 +167,7 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
         "particle_type": p["particle_type"].to_numpy(),
     })
     event = Event(
-        event_id=int(_EVENT_RE.match(prefix.name + "-").group(2)),
+        event_id=event_id_of(prefix),
         hits=hits,
         particles=parts,
         truth=truth,
@@ -186,13 +185,10 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
 def _official_weights(truth: pd.DataFrame, particles: pd.DataFrame) -> np.ndarray:
     from trackcore.data.weights import trackml_weights
 
-    pt = np.hypot(particles["px"].to_numpy(), particles["py"].to_numpy())
-    pt_of = pd.Series(pt, index=particles["particle_id"].to_numpy())
-    v = particles.set_index("particle_id")[["vx", "vy", "vz"]]
     pid = truth["particle_id"].to_numpy()
-    known = np.isin(pid, v.index.to_numpy())
-    vert = np.zeros((len(truth), 3))
-    vert[known] = v.loc[pid[known]].to_numpy()
-    dist = np.linalg.norm(truth[["tx", "ty", "tz"]].to_numpy() - vert, axis=1)
-    hit_pt = np.where(known, pt_of.reindex(pid).fillna(0).to_numpy(), 0.0)
+    row = pd.Index(particles["particle_id"].to_numpy()).get_indexer(pid)
+    known = row >= 0
+    pt = np.hypot(particles["px"].to_numpy(), particles["py"].to_numpy())
+    hit_pt = np.where(known, pt[row], 0.0)
+    dist = vertex_distance(truth[["tx", "ty", "tz"]].to_numpy(), hit_vertices(pid, particles))
     return trackml_weights(np.where(known, pid, 0), hit_pt, dist)

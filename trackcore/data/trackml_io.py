@@ -64,6 +64,11 @@ def event_prefix(path: str | Path) -> Path:
     return path.parent / m.group(1)
 
 
+def event_id_of(prefix: str | Path) -> int:
+    """The event number of a prefix: 1000 for ``dir/event000001000``."""
+    return int(_EVENT_RE.match(Path(prefix).name + "-").group(2))
+
+
 def list_events(folder: str | Path) -> list[Path]:
     """Prefixes of all events in ``folder`` (those with a hits or measurements table), sorted.
 
@@ -127,7 +132,7 @@ def read_event(path: str | Path, *, validate: bool = True) -> Event:
     elif partial_path is not None:
         truth, kind = read_table(partial_path, TRUTH_PARTIAL), "partial"
     event = Event(
-        event_id=int(_EVENT_RE.match(prefix.name + "-").group(2)),
+        event_id=event_id_of(prefix),
         hits=hits,
         particles=tables["particles"],
         truth=truth,
