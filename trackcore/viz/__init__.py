@@ -1,0 +1,17 @@
+"""Plots of tracking performance and events, saved as PNG files (Agg, no pyplot state)."""
+
+from trackcore.viz.efficiency import VARIABLE_LABELS, errorbar_arrays, plot_binned_rates
+from trackcore.viz.event_display import categorical_colors, plot_event_display
+from trackcore.viz.summary import METRIC_LABELS, SUMMARY_KEYS, plot_rate_summary, summary_values
+
+__all__ = [
+    "METRIC_LABELS",
+    "SUMMARY_KEYS",
+    "VARIABLE_LABELS",
+    "categorical_colors",
+    "errorbar_arrays",
+    "plot_binned_rates",
+    "plot_event_display",
+    "plot_rate_summary",
+    "summary_values",
+]
