@@ -63,11 +63,11 @@ class TrackCandidates:
         if track_id.size and track_id.min() < 0:
             raise ValueError(f"Expected 'track_id' >= 0 (got {track_id.min()}); leave unassigned hits out instead")
         if hit_id.size:
-            pairs = np.unique(np.stack([track_id, hit_id]), axis=1)
-            if pairs.shape[1] != hit_id.size:
-                raise ValueError(
-                    f"{hit_id.size - pairs.shape[1]} (hit_id, track_id) pairs are listed more than once"
-                )
+            # One int64 key per pair (hit ids are offset to >= 0); unique on it is ~10x faster than axis=1.
+            h = hit_id - hit_id.min()
+            n_dup = hit_id.size - np.unique(track_id * (int(h.max()) + 1) + h).size
+            if n_dup:
+                raise ValueError(f"{n_dup} (hit_id, track_id) pairs are listed more than once")
         object.__setattr__(self, "hit_id", hit_id)
         object.__setattr__(self, "track_id", track_id)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta as beta_dist
 
 #: Default bin edges (GeV) of efficiency vs pT and of efficiency vs eta.
 PT_BINS = np.array([0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0])
@@ -20,6 +19,8 @@ def clopper_pearson(k: np.ndarray, n: np.ndarray, cl: float = 0.683) -> tuple[np
     Shapes:
         k, n: (B,); return: lower (B,), upper (B,).
     """
+    from scipy.stats import beta as beta_dist  # scipy.stats costs ~0.7 s to import: only when needed
+
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     alpha = 1.0 - cl
@@ -75,7 +76,9 @@ class BinnedRate:
         }
 
 
-def binned_rate(values: np.ndarray, passed: np.ndarray, edges: np.ndarray, variable: str, cl: float = 0.683) -> BinnedRate:
+def binned_rate(
+    values: np.ndarray, passed: np.ndarray, edges: np.ndarray, variable: str, cl: float = 0.683
+) -> BinnedRate:
     """Count ``passed`` among entries in each bin of ``values`` (outside the edges: not counted).
 
     Shapes:

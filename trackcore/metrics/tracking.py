@@ -102,7 +102,9 @@ class TrackingEvaluation:
         return out
 
     # ------------------------------------------------------------------ binned
-    def binned_efficiency(self, variable: str = "pt", edges: np.ndarray | None = None, scheme: str = "dm") -> BinnedRate:
+    def binned_efficiency(
+        self, variable: str = "pt", edges: np.ndarray | None = None, scheme: str = "dm"
+    ) -> BinnedRate:
         """Efficiency in bins of the particle's ``pt`` or ``eta``, Clopper-Pearson intervals.
 
         In bins of pT the pT cut of the particles of interest is not applied (the turn-on
@@ -180,16 +182,18 @@ def evaluate_tracks(
         track_cols[f"{s}_poi"] = np.bincount(m.pair_track[ok & interest_p[m.pair_particle]], minlength=n_t) > 0
 
     has_hits = nhits_p > 0
-    particles = pd.DataFrame({
-        "event_id": truth.event_id,
-        "particle_id": truth.particle_id_p,
-        "pt": truth.pt_p,
-        "eta": truth.eta_p,
-        "nhits": nhits_p,
-        "of_interest": interest_p,
-        "of_interest_any_pt": poi.mask(truth.pt_p, truth.eta_p, nhits_p, apply_pt=False),
-        **particle_cols,
-    })[has_hits].reset_index(drop=True)
+    particles = pd.DataFrame(
+        {
+            "event_id": truth.event_id,
+            "particle_id": truth.particle_id_p,
+            "pt": truth.pt_p,
+            "eta": truth.eta_p,
+            "nhits": nhits_p,
+            "of_interest": interest_p,
+            "of_interest_any_pt": poi.mask(truth.pt_p, truth.eta_p, nhits_p, apply_pt=False),
+            **particle_cols,
+        }
+    )[has_hits].reset_index(drop=True)
 
     # Best-overlapping particle of each candidate: the pair with the most shared hits.
     majority_pid = np.zeros(n_t, dtype=np.int64)
@@ -202,28 +206,32 @@ def evaluate_tracks(
     eta_t = np.full(n_t, np.nan)
     if truth.hit_eta_j is not None and n_t:
         eta_t = _group_median(m.membership_track_m, truth.hit_eta_j[m.membership_row_m], n_t)
-    candidates_df = pd.DataFrame({
-        "event_id": truth.event_id,
-        "track_id": m.track_id_t,
-        "size": m.size_t,
-        "labelled": m.labelled_t,
-        "eta": eta_t,
-        "considered": m.size_t >= poi.min_candidate_hits,
-        "majority_particle_id": majority_pid,
-        "purity": purity_t,
-        **track_cols,
-    })
+    candidates_df = pd.DataFrame(
+        {
+            "event_id": truth.event_id,
+            "track_id": m.track_id_t,
+            "size": m.size_t,
+            "labelled": m.labelled_t,
+            "eta": eta_t,
+            "considered": m.size_t >= poi.min_candidate_hits,
+            "majority_particle_id": majority_pid,
+            "purity": purity_t,
+            **track_cols,
+        }
+    )
 
     hits_per_member = np.bincount(m.membership_row_m, minlength=truth.n_hits)
     score = score_from_matches(m, truth)
-    events = pd.DataFrame({
-        "event_id": [truth.event_id],
-        "n_hits": [truth.n_hits],
-        "n_assigned": [int((hits_per_member > 0).sum())],
-        "n_memberships": [len(candidates)],
-        "n_shared": [int((hits_per_member > 1).sum())],
-        "trackml_score": [np.nan if score is None else score],
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [truth.event_id],
+            "n_hits": [truth.n_hits],
+            "n_assigned": [int((hits_per_member > 0).sum())],
+            "n_memberships": [len(candidates)],
+            "n_shared": [int((hits_per_member > 1).sum())],
+            "trackml_score": [np.nan if score is None else score],
+        }
+    )
     return TrackingEvaluation(particles=particles, candidates=candidates_df, events=events, poi=poi)
 
 

@@ -120,7 +120,9 @@ class EventTruth:
                 raise ValueError(f"Expected '{name}' of length {n} like 'hit_id_j' (got {len(a)})")
         for name in ("pt_p", "eta_p"):
             if len(getattr(self, name)) != p:
-                raise ValueError(f"Expected '{name}' of length {p} like 'particle_id_p' (got {len(getattr(self, name))})")
+                raise ValueError(
+                    f"Expected '{name}' of length {p} like 'particle_id_p' (got {len(getattr(self, name))})"
+                )
         hit_index = pd.Index(self.hit_id_j)
         if not hit_index.is_unique:
             raise ValueError(f"event {self.event_id}: {n - hit_index.nunique()} duplicate hit ids in the truth")

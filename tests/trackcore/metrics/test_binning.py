@@ -22,7 +22,9 @@ def test_clopper_pearson_closed_forms():
 
 
 def test_binned_rate_counts():
-    r = binned_rate(np.array([0.5, 1.5, 1.7, 9.0, 50.0]), np.array([1, 0, 1, 1, 1], bool), np.array([0, 1, 2, 10]), "pt")
+    r = binned_rate(
+        np.array([0.5, 1.5, 1.7, 9.0, 50.0]), np.array([1, 0, 1, 1, 1], bool), np.array([0, 1, 2, 10]), "pt"
+    )
     assert r.total.tolist() == [1, 2, 1] and r.passed.tolist() == [1, 1, 1]  # 50 is outside
     assert r.rate.tolist() == [1.0, 0.5, 1.0]
     assert r.to_dict()["rate"] == [1.0, 0.5, 1.0]
