@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from trackcore.neighbors import available_backends, backends, knn_graph, resolve_backend
+
+
+def test_available_backends_on_this_machine() -> None:
+    names = available_backends()
+    assert names[-3:] == ["faiss-cpu", "torch", "kdtree"]  # all three CPU backends are dependencies
+    assert ("faiss-gpu" in names) == backends.faiss_gpu_available()
+
+
+def test_auto_picks_by_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_backend("auto", "cpu") == "faiss-cpu"
+    monkeypatch.setattr(backends, "faiss_gpu_available", lambda: False)
+    assert resolve_backend("auto", "cuda") == "torch"
+    monkeypatch.setattr(backends, "faiss_gpu_available", lambda: True)
+    assert resolve_backend("auto", torch.device("cuda", 0)) == "faiss-gpu"
+    monkeypatch.setattr(backends, "faiss_cpu_available", lambda: False)
+    assert resolve_backend("auto", "cpu") == "torch"
+
+
+@pytest.mark.parametrize("name", ["faiss-cpu", "torch", "kdtree"])
+def test_named_cpu_backends_resolve_to_themselves(name: str) -> None:
+    assert resolve_backend(name, "cpu") == name
+    assert knn_graph(torch.rand(20, 2), 2, backend=name).backend == name
+
+
+def test_faiss_gpu_without_support_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="backend 'faiss-gpu' requested but CUDA is unavailable to torch"):
+        resolve_backend("faiss-gpu", "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(backends, "faiss_gpu_available", lambda: False)
+    with pytest.raises(ValueError, match=re.escape("requested but faiss has no GPU support or sees no GPU")):
+        resolve_backend("faiss-gpu", "cuda")
+
+
+def test_missing_libraries_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "faiss_cpu_available", lambda: False)
+    monkeypatch.setattr(backends, "kdtree_available", lambda: False)
+    with pytest.raises(ValueError, match=re.escape("backend 'faiss-cpu' requested but faiss is not installed")):
+        resolve_backend("faiss-cpu", "cpu")
+    with pytest.raises(ValueError, match=re.escape("backend 'kdtree' requested but scipy is not installed")):
+        resolve_backend("kdtree", "cpu")
+    assert available_backends() == ["torch"]
