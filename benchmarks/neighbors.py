@@ -21,7 +21,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -31,6 +30,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from trackcore.machine import machine_info, machine_line  # noqa: E402
 from trackcore.neighbors import knn_graph, radius_graph  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -125,38 +125,6 @@ def time_it(fn: Callable[[], tuple[int, float]], repeats: int, slow_s: float) ->
     }
 
 
-def machine_info() -> dict:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import faiss
-    import scipy
-    import sklearn
-
-    return {
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "faiss": faiss.__version__,
-        "faiss_omp_threads": faiss.omp_get_max_threads(),
-        "sklearn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "numpy": np.__version__,
-        "thread_env": {
-            name: os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-        },
-    }
-
-
 def to_markdown(report: dict) -> str:
     cfg = report["config"]
     lines = [
@@ -169,13 +137,7 @@ def to_markdown(report: dict) -> str:
         "(the `runs` column says how many).",
         "",
     ]
-    info = report["machine"]
-    lines += [
-        f"Machine: {info['cpu_model']}, {info['cpus_usable']} usable cores; torch {info['torch']} "
-        f"({info['torch_threads']} threads), faiss {info['faiss']} ({info['faiss_omp_threads']} OpenMP threads), "
-        f"scikit-learn {info['sklearn']}, scipy {info['scipy']}; thread env {info['thread_env']}.",
-        "",
-    ]
+    lines += [machine_line(report["machine"]), ""]
     for name, data in report["datasets"].items():
         lines += [
             f"## {name}: {data['description']}",

@@ -90,3 +90,16 @@ def test_empty_inputs_and_lone_points(backend: str) -> None:
     far = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
     assert radius_graph(far, 1.0, backend=backend).num_edges == 0
     assert radius_graph(far, 1.0, loop=True, backend=backend).edge_index.tolist() == [[0, 1], [0, 1]]
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_dense_neighbourhoods_are_complete(backend: str) -> None:
+    # Tight clumps of 50 points give every query more neighbours than the kdtree's first
+    # bounded probe (32): the uncapped search must still return all of them.
+    g = torch.Generator().manual_seed(5)
+    centres = torch.randn(6, 8, generator=g)
+    x = (centres.repeat_interleave(50, 0) + 0.01 * torch.randn(300, 8, generator=g)).float()
+    x = torch.cat([x, torch.randn(40, 8, generator=g)])  # and some lone points
+    graph = radius_graph(x, 0.2, backend=backend)
+    assert graph.degree().max() >= 49
+    assert_radius_matches(graph, exact_distances(x, None, loop=False), 0.2, None)

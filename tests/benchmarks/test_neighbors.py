@@ -6,7 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-BENCHMARK = Path(__file__).resolve().parents[3] / "benchmarks" / "neighbors.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "neighbors.py"
 
 
 def test_quick_benchmark_writes_every_method_and_task(tmp_path: Path) -> None:
