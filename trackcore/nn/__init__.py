@@ -1,0 +1,29 @@
+"""Neural-network building blocks shared by the model families: MLPs, aggregations, the interaction
+network and heads.
+
+Usage (``x``: ``(N, F)`` hit features, ``edge_index``: ``(2, E)``, ``[0]`` source, ``[1]`` target)::
+
+    from trackcore.nn import EdgeClassifierHead, InteractionNetwork
+
+    gnn = InteractionNetwork(node_in=3, hidden_dim=128, n_iterations=8)
+    head = EdgeClassifierHead(node_dim=128)
+    out = gnn(x, edge_index)
+    logits_e = head(out.node, edge_index, out.edge)
+"""
+
+from trackcore.nn.activation import ACTIVATIONS, make_activation
+from trackcore.nn.aggregation import AGGREGATIONS, aggregate
+from trackcore.nn.edge_head import EdgeClassifierHead
+from trackcore.nn.interaction_network import InteractionNetwork, InteractionNetworkOutput
+from trackcore.nn.mlp import MLP
+
+__all__ = [
+    "ACTIVATIONS",
+    "AGGREGATIONS",
+    "MLP",
+    "EdgeClassifierHead",
+    "InteractionNetwork",
+    "InteractionNetworkOutput",
+    "aggregate",
+    "make_activation",
+]

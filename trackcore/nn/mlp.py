@@ -1,0 +1,80 @@
+"""The multi-layer perceptron every network in the project is built from."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from trackcore.nn.activation import make_activation
+
+
+class MLP(nn.Module):
+    r"""A stack of ``n_layers`` linear layers, with LayerNorm, activation and dropout between them.
+
+    Each hidden layer is ``Linear -> LayerNorm -> activation -> Dropout``; the last layer is
+    ``Linear [-> LayerNorm] [-> output_activation]``. This is acorn's ``make_mlp``: when the output is
+    meant to be a hidden state (``output_activation`` set, ``output_layer_norm=True``), the network
+    ends like a hidden layer, which keeps residual updates of node and edge states on one scale.
+
+    Args:
+        in_dim: input features ``F_in``.
+        out_dim: output features ``F_out``.
+        hidden_dim: width of the hidden layers (default ``128``).
+        n_layers: number of linear layers, at least 1; ``1`` is a single ``Linear(in_dim, out_dim)``
+            (default ``2``).
+        activation: hidden activation, one of ``relu``, ``tanh``, ``silu``, ``gelu``, ``leaky_relu``,
+            ``sigmoid`` (default ``"relu"``).
+        layer_norm: LayerNorm after each hidden linear layer, before its activation (default ``True``).
+        dropout: dropout probability after each hidden activation, in ``[0, 1)`` (default ``0.0``).
+        output_activation: activation after the last linear layer, same names as ``activation``, or
+            ``None`` for a plain linear output (default ``None``).
+        output_layer_norm: LayerNorm after the last linear layer, before ``output_activation``
+            (default ``False``).
+
+    Shapes:
+        x: ``(*, F_in)`` -> ``(*, F_out)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        in_dim: int,
+        out_dim: int,
+        hidden_dim: int = 128,
+        n_layers: int = 2,
+        activation: str = "relu",
+        layer_norm: bool = True,
+        dropout: float = 0.0,
+        output_activation: str | None = None,
+        output_layer_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        sizes = {"in_dim": in_dim, "out_dim": out_dim, "hidden_dim": hidden_dim, "n_layers": n_layers}
+        for name, value in sizes.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Expected '{name}' to be a positive int (got {value!r})")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout!r})")
+        make_activation(activation)  # fail on a bad name even when n_layers == 1 never uses it
+        self.in_dim, self.out_dim = in_dim, out_dim
+
+        dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
+        layers: list[nn.Module] = []
+        for d_in, d_out in zip(dims[:-2], dims[1:-1], strict=True):
+            layers.append(nn.Linear(d_in, d_out))
+            if layer_norm:
+                layers.append(nn.LayerNorm(d_out))
+            layers.append(make_activation(activation))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(dims[-2], dims[-1]))
+        if output_layer_norm:
+            layers.append(nn.LayerNorm(out_dim))
+        if output_activation is not None:
+            layers.append(make_activation(output_activation))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.size(-1) != self.in_dim:
+            raise ValueError(f"Expected input with {self.in_dim} features in the last dimension (got {tuple(x.shape)})")
+        return self.layers(x)
