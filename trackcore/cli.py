@@ -1,4 +1,4 @@
-"""The ``trackcore`` command line: ``simulate``, ``inspect``, ``prepare``.
+"""The ``trackcore`` command line: ``simulate``, ``inspect``, ``prepare``, ``fit | validate | test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -24,6 +24,8 @@ def _volumes(text: str) -> tuple[int, ...]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trackcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in TRAIN_COMMANDS:  # listed for --help; parsed by LightningCLI (see main)
+        sub.add_parser(name, help=f"{name} a model from a YAML config (LightningCLI; `trackcore {name} --help`)")
 
     p = sub.add_parser("simulate", help="simulate events with the built-in detector and write TrackML CSV")
     p.add_argument("--preset", default="small", help="tiny, small or trackml (default: small)")
@@ -54,7 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TRAIN_COMMANDS = ("fit", "validate", "test", "predict")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from_sys = argv is None
+    argv = list(sys.argv[1:] if from_sys else argv)
+    if argv and argv[0] in TRAIN_COMMANDS:
+        # Training commands are LightningCLI's own parser (YAML configs, class_path/init_args, --help);
+        # it reads sys.argv itself when we were called from the shell.
+        from trackcore.train.cli import main as train_main
+
+        train_main(None if from_sys else argv)
+        return 0
     args = build_parser().parse_args(argv)
     try:
         if args.command == "simulate":

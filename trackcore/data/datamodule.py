@@ -229,3 +229,14 @@ class TrackMLDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+    @property
+    def predict_splits(self) -> list[str]:
+        """The non-empty splits, in the order of :meth:`predict_dataloader`'s loaders."""
+        return [split for split in ("train", "val", "test") if split in self.datasets]
+
+    def predict_dataloader(self) -> list[DataLoader]:
+        """One loader per non-empty split, so a stage's outputs keep the train/val/test split."""
+        if not self.datasets:
+            raise RuntimeError("call prepare_data() and setup() before asking for loaders")
+        return [self._loader(split, shuffle=False) for split in self.predict_splits]

@@ -1,0 +1,125 @@
+"""Stage 1 of the Exa.TrkX pipeline: metric learning for graph construction.
+
+An MLP maps each hit's features to an embedding where hits of one particle lie close
+together (Ju et al., arXiv:2103.06995; acorn ``MetricLearning``). Trained with a hinge loss
+on true pairs (all pairs of hits of one particle), random pairs and hard negatives found by
+a radius search in the current embedding. At inference the graph is the radius graph of the
+embedding (with a neighbour cap), built by :mod:`trackcore.neighbors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from trackcore.losses import hinge_embedding_loss, merge_pairs, pair_labels, radius_pairs, random_pairs, true_pairs
+from trackcore.metrics import EdgeMetrics, edge_metrics
+from trackcore.neighbors import radius_graph
+from trackcore.nn import MLP
+from trackcore.train import LossOutput, TrackingModule
+
+
+class EmbeddingNet(nn.Module):
+    """Hit features to a (unit-norm) embedding.
+
+    Args:
+        in_dim: number of hit features.
+        emb_dim: embedding size (8-12 in Exa.TrkX).
+        hidden_dim, n_layers, activation, layer_norm: the MLP.
+        normalize: project the embedding onto the unit sphere.
+
+    Shapes:
+        x: (N, in_dim) -> (N, emb_dim).
+    """
+
+    def __init__(
+        self,
+        *,
+        in_dim: int = 4,
+        emb_dim: int = 12,
+        hidden_dim: int = 256,
+        n_layers: int = 4,
+        activation: str = "tanh",
+        layer_norm: bool = True,
+        normalize: bool = True,
+    ) -> None:
+        super().__init__()
+        self.mlp = MLP(
+            in_dim=in_dim, out_dim=emb_dim, hidden_dim=hidden_dim, n_layers=n_layers,
+            activation=activation, layer_norm=layer_norm,
+        )
+        self.normalize = normalize
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.mlp(x)
+        return F.normalize(out, dim=-1) if self.normalize else out
+
+
+class MetricLearning(TrackingModule):
+    """Task module of the metric-learning stage.
+
+    Args:
+        model: an :class:`EmbeddingNet` (any module mapping ``x`` to an embedding).
+        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        margin: hinge margin; negatives closer than it are pushed out.
+        r_train: radius of the hard-negative search during training.
+        knn_train: neighbour cap of that search.
+        n_random: random pairs per event.
+        positive_weight: weight of the positive (true-pair) term relative to the negatives.
+        r_infer: radius of the inference graph.
+        knn_infer: neighbour cap of the inference graph.
+        target_min_pt: true pairs of particles below this pT are not pulled together (0: all).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        scheduler: LRSchedulerCallable | None = None,
+        min_pt: float = 1.0,
+        min_hits: int = 3,
+        margin: float = 0.1,
+        r_train: float = 0.1,
+        knn_train: int = 50,
+        n_random: int = 20000,
+        positive_weight: float = 1.0,
+        r_infer: float = 0.1,
+        knn_infer: int = 100,
+        target_min_pt: float = 0.0,
+    ) -> None:
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        self.margin, self.r_train, self.knn_train, self.n_random = margin, r_train, knn_train, n_random
+        self.positive_weight = positive_weight
+        self.r_infer, self.knn_infer, self.target_min_pt = r_infer, knn_infer, target_min_pt
+
+    def _target_pid(self, event: Any) -> torch.Tensor:
+        pid = event.particle_id
+        if self.target_min_pt > 0:
+            pid = torch.where(event.pt > self.target_min_pt, pid, torch.zeros_like(pid))
+        return pid
+
+    def training_loss(self, batch: Any) -> LossOutput:
+        emb = self.model(batch.x)
+        pid = self._target_pid(batch)
+        pairs = merge_pairs(
+            true_pairs(pid),
+            random_pairs(batch.num_nodes, self.n_random, device=emb.device),
+            radius_pairs(emb.detach(), self.r_train, max_num_neighbors=self.knn_train),
+        )
+        y = pair_labels(pairs, batch.particle_id)
+        loss = hinge_embedding_loss(emb, pairs, y, margin=self.margin, balance=True)
+        return LossOutput(loss, {"n_pairs": torch.tensor(float(pairs.shape[1])), "pos_fraction": y.float().mean()})
+
+    def infer(self, event: Any) -> dict[str, torch.Tensor]:
+        emb = self.model(event.x)
+        graph = radius_graph(emb, self.r_infer, max_num_neighbors=self.knn_infer)
+        return {"embedding": emb, "edge_index": graph.edge_index, "edge_distance": graph.distance}
+
+    def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics:
+        target = event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
+        return edge_metrics(outputs["edge_index"], event.track_edges, event.num_nodes, target_j=target)

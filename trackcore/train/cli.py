@@ -1,0 +1,67 @@
+"""``trackcore fit | validate | test | predict``: LightningCLI over any task module and datamodule.
+
+    trackcore fit --config experiments/configs/ec/small_metric_learning.yaml
+    trackcore fit --config ... --ckpt_path runs/.../checkpoints/last.ckpt     # resume
+    trackcore predict --config ... --ckpt_path best.ckpt --predict_dir stage_out/
+
+The model, data, optimizer and scheduler are ``class_path``/``init_args`` blocks in YAML; the
+resolved config is saved as ``config.yaml`` beside every run's logs. Every run logs to CSV
+(and to W&B when installed, offline unless configured) and keeps the last and best
+checkpoints (``checkpoint:`` block of the config).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from trackcore.train.loggers import default_loggers
+from trackcore.train.module import TrackingModule
+from trackcore.train.writer import StageWriter
+
+COMMANDS = ("fit", "validate", "test", "predict")
+
+
+class TrackCLI(LightningCLI):
+    """LightningCLI with any :class:`TrackingModule` subclass and any LightningDataModule."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({
+            "checkpoint.save_last": True,
+            "checkpoint.save_top_k": 1,
+            "checkpoint.monitor": "val/loss",
+            "checkpoint.mode": "min",
+        })
+        parser.add_argument("--run_name", type=str, default="trackcore", help="folder of this run's logs under runs/")
+        parser.add_argument(
+            "--predict_dir", type=str | None, default=None,
+            help="predict: write every event's outputs to this folder (train/val/test subfolders)",
+        )
+
+    def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> L.Trainer:
+        if config.get("logger") in (None, True):
+            config["logger"] = default_loggers(name=self._get(self.config, "run_name") or "trackcore")
+        predict_dir = self._get(self.config, "predict_dir")
+        if predict_dir:
+            callbacks = [*callbacks, StageWriter(predict_dir)]
+        return super()._instantiate_trainer(config, callbacks)
+
+
+def main(args: list[str] | None = None, *, run: bool = True) -> TrackCLI:
+    """Run one of :data:`COMMANDS` (``args`` as on the command line, e.g. ``["fit", "--config", f]``)."""
+    return TrackCLI(
+        TrackingModule,
+        L.LightningDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        args=args,
+        run=run,
+        seed_everything_default=0,
+        trainer_defaults={"deterministic": "warn", "log_every_n_steps": 10, "devices": 1},
+        save_config_kwargs={"overwrite": True},
+        auto_configure_optimizers=False,
+    )

@@ -1,0 +1,35 @@
+"""Default loggers: always a CSV log; W&B too when it is installed (offline unless configured)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+
+def wandb_online() -> bool:
+    """True when the user has configured W&B for uploads (``WANDB_MODE=online`` or an API key)."""
+    mode = os.environ.get("WANDB_MODE", "").lower()
+    if mode in ("offline", "disabled", "dryrun"):
+        return False
+    if mode == "online" or os.environ.get("WANDB_API_KEY"):
+        return True
+    netrc = Path.home() / ".netrc"
+    return netrc.is_file() and "api.wandb.ai" in netrc.read_text(errors="ignore")
+
+
+def default_loggers(save_dir: str = "runs", name: str = "trackcore") -> list:
+    """The default loggers: CSV always, W&B when installed.
+
+    The CSV logger always runs, so every run leaves ``metrics.csv`` without any account. W&B is
+    added when importable: offline (runs land in ``<save_dir>/wandb``, uploadable later with
+    ``wandb sync``) unless :func:`wandb_online`; ``WANDB_MODE=disabled`` leaves it out.
+    """
+    from lightning.pytorch.loggers import CSVLogger
+
+    loggers: list = [CSVLogger(save_dir=save_dir, name=name)]
+    if importlib.util.find_spec("wandb") is not None and os.environ.get("WANDB_MODE", "").lower() != "disabled":
+        from lightning.pytorch.loggers import WandbLogger
+
+        loggers.append(WandbLogger(save_dir=save_dir, project=name, offline=not wandb_online()))
+    return loggers

@@ -1,0 +1,174 @@
+"""The one LightningModule base that every tracker family's task module extends.
+
+A task module receives a pure ``nn.Module`` model, an optimizer and (optionally) a learning
+rate scheduler by dependency injection (LightningCLI ``class_path`` / ``init_args``), and
+implements three hooks:
+
+- :meth:`TrackingModule.training_loss`: the loss of one batch (a typed :class:`LossOutput`);
+- :meth:`TrackingModule.infer`: the stage's per-event outputs (scores, embeddings, graphs);
+- :meth:`TrackingModule.build_tracks` (optional): track candidates from those outputs;
+- :meth:`TrackingModule.edge_metrics` (optional): edge efficiency/purity of one event.
+
+The base does the rest the same way for everyone: logging the loss terms, computing the
+shared tracking metrics (:mod:`trackcore.metrics`) on whole validation/test events, and
+returning per-event predictions that :class:`~trackcore.train.writer.StageWriter` saves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from trackcore.build.candidates import TrackCandidates
+from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
+
+
+@dataclass
+class LossOutput:
+    """The loss of one batch and its named terms (logged as ``<stage>/<name>``)."""
+
+    loss: torch.Tensor
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.loss.dim() != 0:
+            raise ValueError(f"Expected a scalar loss (got shape {tuple(self.loss.shape)})")
+
+
+def _events(batch: Any) -> list[Any]:
+    """The events of a (possibly batched) PyG batch."""
+    return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
+
+
+class TrackingModule(L.LightningModule):
+    """Base task module: injected model/optimizer/scheduler, loss logging, shared metrics.
+
+    Args:
+        model: the pure ``nn.Module`` of the stage.
+        optimizer: a callable ``params -> Optimizer`` (LightningCLI builds it from YAML).
+        scheduler: a callable ``optimizer -> LRScheduler``, or None; stepped per epoch.
+        min_pt: particles of interest for the tracking metrics: pT > min_pt (GeV).
+        min_hits: ... and at least this many hits.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        scheduler: LRSchedulerCallable | None = None,
+        min_pt: float = 1.0,
+        min_hits: int = 3,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.poi = ParticlesOfInterest(min_pt=min_pt, min_hits=min_hits)
+        self._evaluations: dict[str, list[TrackingEvaluation]] = {"val": [], "test": []}
+        self._edge_counts: dict[str, list[EdgeMetrics]] = {"val": [], "test": []}
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    def training_loss(self, batch: Any) -> LossOutput:
+        """Loss of one training batch."""
+        raise NotImplementedError(f"{type(self).__name__} must implement training_loss")
+
+    def validation_loss(self, batch: Any) -> LossOutput:
+        """Loss of one validation batch; the training loss by default."""
+        return self.training_loss(batch)
+
+    def infer(self, event: Any) -> dict[str, torch.Tensor]:
+        """The stage's outputs for one event (saved by ``predict``), e.g. ``{"edge_score": ...}``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement infer")
+
+    def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
+        """Track candidates from :meth:`infer`'s outputs; None for stages that make no tracks."""
+        return None
+
+    def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
+        """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
+        return None
+
+    # ------------------------------------------------------------------ Lightning plumbing
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.model(*args, **kwargs)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer)}}
+
+    def _log_loss(self, stage: str, out: LossOutput, batch_size: int) -> None:
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", out.loss, on_step=on_step, on_epoch=True, prog_bar=True, batch_size=batch_size)
+        for name, value in out.terms.items():
+            self.log(f"{stage}/{name}", value, on_step=False, on_epoch=True, batch_size=batch_size)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        out = self.training_loss(batch)
+        if not torch.isfinite(out.loss):
+            raise FloatingPointError(f"non-finite training loss at step {self.global_step}: {out.loss.item()}")
+        self._log_loss("train", out, getattr(batch, "num_graphs", 1))
+        return out.loss
+
+    def _evaluate_step(self, stage: str, batch: Any) -> None:
+        self._log_loss(stage, self.validation_loss(batch), getattr(batch, "num_graphs", 1))
+        for event in _events(batch):
+            outputs = self.infer(event)
+            edges = self.edge_metrics(event, outputs)
+            if edges is not None:
+                self._edge_counts[stage].append(edges)
+            candidates = self.build_tracks(event, outputs)
+            if candidates is not None:
+                self._evaluations[stage].append(evaluate_tracks(candidates, EventTruth.from_data(event), self.poi))
+
+    def _evaluate_epoch_end(self, stage: str) -> None:
+        edge_counts, self._edge_counts[stage] = self._edge_counts[stage], []
+        if edge_counts:
+            pooled = EdgeMetrics.combine(edge_counts)  # counts summed over events, then divided
+            self.log(f"{stage}/edge_efficiency", pooled.efficiency, prog_bar=True, sync_dist=True)
+            self.log(f"{stage}/edge_purity", pooled.purity, prog_bar=True, sync_dist=True)
+            self.log(f"{stage}/edge_auc", pooled.auc, sync_dist=True)
+            self.log(f"{stage}/edges_per_event", pooled.n_edges / len(edge_counts), sync_dist=True)
+        evaluations, self._evaluations[stage] = self._evaluations[stage], []
+        if not evaluations:
+            return
+        summary = TrackingEvaluation.concat(evaluations).summary()
+        keys = ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate", "lhc_efficiency", "perfect_efficiency")
+        for key in keys:
+            value = summary[key]
+            # NaN (no particle of interest / no candidate) is logged as such, never as 0.
+            self.log(f"{stage}/{key}", float(value), prog_bar=key == "dm_efficiency", sync_dist=True)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._evaluate_step("val", batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._evaluate_epoch_end("val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._evaluate_step("test", batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._evaluate_epoch_end("test")
+
+    def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[Any]:
+        """Per-event outputs: each event's Data with :meth:`infer`'s tensors (and candidates) attached."""
+        results = []
+        for event in _events(batch):
+            outputs = self.infer(event)
+            event = event.clone()
+            for key, value in outputs.items():
+                event[key] = value.detach()
+            candidates = self.build_tracks(event, outputs)
+            if candidates is not None:
+                event.track_hit_id = torch.from_numpy(candidates.hit_id)
+                event.track_id = torch.from_numpy(candidates.track_id)
+            results.append(event)
+        return results
