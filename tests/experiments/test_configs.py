@@ -1,29 +1,52 @@
-"""Every YAML config under experiments/ runs one training step from the CLI (on the tiny preset)."""
+"""Every YAML config under experiments/ runs one training step from the CLI (on the tiny preset).
+
+Configs that read a previous stage's outputs (StageDataModule) get them from a one-batch
+``predict`` of the metric-learning config on the tiny preset.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import yaml
 
 from trackcore.cli import main
 
-CONFIGS = sorted((Path(__file__).resolve().parents[2] / "experiments" / "configs").rglob("*.yaml"))
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs"
+CONFIGS = sorted(CONFIG_DIR.rglob("*.yaml"))
+TINY = [
+    "--data.init_args.preset=tiny", "--data.init_args.input_dir=null", "--data.init_args.benchmark=null",
+    "--data.init_args.n_train=null", "--data.init_args.n_val=null", "--data.init_args.n_test=null",
+    "--data.init_args.progress=false",
+]
+ONE_STEP = ["--trainer.fast_dev_run=1", "--trainer.enable_progress_bar=false"]
+
+
+def _data_class(config: Path) -> str:
+    return yaml.safe_load(config.read_text())["data"]["class_path"]
 
 
 def test_configs_exist():
     assert CONFIGS, "no YAML configs under experiments/configs"
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(p.parents[2])))
-def test_config_runs_one_step(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.chdir(tmp_path)  # runs/ and data_cache/ land here
-    # The same config on the tiny simulated preset: real-data configs swap their folder for it.
-    code = main([
-        "fit", "--config", str(config), "--trainer.fast_dev_run=1", "--trainer.enable_progress_bar=false",
-        "--data.init_args.preset=tiny", "--data.init_args.input_dir=null", "--data.init_args.benchmark=null",
-        "--data.init_args.n_train=null", "--data.init_args.n_val=null", "--data.init_args.n_test=null",
-        f"--data.init_args.data_root={tmp_path / 'data'}", "--data.init_args.progress=false",
-    ])
-    assert code == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
+def test_config_runs_one_step(config: Path, isolated: Path) -> None:
+    data = [f"--data.init_args.data_root={isolated / 'data'}"]
+    if _data_class(config).endswith("StageDataModule"):
+        stage = isolated / "stage"
+        main(["predict", "--config", str(CONFIG_DIR / "ec" / "small_metric_learning.yaml"), *ONE_STEP, *TINY,
+              *data, f"--predict_dir={stage}"])
+        assert sorted(p.name for p in stage.iterdir()) == ["test", "train", "val"]
+        args = [f"--data.init_args.input_dir={stage}"]
+    else:
+        args = [*TINY, *data]
+    assert main(["fit", "--config", str(config), *ONE_STEP, *args]) == 0

@@ -18,12 +18,12 @@ import shutil
 from pathlib import Path
 
 import lightning as L
-import torch
 from torch_geometric.loader import DataLoader
 
 from trackcore.data.dataset import ProcessedEventDataset, prepare_dataset, processed_dir
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark
+from trackcore.data.sampler import EpochShuffleSampler
 from trackcore.data.trackml_io import list_events
 
 # Simulated events are numbered from here (simulate_events' default).
@@ -211,12 +211,11 @@ class TrackMLDataModule(L.LightningDataModule):
             if not self.datasets:
                 raise RuntimeError("call prepare_data() and setup() before asking for loaders")
             raise ValueError(f"the {split} split is empty (n_{split} = 0)")
-        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+        sampler = EpochShuffleSampler(len(self.datasets[split]), self.seed) if shuffle else None
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
-            shuffle=shuffle,
-            generator=generator,
+            sampler=sampler,
             num_workers=self.loader_workers,
             persistent_workers=self.loader_workers > 0,
         )

@@ -1,0 +1,139 @@
+"""Stage 3 of the Exa.TrkX pipeline: interaction-network edge classification and track building.
+
+The GNN (Ju et al., arXiv:2103.06995; acorn ``InteractionGNN``) scores every edge of the
+constructed graph; tracks are the connected components of the edges above a cut, or the
+ITk "CC and walk" (:mod:`trackcore.build`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from trackcore.build import cc_and_walk, connected_components
+from trackcore.build.candidates import TrackCandidates
+from trackcore.losses import weighted_bce_with_logits
+from trackcore.metrics import EdgeMetrics, edge_metrics
+from trackcore.nn import EdgeClassifierHead, InteractionNetwork
+from trackcore.train import LossOutput, TrackingModule
+
+
+class InteractionGNN(nn.Module):
+    """Interaction network plus edge head: one logit per input edge.
+
+    Args:
+        node_in: number of hit features.
+        hidden_dim, n_iterations, aggrs, mlp_layers, activation, residual, share_weights:
+            see :class:`trackcore.nn.InteractionNetwork`.
+        head_layers: layers of the edge classifier MLP.
+
+    Shapes:
+        x: (N, node_in); edge_index: (2, E) -> logits (E,).
+    """
+
+    def __init__(
+        self,
+        *,
+        node_in: int = 4,
+        hidden_dim: int = 128,
+        n_iterations: int = 8,
+        aggrs: Sequence[str] = ("sum", "max"),
+        mlp_layers: int = 2,
+        activation: str = "silu",
+        residual: bool = True,
+        share_weights: bool = False,
+        head_layers: int = 3,
+    ) -> None:
+        super().__init__()
+        self.gnn = InteractionNetwork(
+            node_in=node_in, hidden_dim=hidden_dim, n_iterations=n_iterations, aggrs=tuple(aggrs),
+            mlp_layers=mlp_layers, activation=activation, residual=residual, share_weights=share_weights,
+        )
+        self.head = EdgeClassifierHead(node_dim=hidden_dim, edge_dim=hidden_dim, hidden_dim=hidden_dim,
+                                       n_layers=head_layers, activation=activation)
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        out = self.gnn(x, edge_index)
+        return self.head(out.node, edge_index, out.edge)
+
+
+def same_particle(edge_index: torch.Tensor, particle_id: torch.Tensor) -> torch.Tensor:
+    """True for edges joining two hits of one non-zero particle.
+
+    Shapes:
+        edge_index: (2, E); particle_id: (N,) -> (E,) bool.
+    """
+    a, b = particle_id[edge_index[0]], particle_id[edge_index[1]]
+    return (a == b) & (a != 0)
+
+
+class EdgeClassifier(TrackingModule):
+    """Task module of the edge-classification stage.
+
+    Args:
+        model: an :class:`InteractionGNN` (any module ``(x, edge_index) -> logits``).
+        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        pos_weight: weight of true edges in the BCE (~2 in Exa.TrkX).
+        edge_cut: score cut for edge metrics and connected components.
+        building: ``"cc"`` (connected components) or ``"walk"`` (CC and walk).
+        walk_min, walk_max: the walk-through cuts (``building="walk"``).
+        min_track_hits: smaller candidates are dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        scheduler: LRSchedulerCallable | None = None,
+        min_pt: float = 1.0,
+        min_hits: int = 3,
+        pos_weight: float = 2.0,
+        edge_cut: float = 0.5,
+        building: Literal["cc", "walk"] = "cc",
+        walk_min: float = 0.1,
+        walk_max: float = 0.6,
+        min_track_hits: int = 3,
+    ) -> None:
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        if building not in ("cc", "walk"):
+            raise ValueError(f"building must be 'cc' or 'walk' (got {building!r})")
+        self.pos_weight, self.edge_cut, self.building = pos_weight, edge_cut, building
+        self.walk_min, self.walk_max, self.min_track_hits = walk_min, walk_max, min_track_hits
+
+    @staticmethod
+    def _graph(event: Any) -> torch.Tensor:
+        if getattr(event, "edge_index", None) is None:
+            raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
+        return event.edge_index
+
+    def training_loss(self, batch: Any) -> LossOutput:
+        edge_index = self._graph(batch)
+        logits = self.model(batch.x, edge_index)
+        y = same_particle(edge_index, batch.particle_id)
+        loss = weighted_bce_with_logits(logits, y.float(), pos_weight=self.pos_weight)
+        return LossOutput(loss, {"true_edge_fraction": y.float().mean()})
+
+    def infer(self, event: Any) -> dict[str, torch.Tensor]:
+        return {"edge_score": torch.sigmoid(self.model(event.x, self._graph(event)))}
+
+    def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics:
+        target = event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
+        return edge_metrics(
+            event.edge_index, event.track_edges, event.num_nodes, scores=outputs["edge_score"],
+            threshold=self.edge_cut, particle_id_j=event.particle_id, label="same_particle", target_j=target,
+        )
+
+    def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
+        edge_index, scores = event.edge_index.cpu(), outputs["edge_score"].detach().cpu()
+        if self.building == "cc":
+            return connected_components(edge_index, event.num_nodes, scores=scores, threshold=self.edge_cut,
+                                        hit_id=event.hit_id, min_hits=self.min_track_hits)
+        r = torch.linalg.vector_norm(event.pos[:, :2], dim=1)
+        return cc_and_walk(edge_index, scores, event.num_nodes, direction=r, cc_cut=self.edge_cut,
+                           walk_min=self.walk_min, walk_max=self.walk_max, min_hits=self.min_track_hits,
+                           hit_id=event.hit_id)

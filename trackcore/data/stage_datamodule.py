@@ -1,0 +1,67 @@
+"""Read a previous stage's outputs (``trackcore predict --predict_dir``) as the next stage's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+from torch_geometric.loader import DataLoader
+
+from trackcore.data.dataset import ProcessedEventDataset
+from trackcore.data.errors import DataError
+from trackcore.data.sampler import EpochShuffleSampler
+
+SPLITS = ("train", "val", "test")
+
+
+class StageDataModule(L.LightningDataModule):
+    """The per-event outputs of a stage, split as that stage wrote them (``<input_dir>/<split>/event*.pt``).
+
+    Acorn's pattern: stage 1 (e.g. metric learning) runs ``predict`` and writes each event
+    with its graph; stage 2 (e.g. the edge classifier) trains on those files.
+
+    Args:
+        input_dir: the ``--predict_dir`` of the previous stage.
+        batch_size: events per batch.
+        loader_workers: DataLoader worker processes.
+        seed: shuffling seed of the training split.
+
+    Raises:
+        DataError: the folder or its train split is missing.
+    """
+
+    def __init__(self, *, input_dir: str, batch_size: int = 1, loader_workers: int = 0, seed: int = 0) -> None:
+        super().__init__()
+        self.input_dir = Path(input_dir)
+        self.batch_size, self.loader_workers, self.seed = batch_size, loader_workers, seed
+        self.datasets: dict[str, ProcessedEventDataset] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.input_dir.is_dir():
+            raise DataError(self.input_dir, "stage output folder not found; run the previous stage's predict first")
+        self.datasets = {s: ProcessedEventDataset(self.input_dir / s) for s in SPLITS if (self.input_dir / s).is_dir()}
+        if "train" not in self.datasets and stage in (None, "fit"):
+            raise DataError(self.input_dir, "has no train/ split of stage outputs")
+
+    def _loader(self, split: str, *, shuffle: bool) -> DataLoader:
+        if split not in self.datasets:
+            raise DataError(self.input_dir, f"has no {split}/ split of stage outputs")
+        sampler = EpochShuffleSampler(len(self.datasets[split]), self.seed) if shuffle else None
+        return DataLoader(self.datasets[split], batch_size=self.batch_size, sampler=sampler,
+                          num_workers=self.loader_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    @property
+    def predict_splits(self) -> list[str]:
+        return [s for s in SPLITS if s in self.datasets]
+
+    def predict_dataloader(self) -> list[DataLoader]:
+        return [self._loader(s, shuffle=False) for s in self.predict_splits]
