@@ -18,12 +18,11 @@ import shutil
 from pathlib import Path
 
 import lightning as L
-from torch_geometric.loader import DataLoader
 
 from trackcore.data.dataset import ProcessedEventDataset, prepare_dataset, processed_dir
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark
-from trackcore.data.sampler import EpochShuffleSampler
+from trackcore.data.split_loaders import SplitLoadersMixin
 from trackcore.data.trackml_io import list_events
 
 # Simulated events are numbered from here (simulate_events' default).
@@ -44,7 +43,7 @@ def _merge_simulation_record(new: Path, existing: Path) -> None:
     existing.write_text(json.dumps(record, indent=2))
 
 
-class TrackMLDataModule(L.LightningDataModule):
+class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
     """Train/val/test loaders of processed TrackML-style events.
 
     Args:
@@ -206,36 +205,5 @@ class TrackMLDataModule(L.LightningDataModule):
             if hi > lo:
                 self.datasets[split] = ProcessedEventDataset(root, files=names[lo:hi])
 
-    def _loader(self, split: str, *, shuffle: bool) -> DataLoader:
-        if split not in self.datasets:
-            if not self.datasets:
-                raise RuntimeError("call prepare_data() and setup() before asking for loaders")
-            raise ValueError(f"the {split} split is empty (n_{split} = 0)")
-        sampler = EpochShuffleSampler(len(self.datasets[split]), self.seed) if shuffle else None
-        return DataLoader(
-            self.datasets[split],
-            batch_size=self.batch_size,
-            sampler=sampler,
-            num_workers=self.loader_workers,
-            persistent_workers=self.loader_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
-
-    @property
-    def predict_splits(self) -> list[str]:
-        """The non-empty splits, in the order of :meth:`predict_dataloader`'s loaders."""
-        return [split for split in ("train", "val", "test") if split in self.datasets]
-
-    def predict_dataloader(self) -> list[DataLoader]:
-        """One loader per non-empty split, so a stage's outputs keep the train/val/test split."""
-        if not self.datasets:
-            raise RuntimeError("call prepare_data() and setup() before asking for loaders")
-        return [self._loader(split, shuffle=False) for split in self.predict_splits]
+    def _missing_split(self, split: str) -> Exception:
+        return ValueError(f"the {split} split is empty (n_{split} = 0)")

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
-from torch_geometric.loader import DataLoader
 
 from trackcore.data.dataset import ProcessedEventDataset
 from trackcore.data.errors import DataError
-from trackcore.data.sampler import EpochShuffleSampler
-
-SPLITS = ("train", "val", "test")
+from trackcore.data.split_loaders import SPLITS, SplitLoadersMixin
 
 
-class StageDataModule(L.LightningDataModule):
+class StageDataModule(SplitLoadersMixin, L.LightningDataModule):
     """The per-event outputs of a stage, split as that stage wrote them (``<input_dir>/<split>/event*.pt``).
 
     Acorn's pattern: stage 1 (e.g. metric learning) runs ``predict`` and writes each event
@@ -43,25 +40,5 @@ class StageDataModule(L.LightningDataModule):
         if "train" not in self.datasets and stage in (None, "fit"):
             raise DataError(self.input_dir, "has no train/ split of stage outputs")
 
-    def _loader(self, split: str, *, shuffle: bool) -> DataLoader:
-        if split not in self.datasets:
-            raise DataError(self.input_dir, f"has no {split}/ split of stage outputs")
-        sampler = EpochShuffleSampler(len(self.datasets[split]), self.seed) if shuffle else None
-        return DataLoader(self.datasets[split], batch_size=self.batch_size, sampler=sampler,
-                          num_workers=self.loader_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
-
-    @property
-    def predict_splits(self) -> list[str]:
-        return [s for s in SPLITS if s in self.datasets]
-
-    def predict_dataloader(self) -> list[DataLoader]:
-        return [self._loader(s, shuffle=False) for s in self.predict_splits]
+    def _missing_split(self, split: str) -> Exception:
+        return DataError(self.input_dir, f"has no {split}/ split of stage outputs")
