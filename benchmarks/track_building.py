@@ -44,7 +44,7 @@ from trackcore.build import (
 from trackcore.data.simulation import simulate_event
 from trackcore.data.truth_graph import event_track_edges
 from trackcore.machine import machine_info, machine_line
-from trackcore.metrics import EventTruth, evaluate_tracks
+from trackcore.metrics import EventTruth, edge_truth, evaluate_tracks
 from trackcore.neighbors import knn_graph
 
 TARGET_S = {"connected_components": 5.0, "cc_and_walk": 5.0, "dbscan": 5.0, "metrics": 1.0}
@@ -63,10 +63,7 @@ def make_inputs(preset: str, seed: int) -> dict:
     knn = knn_graph(torch.from_numpy(pos / 1000.0), 10, backend="kdtree").edge_index.numpy()
     true_edges = event_track_edges(event)
     edges = np.unique(np.concatenate([knn, true_edges], axis=1), axis=1)
-    is_true = np.isin(
-        np.minimum(edges[0], edges[1]) * n + np.maximum(edges[0], edges[1]),
-        np.minimum(true_edges[0], true_edges[1]) * n + np.maximum(true_edges[0], true_edges[1]),
-    )
+    is_true = edge_truth(edges, n, track_edges=true_edges)
     scores = np.where(is_true, rng.beta(8, 1, edges.shape[1]), rng.beta(1, 10, edges.shape[1]))
 
     dim, n_p = 24, len(truth.particle_id_p)

@@ -16,7 +16,7 @@ from torch import nn
 
 from trackcore.build import cc_and_walk, connected_components
 from trackcore.build.candidates import TrackCandidates
-from trackcore.losses import weighted_bce_with_logits
+from trackcore.losses import pair_labels, weighted_bce_with_logits
 from trackcore.metrics import EdgeMetrics, edge_metrics
 from trackcore.nn import EdgeClassifierHead, InteractionNetwork
 from trackcore.train import LossOutput, TrackingModule
@@ -59,16 +59,6 @@ class InteractionGNN(nn.Module):
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         out = self.gnn(x, edge_index)
         return self.head(out.node, edge_index, out.edge)
-
-
-def same_particle(edge_index: torch.Tensor, particle_id: torch.Tensor) -> torch.Tensor:
-    """True for edges joining two hits of one non-zero particle.
-
-    Shapes:
-        edge_index: (2, E); particle_id: (N,) -> (E,) bool.
-    """
-    a, b = particle_id[edge_index[0]], particle_id[edge_index[1]]
-    return (a == b) & (a != 0)
 
 
 class EdgeClassifier(TrackingModule):
@@ -114,7 +104,7 @@ class EdgeClassifier(TrackingModule):
     def training_loss(self, batch: Any) -> LossOutput:
         edge_index = self._graph(batch)
         logits = self.model(batch.x, edge_index)
-        y = same_particle(edge_index, batch.particle_id)
+        y = pair_labels(edge_index, batch.particle_id)
         loss = weighted_bce_with_logits(logits, y.float(), pos_weight=self.pos_weight)
         return LossOutput(loss, {"true_edge_fraction": y.float().mean()})
 
@@ -122,10 +112,10 @@ class EdgeClassifier(TrackingModule):
         return {"edge_score": torch.sigmoid(self.model(event.x, self._graph(event)))}
 
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics:
-        target = event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
         return edge_metrics(
             event.edge_index, event.track_edges, event.num_nodes, scores=outputs["edge_score"],
-            threshold=self.edge_cut, particle_id_j=event.particle_id, label="same_particle", target_j=target,
+            threshold=self.edge_cut, particle_id_j=event.particle_id, label="same_particle",
+            target_j=self.target_hits(event),
         )
 
     def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:

@@ -116,7 +116,8 @@ class MetricLearning(TrackingModule):
             radius_pairs(emb.detach(), self.r_train, max_num_neighbors=self.knn_train),
         )
         y = pair_labels(pairs, batch.particle_id)
-        loss = hinge_embedding_loss(emb, pairs, y, margin=self.margin, balance=True)
+        weight = None if self.positive_weight == 1.0 else torch.where(y, self.positive_weight, 1.0)
+        loss = hinge_embedding_loss(emb, pairs, y, margin=self.margin, weight=weight, balance=True)
         return LossOutput(loss, {"n_pairs": torch.tensor(float(pairs.shape[1])), "pos_fraction": y.float().mean()})
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
@@ -125,5 +126,4 @@ class MetricLearning(TrackingModule):
         return {"embedding": emb, "edge_index": graph.edge_index, "edge_distance": graph.distance}
 
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics:
-        target = event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
-        return edge_metrics(outputs["edge_index"], event.track_edges, event.num_nodes, target_j=target)
+        return edge_metrics(outputs["edge_index"], event.track_edges, event.num_nodes, target_j=self.target_hits(event))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from ec.edge_classifier import EdgeClassifier, InteractionGNN, same_particle
+from ec.edge_classifier import EdgeClassifier, InteractionGNN
 from tests.conftest import make_event
 from trackcore.data import ProcessingConfig, process_event
+from trackcore.losses import pair_labels
 from trackcore.neighbors import knn_graph
 
 
@@ -46,7 +47,7 @@ def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):
         opt.step()
     with torch.no_grad():
         out = module.infer(data)
-    y = same_particle(data.edge_index, data.particle_id)
+    y = pair_labels(data.edge_index, data.particle_id)
     assert 0 < y.sum() < len(y)
     m = module.edge_metrics(data, out)
     assert m.auc > 0.99

@@ -108,3 +108,27 @@ def hit_features(
     if cells is not None:
         x = np.concatenate([x, cell_features(hits["hit_id"].to_numpy(), cells)], axis=1)
     return x.astype(np.float32)
+
+
+def particle_kinematics(
+    particles: pd.DataFrame | None, particle_id_p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pT, eta and production vertex of the given particles; NaN where the particle is not in the table.
+
+    Particle ids are matched as exact int64 (TrackML ids exceed 2**53).
+
+    Shapes:
+        particle_id_p: (N_particles,).
+        return: pt (N_particles,), eta (N_particles,), vertex (N_particles, 3).
+    """
+    n = len(particle_id_p)
+    pt, eta, vertex = np.full(n, np.nan), np.full(n, np.nan), np.full((n, 3), np.nan)
+    if particles is None or n == 0:
+        return pt, eta, vertex
+    row = pd.Index(particles["particle_id"].to_numpy(np.int64)).get_indexer(np.asarray(particle_id_p, np.int64))
+    known = row >= 0
+    p = particles.iloc[row[known]]
+    pt[known] = np.hypot(p["px"].to_numpy(np.float64), p["py"].to_numpy(np.float64))
+    eta[known] = pseudorapidity(pt[known], p["pz"].to_numpy(np.float64))
+    vertex[known] = p[["vx", "vy", "vz"]].to_numpy(np.float64)
+    return pt, eta, vertex

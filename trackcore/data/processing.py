@@ -15,13 +15,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch_geometric.data import Data
 
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
-from trackcore.data.features import feature_names, hit_features, pseudorapidity
+from trackcore.data.features import feature_names, hit_features, particle_kinematics
 from trackcore.data.selection import select_hits
 from trackcore.data.truth_graph import event_track_edges
 
@@ -139,28 +138,6 @@ def _tensor(values: Any, dtype: type) -> torch.Tensor:
     return torch.from_numpy(a if a.flags.writeable else a.copy())
 
 
-def _particle_kinematics(
-    particles: pd.DataFrame | None, particle_id_p: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pT, eta and vertex of the given particles; NaN where the particle is not in the table.
-
-    Shapes:
-        particle_id_p: (N_particles,).
-        return: pt (N_particles,), eta (N_particles,), vertex (N_particles, 3).
-    """
-    n = len(particle_id_p)
-    pt, eta, vertex = np.full(n, np.nan), np.full(n, np.nan), np.full((n, 3), np.nan)
-    if particles is None or n == 0:
-        return pt, eta, vertex
-    row = pd.Index(particles["particle_id"].to_numpy()).get_indexer(particle_id_p)
-    known = row >= 0
-    p = particles.iloc[row[known]]
-    pt[known] = np.hypot(p["px"].to_numpy(np.float64), p["py"].to_numpy(np.float64))
-    eta[known] = pseudorapidity(pt[known], p["pz"].to_numpy(np.float64))
-    vertex[known] = p[["vx", "vy", "vz"]].to_numpy(np.float64)
-    return pt, eta, vertex
-
-
 def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     """Select hits, then build the processed event of the data contract.
 
@@ -218,7 +195,7 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     # np.unique sorts, so particle tables are in ascending id order and `inverse` maps
     # every hit to its particle row (noise and unknown, id 0, are dropped afterwards).
     ids, inverse, counts = np.unique(pid_j, return_inverse=True, return_counts=True)
-    pt_p, eta_p, vertex_p = _particle_kinematics(selected.particles, ids)
+    pt_p, eta_p, vertex_p = particle_kinematics(selected.particles, ids)
     pt_j = np.where(pid_j != 0, pt_p[inverse], 0.0)
     eta_j = np.where(pid_j != 0, eta_p[inverse], 0.0)
     keep = ids != 0

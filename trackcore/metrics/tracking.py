@@ -87,9 +87,8 @@ class TrackingEvaluation:
         for s in SCHEMES:
             matched = p[s].to_numpy(bool) & poi
             n_matched = matched.sum()
-            cand_matched = c[s].to_numpy(bool) & considered
-            unknown = ~c[s].to_numpy(bool) & considered & (c["labelled"].to_numpy() * 2 <= c["size"].to_numpy())
-            fakes = considered & ~cand_matched & ~unknown
+            fake, unknown = self._fake_and_unknown(s)
+            fakes, unknown = fake & considered, unknown & considered
             out[f"{s}_efficiency"] = _ratio(n_matched, poi.sum())
             out[f"{s}_fake_rate"] = _ratio(fakes.sum(), considered.sum())
             out[f"{s}_fake_rate_upper"] = _ratio(fakes.sum() + unknown.sum(), considered.sum())
@@ -131,10 +130,16 @@ class TrackingEvaluation:
         self._check("eta", scheme)
         c = self.candidates
         considered = c["considered"].to_numpy(bool)
-        unknown = ~c[scheme].to_numpy(bool) & (c["labelled"].to_numpy() * 2 <= c["size"].to_numpy())
-        fake = ~c[scheme].to_numpy(bool) & ~unknown
+        fake, _ = self._fake_and_unknown(scheme)
         edges = ETA_BINS if edges is None else edges
         return binned_rate(c["eta"].to_numpy(float)[considered], fake[considered], edges, "eta")
+
+    def _fake_and_unknown(self, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate: fake (no s-match, mostly known hits) and unknown (no s-match, mostly unknown hits)."""
+        c = self.candidates
+        unmatched = ~c[scheme].to_numpy(bool)
+        mostly_unknown = c["labelled"].to_numpy() * 2 <= c["size"].to_numpy()
+        return unmatched & ~mostly_unknown, unmatched & mostly_unknown
 
     @staticmethod
     def _check(variable: str, scheme: str) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from trackcore.build.candidates import as_numpy
 from trackcore.data.event import Event
-from trackcore.data.features import pseudorapidity
+from trackcore.data.features import particle_kinematics, pseudorapidity
 
 
 @dataclass(frozen=True)
@@ -198,14 +198,7 @@ class EventTruth:
             raise ValueError(f"{event.source or event.name}: event has no truth; metrics need it")
         pid_j = event.hit_particle_id()
         ids = np.unique(pid_j[pid_j != 0])
-        pt_p, eta_p = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
-        if event.particles is not None and len(ids):
-            p = event.particles
-            row = pd.Index(p["particle_id"].to_numpy(np.int64)).get_indexer(ids)
-            known = row >= 0
-            px, py, pz = (p[c].to_numpy(np.float64)[row[known]] for c in ("px", "py", "pz"))
-            pt_p[known] = np.hypot(px, py)
-            eta_p[known] = pseudorapidity(pt_p[known], pz)
+        pt_p, eta_p, _ = particle_kinematics(event.particles, ids)
         weight = None
         if event.truth_kind == "full" and "weight" in event.truth.columns:
             row = pd.Index(event.truth["hit_id"].to_numpy()).get_indexer(event.hits["hit_id"].to_numpy())

@@ -22,8 +22,6 @@ from trackcore.train.loggers import default_loggers
 from trackcore.train.module import TrackingModule
 from trackcore.train.writer import StageWriter
 
-COMMANDS = ("fit", "validate", "test", "predict")
-
 
 class TrackCLI(LightningCLI):
     """LightningCLI with any :class:`TrackingModule` subclass and any LightningDataModule."""
@@ -52,7 +50,7 @@ class TrackCLI(LightningCLI):
 
 
 def main(args: list[str] | None = None, *, run: bool = True) -> TrackCLI:
-    """Run one of :data:`COMMANDS` (``args`` as on the command line, e.g. ``["fit", "--config", f]``)."""
+    """Run one of :data:`trackcore.cli.TRAIN_COMMANDS`; ``args`` as on the command line (``["fit", "--config", f]``)."""
     return TrackCLI(
         TrackingModule,
         L.LightningDataModule,

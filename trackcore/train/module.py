@@ -90,6 +90,14 @@ class TrackingModule(L.LightningModule):
         """Track candidates from :meth:`infer`'s outputs; None for stages that make no tracks."""
         return None
 
+    def target_hits(self, event: Any) -> torch.Tensor | None:
+        """Hits of particles above the pT cut of the particles of interest (None: no cut).
+
+        Shapes:
+            return: (N_hits,) bool.
+        """
+        return event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
+
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
         return None
