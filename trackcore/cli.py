@@ -1,4 +1,4 @@
-"""The ``trackcore`` command line: ``simulate``, ``inspect``, ``prepare``, ``fit | validate | test | predict``.
+"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | fit | validate | test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove-noise", action="store_true")
     p.add_argument("--labelled-only", action="store_true")
     p.add_argument("--workers", type=int, default=2)
+
+    p = sub.add_parser("evaluate", help="metrics report (JSON + plots) of a stage's predicted outputs")
+    p.add_argument("stage_dir", help="a stage folder written by `trackcore predict ... --predict_dir`")
+    p.add_argument("--split", default="test", help="which split to evaluate (default: test)")
+    p.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/eval/SPLIT)")
+    p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
+    p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
+    p.add_argument("--max-abs-eta", type=float, default=None, help="particles of interest: |eta| below this")
+    p.add_argument("--edge-cut", type=float, default=0.5, help="score cut of a scored graph's edge metrics")
+    p.add_argument("--name", default=None, help="legend label of the plots (default: the stage folder's name)")
     return parser
 
 
@@ -75,10 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import simulate as command
         elif args.command == "inspect":
             from trackcore.commands import inspect as command
+        elif args.command == "evaluate":
+            from trackcore.commands import evaluate as command
         else:
             from trackcore.commands import prepare as command
         return command.run(args)
-    except ValueError as err:  # DataError and bad options (unknown preset, bad sizes)
+    except (ValueError, FileNotFoundError) as err:  # DataError, bad options, missing stage folders
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -40,6 +40,15 @@ class LossOutput:
             raise ValueError(f"Expected a scalar loss (got shape {tuple(self.loss.shape)})")
 
 
+def _built_by_cli() -> bool:
+    """True while LightningCLI instantiates the module (it then provides the hyper-parameters)."""
+    try:
+        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+    except ImportError:  # a Lightning without it: hyper-parameters come from the signature
+        return False
+    return _given_hyperparameters.get() is not None
+
+
 def _events(batch: Any) -> list[Any]:
     """The events of a (possibly batched) PyG batch."""
     return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
@@ -66,6 +75,10 @@ class TrackingModule(L.LightningModule):
         min_hits: int = 3,
     ) -> None:
         super().__init__()
+        # Under LightningCLI this records the YAML config (class paths included), so that
+        # `Module.load_from_checkpoint(path)` rebuilds the model with no arguments. Built by hand,
+        # the injected objects are not hyper-parameters: the checkpoint's state dict holds the weights.
+        self.save_hyperparameters(ignore=[] if _built_by_cli() else ["model", "optimizer", "scheduler"])
         self.model = model
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler

@@ -33,6 +33,12 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
     first = _fit("resumed", 2, data)
     last = first / "version_0" / "checkpoints" / "last.ckpt"
     assert last.is_file()
+    # A CLI checkpoint rebuilds its module with no arguments (the YAML config is in its hyper-parameters).
+    from ec.metric_learning import EmbeddingNet, MetricLearning
+
+    module = MetricLearning.load_from_checkpoint(last)
+    assert isinstance(module.model, EmbeddingNet) and module.model.mlp is not None
+    assert module.hparams["_class_path"] == "ec.metric_learning.MetricLearning"
     _fit("resumed", 3, data, f"--ckpt_path={last}")
 
     def epochs(run: Path, version: int) -> pd.DataFrame:
