@@ -83,8 +83,9 @@ class TrackingModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.poi = ParticlesOfInterest(min_pt=min_pt, min_hits=min_hits)
-        self._evaluations: dict[str, list[TrackingEvaluation]] = {"val": [], "test": []}
-        self._edge_counts: dict[str, list[EdgeMetrics]] = {"val": [], "test": []}
+        # Per-event results of the current val/test epoch, keyed by event id (see _gather_events).
+        self._evaluations: dict[str, list[tuple[int, TrackingEvaluation]]] = {"val": [], "test": []}
+        self._edge_counts: dict[str, list[tuple[int, EdgeMetrics]]] = {"val": [], "test": []}
 
     # ------------------------------------------------------------------ hooks for subclasses
     def training_loss(self, batch: Any) -> LossOutput:
@@ -141,31 +142,49 @@ class TrackingModule(L.LightningModule):
     def _evaluate_step(self, stage: str, batch: Any) -> None:
         self._log_loss(stage, self.validation_loss(batch), getattr(batch, "num_graphs", 1))
         for event in _events(batch):
+            n_seen = max(len(self._edge_counts[stage]), len(self._evaluations[stage]))
+            event_id = int(event.event_id) if "event_id" in event else -1 - n_seen  # hand-made events: distinct keys
             outputs = self.infer(event)
             edges = self.edge_metrics(event, outputs)
             if edges is not None:
-                self._edge_counts[stage].append(edges)
+                self._edge_counts[stage].append((event_id, edges))
             candidates = self.build_tracks(event, outputs)
             if candidates is not None:
-                self._evaluations[stage].append(evaluate_tracks(candidates, EventTruth.from_data(event), self.poi))
+                evaluation = evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
+                self._evaluations[stage].append((event_id, evaluation))
 
     def _evaluate_epoch_end(self, stage: str) -> None:
-        edge_counts, self._edge_counts[stage] = self._edge_counts[stage], []
+        # Every rank pools the results of all ranks' events (counts summed, then divided), so the
+        # logged values are exact and identical on every rank: no sync_dist averaging of rates.
+        edge_counts = self._gather_events(self._edge_counts[stage])
+        evaluations = self._gather_events(self._evaluations[stage])
+        self._edge_counts[stage], self._evaluations[stage] = [], []
         if edge_counts:
-            pooled = EdgeMetrics.combine(edge_counts)  # counts summed over events, then divided
-            self.log(f"{stage}/edge_efficiency", pooled.efficiency, prog_bar=True, sync_dist=True)
-            self.log(f"{stage}/edge_purity", pooled.purity, prog_bar=True, sync_dist=True)
-            self.log(f"{stage}/edge_auc", pooled.auc, sync_dist=True)
-            self.log(f"{stage}/edges_per_event", pooled.n_edges / len(edge_counts), sync_dist=True)
-        evaluations, self._evaluations[stage] = self._evaluations[stage], []
+            pooled = EdgeMetrics.combine(edge_counts)
+            self.log(f"{stage}/edge_efficiency", pooled.efficiency, prog_bar=True)
+            self.log(f"{stage}/edge_purity", pooled.purity, prog_bar=True)
+            self.log(f"{stage}/edge_auc", pooled.auc)
+            self.log(f"{stage}/edges_per_event", pooled.n_edges / len(edge_counts))
         if not evaluations:
             return
         summary = TrackingEvaluation.concat(evaluations).summary()
         keys = ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate", "lhc_efficiency", "perfect_efficiency")
         for key in keys:
-            value = summary[key]
             # NaN (no particle of interest / no candidate) is logged as such, never as 0.
-            self.log(f"{stage}/{key}", float(value), prog_bar=key == "dm_efficiency", sync_dist=True)
+            self.log(f"{stage}/{key}", float(summary[key]), prog_bar=key == "dm_efficiency")
+
+    def _gather_events(self, results: list[tuple[int, Any]]) -> list[Any]:
+        """This epoch's per-event results of every rank, one per event id, in event order.
+
+        Under DDP the distributed sampler pads the last batch by repeating events; keying by
+        event id counts each event once.
+        """
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            parts: list[Any] = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(parts, results)
+            results = [item for part in parts for item in part]
+        unique = dict(results)  # event ids that repeat carry identical results
+        return [unique[k] for k in sorted(unique)]
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._evaluate_step("val", batch)

@@ -1,4 +1,5 @@
-"""A two-process DDP run (gloo on CPU) completes, and its losses match a single-process run within noise."""
+"""A two-process DDP run (gloo on CPU) completes, its losses match a single-process run within noise,
+and its validation metrics are exactly the single-process ones."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import pytest
 CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
 
 
-def _fit(name: str, tmp: Path, *extra: str) -> pd.DataFrame:
+def _fit(name: str, tmp: Path, *extra: str, command: str = "fit") -> pd.DataFrame:
     cmd = [
-        sys.executable, "-m", "trackcore.cli", "fit", "--config", str(CONFIG), f"--run_name={name}",
+        sys.executable, "-m", "trackcore.cli", command, "--config", str(CONFIG), f"--run_name={name}",
         "--trainer.max_epochs=2", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false",
         "--trainer.enable_model_summary=false", "--model.init_args.model.init_args.hidden_dim=32",
         "--model.init_args.model.init_args.n_layers=2", "--model.init_args.n_random=2000",
@@ -25,8 +26,8 @@ def _fit(name: str, tmp: Path, *extra: str) -> pd.DataFrame:
     env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    metrics = pd.read_csv(tmp / "runs" / name / "version_0" / "metrics.csv")
-    return metrics.dropna(subset=["val/loss"]).set_index("epoch")
+    metrics = pd.read_csv(tmp / "runs" / name / "version_0" / "metrics.csv").dropna(subset=["val/loss"])
+    return metrics if command == "validate" else metrics.set_index("epoch")
 
 
 @pytest.mark.slow
@@ -40,3 +41,12 @@ def test_two_process_ddp_matches_single_process(tmp_path: Path) -> None:
     # noise only; the validation edge efficiency of the constructed graph agrees closely.
     assert ddp["val/loss"].iloc[-1] == pytest.approx(single["val/loss"].iloc[-1], rel=0.5)
     assert ddp["val/edge_efficiency"].iloc[-1] == pytest.approx(single["val/edge_efficiency"].iloc[-1], abs=0.15)
+
+    # Validation metrics are pooled over all ranks' events (counts summed, padded repeats counted
+    # once), so validating one checkpoint on two processes gives exactly the single-process values.
+    ckpt = tmp_path / "runs" / "single" / "version_0" / "checkpoints" / "last.ckpt"
+    one = _fit("val1", tmp_path, "--trainer.devices=1", f"--ckpt_path={ckpt}", command="validate")
+    two = _fit("val2", tmp_path, "--trainer.devices=2", "--trainer.strategy=ddp", f"--ckpt_path={ckpt}",
+               command="validate")
+    for key in ("val/edge_efficiency", "val/edge_purity", "val/edges_per_event"):
+        assert two[key].iloc[-1] == pytest.approx(one[key].iloc[-1], rel=1e-9), key
