@@ -66,3 +66,9 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n_threads)
+
+
+@pytest.fixture(autouse=True)
+def _no_wandb_by_default(monkeypatch):
+    """Tests run without W&B (its service process costs seconds); the W&B test turns it back on."""
+    monkeypatch.setenv("WANDB_MODE", "disabled")
