@@ -14,12 +14,10 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from ec.edge_scoring import EdgeScoringModule
 from trackcore.build import cc_and_walk, connected_components
 from trackcore.build.candidates import TrackCandidates
-from trackcore.losses import pair_labels, weighted_bce_with_logits
-from trackcore.metrics import EdgeMetrics, edge_metrics
-from trackcore.nn import EdgeClassifierHead, InteractionNetwork
-from trackcore.train import LossOutput, TrackingModule
+from trackcore.nn import EDGE_FEATURE_NAMES, EdgeClassifierHead, InteractionNetwork, geometric_edge_features
 
 
 class InteractionGNN(nn.Module):
@@ -30,6 +28,8 @@ class InteractionGNN(nn.Module):
         hidden_dim, n_iterations, aggrs, mlp_layers, activation, residual, share_weights:
             see :class:`trackcore.nn.InteractionNetwork`.
         head_layers: layers of the edge classifier MLP.
+        edge_features: encode each edge from its geometry (:func:`trackcore.nn.geometric_edge_features`,
+            needs ``x`` to start with ``r, phi, z``) instead of from its two node encodings.
 
     Shapes:
         x: (N, node_in); edge_index: (2, E) -> logits (E,).
@@ -47,21 +47,25 @@ class InteractionGNN(nn.Module):
         residual: bool = True,
         share_weights: bool = False,
         head_layers: int = 3,
+        edge_features: bool = False,
     ) -> None:
         super().__init__()
+        self.edge_features = edge_features
         self.gnn = InteractionNetwork(
-            node_in=node_in, hidden_dim=hidden_dim, n_iterations=n_iterations, aggrs=tuple(aggrs),
+            node_in=node_in, edge_in=len(EDGE_FEATURE_NAMES) if edge_features else 0, hidden_dim=hidden_dim,
+            n_iterations=n_iterations, aggrs=tuple(aggrs),
             mlp_layers=mlp_layers, activation=activation, residual=residual, share_weights=share_weights,
         )
         self.head = EdgeClassifierHead(node_dim=hidden_dim, edge_dim=hidden_dim, hidden_dim=hidden_dim,
                                        n_layers=head_layers, activation=activation)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        out = self.gnn(x, edge_index)
+        edge_attr = geometric_edge_features(x, edge_index) if self.edge_features else None
+        out = self.gnn(x, edge_index, edge_attr)
         return self.head(out.node, edge_index, out.edge)
 
 
-class EdgeClassifier(TrackingModule):
+class EdgeClassifier(EdgeScoringModule):
     """Task module of the edge-classification stage.
 
     Args:
@@ -89,34 +93,15 @@ class EdgeClassifier(TrackingModule):
         walk_max: float = 0.6,
         min_track_hits: int = 3,
     ) -> None:
-        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+                         pos_weight=pos_weight, edge_cut=edge_cut)
         if building not in ("cc", "walk"):
             raise ValueError(f"building must be 'cc' or 'walk' (got {building!r})")
-        self.pos_weight, self.edge_cut, self.building = pos_weight, edge_cut, building
+        self.building = building
         self.walk_min, self.walk_max, self.min_track_hits = walk_min, walk_max, min_track_hits
 
-    @staticmethod
-    def _graph(event: Any) -> torch.Tensor:
-        if getattr(event, "edge_index", None) is None:
-            raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
-        return event.edge_index
-
-    def training_loss(self, batch: Any) -> LossOutput:
-        edge_index = self._graph(batch)
-        logits = self.model(batch.x, edge_index)
-        y = pair_labels(edge_index, batch.particle_id)
-        loss = weighted_bce_with_logits(logits, y.float(), pos_weight=self.pos_weight)
-        return LossOutput(loss, {"true_edge_fraction": y.float().mean()})
-
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
-        return {"edge_score": torch.sigmoid(self.model(event.x, self._graph(event)))}
-
-    def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics:
-        return edge_metrics(
-            event.edge_index, event.track_edges, event.num_nodes, scores=outputs["edge_score"],
-            threshold=self.edge_cut, particle_id_j=event.particle_id, label="same_particle",
-            target_j=self.target_hits(event),
-        )
+        return {"edge_score": self.edge_scores(event)}
 
     def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
         edge_index, scores = event.edge_index.cpu(), outputs["edge_score"].detach().cpu()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from ec.edge_classifier import EdgeClassifier, InteractionGNN
@@ -22,10 +23,11 @@ def tiny_graph_event(seed: int = 2):
     return data
 
 
-def test_shapes_and_finite_gradients():
+@pytest.mark.parametrize("edge_features", [False, True])
+def test_shapes_and_finite_gradients(edge_features):
     torch.manual_seed(0)
     data = tiny_graph_event()
-    model = InteractionGNN(node_in=data.x.shape[1], hidden_dim=16, n_iterations=2)
+    model = InteractionGNN(node_in=data.x.shape[1], hidden_dim=16, n_iterations=2, edge_features=edge_features)
     logits = model(data.x, data.edge_index)
     assert logits.shape == (data.edge_index.shape[1],)
     logits.sum().backward()

@@ -13,6 +13,7 @@ Usage (``x``: ``(N, F)`` hit features, ``edge_index``: ``(2, E)``, ``[0]`` sourc
 
 from trackcore.nn.activation import ACTIVATIONS, make_activation
 from trackcore.nn.aggregation import AGGREGATIONS, aggregate
+from trackcore.nn.edge_features import EDGE_FEATURE_NAMES, geometric_edge_features, wrap_phi
 from trackcore.nn.edge_head import EdgeClassifierHead
 from trackcore.nn.interaction_network import InteractionNetwork, InteractionNetworkOutput
 from trackcore.nn.mlp import MLP
@@ -20,10 +21,13 @@ from trackcore.nn.mlp import MLP
 __all__ = [
     "ACTIVATIONS",
     "AGGREGATIONS",
+    "EDGE_FEATURE_NAMES",
     "MLP",
     "EdgeClassifierHead",
     "InteractionNetwork",
     "InteractionNetworkOutput",
     "aggregate",
+    "geometric_edge_features",
     "make_activation",
+    "wrap_phi",
 ]
