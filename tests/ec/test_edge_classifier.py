@@ -7,6 +7,7 @@ import torch
 
 from ec.edge_classifier import EdgeClassifier, InteractionGNN
 from tests.conftest import make_event
+from tests.trackcore.nn.helpers import param_grads_ok
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.losses import pair_labels
 from trackcore.neighbors import knn_graph
@@ -31,8 +32,7 @@ def test_shapes_and_finite_gradients(edge_features):
     logits = model(data.x, data.edge_index)
     assert logits.shape == (data.edge_index.shape[1],)
     logits.sum().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert param_grads_ok(model, nonzero=False) == []
 
 
 def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):

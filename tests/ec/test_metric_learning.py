@@ -6,6 +6,7 @@ import torch
 
 from ec.metric_learning import EmbeddingNet, MetricLearning
 from tests.conftest import make_event
+from tests.trackcore.nn.helpers import param_grads_ok
 from trackcore.data import ProcessingConfig, process_event
 
 
@@ -22,8 +23,7 @@ def test_embedding_shapes_norm_and_finite_gradients(single_thread):
     assert emb.shape == (data.num_nodes, 6)
     assert torch.allclose(emb.norm(dim=1), torch.ones(data.num_nodes), atol=1e-5)
     module.training_loss(data).loss.backward()
-    for name, p in module.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert param_grads_ok(module, nonzero=False) == []
     out = module.infer(data)
     assert out["edge_index"].shape[0] == 2 and out["edge_distance"].le(module.r_infer).all()
 
