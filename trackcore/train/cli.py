@@ -40,6 +40,16 @@ class TrackCLI(LightningCLI):
             help="predict: write every event's outputs to this folder (train/val/test subfolders)",
         )
 
+    def _parse_ckpt_path(self) -> None:
+        """Keep the given config as it is when ``--ckpt_path`` is given.
+
+        LightningCLI would overwrite the model's config with the hyper-parameters stored in the
+        checkpoint, so inference settings changed in the YAML or on the command line (a score
+        cut, a radius, the track builder) would be silently ignored by ``validate``, ``test``
+        and ``predict``. Here the config is the truth; the checkpoint gives the weights (and a
+        config whose model does not match them fails loudly on the state dict).
+        """
+
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> L.Trainer:
         if config.get("logger") in (None, True):
             config["logger"] = default_loggers(name=self._get(self.config, "run_name") or "trackcore")

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from trackcore.cli import main
+from trackcore.train.cli import main as train_main
 
 CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
 
@@ -38,7 +39,12 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
 
     module = MetricLearning.load_from_checkpoint(last)
     assert isinstance(module.model, EmbeddingNet) and module.model.mlp is not None
-    assert module.hparams["_class_path"] == "ec.metric_learning.MetricLearning"
+    # Settings given with --ckpt_path win over the hyper-parameters stored in the checkpoint.
+    cli = train_main(["validate", "--config", str(CONFIG), f"--ckpt_path={last}", "--model.init_args.r_infer=0.37",
+                "--model.init_args.model.init_args.hidden_dim=32", "--model.init_args.model.init_args.n_layers=2",
+                "--data.init_args.preset=tiny", f"--data.init_args.data_root={data}", "--run_name=override",
+                "--trainer.enable_progress_bar=false", "--data.init_args.progress=false"])
+    assert cli.model.r_infer == 0.37
     _fit("resumed", 3, data, f"--ckpt_path={last}")
 
     def epochs(run: Path, version: int) -> pd.DataFrame:
