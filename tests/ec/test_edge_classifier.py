@@ -28,7 +28,12 @@ def tiny_graph_event(seed: int = 2):
 def test_shapes_and_finite_gradients(edge_features):
     torch.manual_seed(0)
     data = tiny_graph_event()
-    model = InteractionGNN(node_in=data.x.shape[1], hidden_dim=16, n_iterations=2, edge_features=edge_features)
+    check_edge_logits_model(InteractionGNN(node_in=data.x.shape[1], hidden_dim=16, n_iterations=2,
+                                           edge_features=edge_features), data)
+
+
+def check_edge_logits_model(model: torch.nn.Module, data) -> None:
+    """One logit per input edge, and a finite gradient for every parameter."""
     logits = model(data.x, data.edge_index)
     assert logits.shape == (data.edge_index.shape[1],)
     logits.sum().backward()

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from ec.filter import EdgeFilter, FilterMLP
-from tests.ec.test_edge_classifier import tiny_graph_event
-from tests.trackcore.nn.helpers import param_grads_ok
+from tests.ec.test_edge_classifier import check_edge_logits_model, tiny_graph_event
 from trackcore.losses import pair_labels
 
 
@@ -15,11 +14,8 @@ from trackcore.losses import pair_labels
 def test_shapes_and_finite_gradients(edge_features):
     torch.manual_seed(0)
     data = tiny_graph_event()
-    model = FilterMLP(node_in=data.x.shape[1], hidden_dim=16, n_layers=2, edge_features=edge_features)
-    logits = model(data.x, data.edge_index)
-    assert logits.shape == (data.edge_index.shape[1],)
-    logits.sum().backward()
-    assert param_grads_ok(model, nonzero=False) == []
+    check_edge_logits_model(FilterMLP(node_in=data.x.shape[1], hidden_dim=16, n_layers=2,
+                                      edge_features=edge_features), data)
 
 
 def test_overfits_a_tiny_event_and_writes_the_thinned_graph(single_thread):
