@@ -55,6 +55,16 @@ class ParticlesOfInterest:
                 keep &= np.abs(np.asarray(eta_p)) < self.max_abs_eta
         return keep
 
+    def target_hits(self, pt_j: Any) -> Any | None:
+        """Hits of particles above the pT cut (``pt_j > min_pt``), None when there is no cut.
+
+        Works on torch tensors and numpy arrays alike (the comparison keeps the type).
+
+        Shapes:
+            pt_j: (N_hits,) -> (N_hits,) bool.
+        """
+        return pt_j > self.min_pt if self.min_pt > 0 else None
+
     def label(self) -> str:
         """A short description, e.g. ``pT > 1 GeV, >= 3 hits``."""
         parts = [f"pT > {self.min_pt:g} GeV" if self.min_pt > 0 else "all pT", f">= {self.min_hits} hits"]

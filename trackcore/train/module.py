@@ -40,6 +40,15 @@ class LossOutput:
             raise ValueError(f"Expected a scalar loss (got shape {tuple(self.loss.shape)})")
 
 
+@dataclass
+class _EventResult:
+    """What validation/test keeps of one event (``edges``/``tracking`` None when the stage has none)."""
+
+    event_id: int
+    edges: EdgeMetrics | None
+    tracking: TrackingEvaluation | None
+
+
 def _built_by_cli() -> bool:
     """True while LightningCLI instantiates the module (it then provides the hyper-parameters)."""
     try:
@@ -83,9 +92,8 @@ class TrackingModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.poi = ParticlesOfInterest(min_pt=min_pt, min_hits=min_hits)
-        # Per-event results of the current val/test epoch, keyed by event id (see _gather_events).
-        self._evaluations: dict[str, list[tuple[int, TrackingEvaluation]]] = {"val": [], "test": []}
-        self._edge_counts: dict[str, list[tuple[int, EdgeMetrics]]] = {"val": [], "test": []}
+        # (event id, edge metrics, tracking evaluation) of each event of the current val/test epoch.
+        self._results: dict[str, list[_EventResult]] = {"val": [], "test": []}
 
     # ------------------------------------------------------------------ hooks for subclasses
     def training_loss(self, batch: Any) -> LossOutput:
@@ -110,7 +118,7 @@ class TrackingModule(L.LightningModule):
         Shapes:
             return: (N_hits,) bool.
         """
-        return event.pt > self.poi.min_pt if self.poi.min_pt > 0 else None
+        return self.poi.target_hits(event.pt)
 
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
@@ -141,24 +149,23 @@ class TrackingModule(L.LightningModule):
 
     def _evaluate_step(self, stage: str, batch: Any) -> None:
         self._log_loss(stage, self.validation_loss(batch), getattr(batch, "num_graphs", 1))
+        results = self._results[stage]
         for event in _events(batch):
-            n_seen = max(len(self._edge_counts[stage]), len(self._evaluations[stage]))
-            event_id = int(event.event_id) if "event_id" in event else -1 - n_seen  # hand-made events: distinct keys
+            # hand-made events without an id get distinct negative keys
+            event_id = int(event.event_id) if "event_id" in event else -1 - len(results)
             outputs = self.infer(event)
-            edges = self.edge_metrics(event, outputs)
-            if edges is not None:
-                self._edge_counts[stage].append((event_id, edges))
             candidates = self.build_tracks(event, outputs)
-            if candidates is not None:
-                evaluation = evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
-                self._evaluations[stage].append((event_id, evaluation))
+            evaluation = None if candidates is None else evaluate_tracks(
+                candidates, EventTruth.from_data(event), self.poi)
+            results.append(_EventResult(event_id, self.edge_metrics(event, outputs), evaluation))
 
     def _evaluate_epoch_end(self, stage: str) -> None:
         # Every rank pools the results of all ranks' events (counts summed, then divided), so the
         # logged values are exact and identical on every rank: no sync_dist averaging of rates.
-        edge_counts = self._gather_events(self._edge_counts[stage])
-        evaluations = self._gather_events(self._evaluations[stage])
-        self._edge_counts[stage], self._evaluations[stage] = [], []
+        results = self._gather_events(self._results[stage])
+        self._results[stage] = []
+        edge_counts = [r.edges for r in results if r.edges is not None]
+        evaluations = [r.tracking for r in results if r.tracking is not None]
         if edge_counts:
             pooled = EdgeMetrics.combine(edge_counts)
             self.log(f"{stage}/edge_efficiency", pooled.efficiency, prog_bar=True)
@@ -173,7 +180,8 @@ class TrackingModule(L.LightningModule):
             # NaN (no particle of interest / no candidate) is logged as such, never as 0.
             self.log(f"{stage}/{key}", float(summary[key]), prog_bar=key == "dm_efficiency")
 
-    def _gather_events(self, results: list[tuple[int, Any]]) -> list[Any]:
+    @staticmethod
+    def _gather_events(results: list[_EventResult]) -> list[_EventResult]:
         """This epoch's per-event results of every rank, one per event id, in event order.
 
         Under DDP the distributed sampler pads the last batch by repeating events; keying by
@@ -183,7 +191,7 @@ class TrackingModule(L.LightningModule):
             parts: list[Any] = [None] * torch.distributed.get_world_size()
             torch.distributed.all_gather_object(parts, results)
             results = [item for part in parts for item in part]
-        unique = dict(results)  # event ids that repeat carry identical results
+        unique = {r.event_id: r for r in results}  # event ids that repeat carry identical results
         return [unique[k] for k in sorted(unique)]
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
