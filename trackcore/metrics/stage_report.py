@@ -102,8 +102,29 @@ class StageReport:
         return out
 
 
+def _evaluate_event(
+    event: Any, poi: ParticlesOfInterest, edge_cut: float
+) -> tuple[tuple[EdgeMetrics, EdgeMetrics] | None, TrackingEvaluation | None]:
+    """(truth-graph, same-particle) edge metrics and the tracking evaluation of one event."""
+    edges = None
+    if getattr(event, "edge_index", None) is not None:
+        target = poi.target_hits(event.pt)
+        scores = getattr(event, "edge_score", None)
+        same_particle = edge_metrics(event.edge_index, event.track_edges, event.num_nodes, scores=scores,
+                                     threshold=edge_cut, particle_id_j=event.particle_id, label="same_particle",
+                                     target_j=target)
+        # The same kept edges against the truth graph; the AUC was computed once, above.
+        kept = event.edge_index if scores is None else event.edge_index[:, scores > edge_cut]
+        edges = (edge_metrics(kept, event.track_edges, event.num_nodes, target_j=target), same_particle)
+    tracking = None
+    if getattr(event, "track_id", None) is not None:
+        candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
+        tracking = evaluate_tracks(candidates, EventTruth.from_data(event), poi)
+    return edges, tracking
+
+
 def evaluate_stage_events(
-    events: Iterable[Any],
+    events: Iterable[tuple[str, Any]],
     *,
     stage_dir: str = "",
     split: str = "",
@@ -112,26 +133,29 @@ def evaluate_stage_events(
 ) -> StageReport:
     """Evaluate processed events carrying a stage's outputs (see the module docstring).
 
+    Args:
+        events: ``(source, event)`` pairs; ``source`` (e.g. the file) names the event in errors.
+
     Raises:
-        ValueError: no event, or events that disagree on what they carry.
+        ValueError: no event, an event that cannot be evaluated (named by its source), or
+            events that disagree on what they carry.
     """
     poi = poi or ParticlesOfInterest()
     truth_graph: list[EdgeMetrics] = []
     same_particle: list[EdgeMetrics] = []
     evaluations: list[TrackingEvaluation] = []
     n = 0
-    for event in events:
+    for source, event in events:
         n += 1
-        target = event.pt > poi.min_pt if poi.min_pt > 0 else None
-        if getattr(event, "edge_index", None) is not None:
-            scores = getattr(event, "edge_score", None)
-            common = dict(scores=scores, threshold=edge_cut, target_j=target)
-            truth_graph.append(edge_metrics(event.edge_index, event.track_edges, event.num_nodes, **common))
-            same_particle.append(edge_metrics(event.edge_index, event.track_edges, event.num_nodes,
-                                              particle_id_j=event.particle_id, label="same_particle", **common))
-        if getattr(event, "track_id", None) is not None:
-            candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
-            evaluations.append(evaluate_tracks(candidates, EventTruth.from_data(event), poi))
+        try:
+            edges, tracking = _evaluate_event(event, poi, edge_cut)
+        except (AttributeError, KeyError, ValueError) as err:
+            raise ValueError(f"{source}: cannot evaluate this stage output: {err}") from err
+        if edges is not None:
+            truth_graph.append(edges[0])
+            same_particle.append(edges[1])
+        if tracking is not None:
+            evaluations.append(tracking)
     if n == 0:
         raise ValueError(f"{stage_dir}/{split}: no event to evaluate")
     for name, got in (("a graph (edge_index)", truth_graph), ("track candidates (track_id)", evaluations)):
@@ -146,6 +170,13 @@ def evaluate_stage_events(
     )
 
 
+def _load(path: Path) -> Any:
+    try:
+        return torch.load(path, weights_only=False)
+    except Exception as err:  # torch/pickle raise many types; none names the file
+        raise ValueError(f"{path}: not a readable stage output ({type(err).__name__}: {err})") from err
+
+
 def evaluate_stage(
     stage_dir: str | Path,
     *,
@@ -157,5 +188,5 @@ def evaluate_stage(
     """Read ``stage_dir/split/event*.pt`` and evaluate them (:func:`evaluate_stage_events`)."""
     files = stage_event_files(stage_dir, split)
     it = files if progress is None else progress(files)
-    events = (torch.load(f, weights_only=False) for f in it)
+    events = ((str(f), _load(f)) for f in it)
     return evaluate_stage_events(events, stage_dir=str(stage_dir), split=split, poi=poi, edge_cut=edge_cut)

@@ -42,7 +42,7 @@ def _write(folder, events):
 
 def test_perfect_outputs_pool_to_perfect_metrics():
     events = [_event(1000 + i, wrong_edge=True) for i in range(3)]
-    report = evaluate_stage_events(events, edge_cut=0.5)
+    report = evaluate_stage_events([(f"e{i}", e) for i, e in enumerate(events)], edge_cut=0.5)
     d = report.to_dict()
     assert d["n_events"] == 3
     # Two of three particles per event have pT > 1 GeV (make_event: 0.5, 1.25, 2.0 GeV), 3 truth edges each.
@@ -54,13 +54,14 @@ def test_perfect_outputs_pool_to_perfect_metrics():
 
 
 def test_a_stage_without_tracks_reports_only_edges():
-    d = evaluate_stage_events([_event(1000, tracks=False)]).to_dict()
+    d = evaluate_stage_events([("e", _event(1000, tracks=False))]).to_dict()
     assert "edges" in d and "tracking" not in d
 
 
 def test_mixed_stage_outputs_are_an_error():
     with pytest.raises(ValueError, match="1 of 2 events carry track candidates"):
-        evaluate_stage_events([_event(1000), _event(1001, tracks=False)], stage_dir="s", split="test")
+        evaluate_stage_events([("a", _event(1000)), ("b", _event(1001, tracks=False))], stage_dir="s",
+                              split="test")
 
 
 def test_missing_folder_and_split_are_named(tmp_path):
@@ -71,6 +72,19 @@ def test_missing_folder_and_split_are_named(tmp_path):
         evaluate_stage(tmp_path)
     with pytest.raises(FileNotFoundError, match="no event"):
         evaluate_stage(tmp_path, split="val")
+
+
+def test_unreadable_or_incomplete_files_are_named(tmp_path):
+    folder = tmp_path / "stage" / "test"
+    folder.mkdir(parents=True)
+    (folder / "event000001000.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match=r"event000001000\.pt: not a readable stage output"):
+        evaluate_stage(tmp_path / "stage")
+    data = _event(1000)
+    del data.track_edges
+    torch.save(data, folder / "event000001000.pt")
+    with pytest.raises(ValueError, match=r"event000001000\.pt: cannot evaluate this stage output: .*track_edges"):
+        evaluate_stage(tmp_path / "stage")
 
 
 def test_cli_writes_json_and_plots(tmp_path, capsys):
