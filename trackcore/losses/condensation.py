@@ -147,6 +147,8 @@ def condensation_loss(
         raise ValueError(f"Expected beta_j and particle_id_j of length {n} (got {beta_j.shape[0]} and {pid.shape[0]})")
     if implementation not in ("dense", "radius"):
         raise ValueError(f"implementation must be 'dense' or 'radius' (got {implementation!r})")
+    if interest_j is not None and tuple(interest_j.shape) != (n,):
+        raise ValueError(f"Expected 'interest_j' of shape ({n},) (got {tuple(interest_j.shape)})")
     interest = (pid != 0) if interest_j is None else interest_j.to(torch.bool) & (pid != 0)
     zero = x_j.sum() * 0.0  # keeps the graph (and device/dtype) when a term is empty
     if n == 0:

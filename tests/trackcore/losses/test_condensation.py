@@ -86,5 +86,7 @@ def test_empty_inputs_and_no_objects():
     assert noise_only.total.item() == pytest.approx(0.3)
     noise_only.total.backward()
     assert torch.isfinite(beta.grad).all()
+    with pytest.raises(ValueError, match=r"Expected 'interest_j' of shape \(2,\) \(got \(3,\)\)"):
+        condensation_loss(beta, torch.zeros(2, 2), torch.zeros(2, dtype=torch.int64), interest_j=torch.ones(3))
     with pytest.raises(ValueError, match="implementation must be"):
         condensation_loss(beta, torch.zeros(2, 2), torch.zeros(2, dtype=torch.int64), implementation="sparse")
