@@ -32,6 +32,15 @@ def test_shapes_and_finite_gradients(edge_features):
                                            edge_features=edge_features), data)
 
 
+def train_steps(module, data, n_steps: int) -> None:
+    """Plain optimisation of a task module's training loss on one event."""
+    opt = module.configure_optimizers()
+    for _ in range(n_steps):
+        opt.zero_grad()
+        module.training_loss(data).loss.backward()
+        opt.step()
+
+
 def check_edge_logits_model(model: torch.nn.Module, data) -> None:
     """One logit per input edge, and a finite gradient for every parameter."""
     logits = model(data.x, data.edge_index)
@@ -47,11 +56,7 @@ def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):
         model=InteractionGNN(node_in=data.x.shape[1], hidden_dim=32, n_iterations=3),
         optimizer=lambda p: torch.optim.Adam(p, lr=1e-3), min_pt=0.0,
     )
-    opt = module.configure_optimizers()
-    for _ in range(400):
-        opt.zero_grad()
-        module.training_loss(data).loss.backward()
-        opt.step()
+    train_steps(module, data, 400)
     with torch.no_grad():
         out = module.infer(data)
     y = pair_labels(data.edge_index, data.particle_id)

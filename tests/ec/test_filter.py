@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ec.filter import EdgeFilter, FilterMLP
-from tests.ec.test_edge_classifier import check_edge_logits_model, tiny_graph_event
+from tests.ec.test_edge_classifier import check_edge_logits_model, tiny_graph_event, train_steps
 from trackcore.losses import pair_labels
 
 
@@ -23,11 +23,7 @@ def test_overfits_a_tiny_event_and_writes_the_thinned_graph(single_thread):
     data = tiny_graph_event()
     module = EdgeFilter(model=FilterMLP(node_in=data.x.shape[1], hidden_dim=32, n_layers=3),
                         optimizer=lambda p: torch.optim.Adam(p, lr=2e-3), min_pt=0.0, edge_cut=0.3)
-    opt = module.configure_optimizers()
-    for _ in range(300):
-        opt.zero_grad()
-        module.training_loss(data).loss.backward()
-        opt.step()
+    train_steps(module, data, 300)
     with torch.no_grad():
         out = module.infer(data)
         scores = module.edge_scores(data)
