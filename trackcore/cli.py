@@ -1,4 +1,4 @@
-"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | fit | validate | test | predict``.
+"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | scan | fit | validate | test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-abs-eta", type=float, default=None, help="particles of interest: |eta| below this")
     p.add_argument("--edge-cut", type=float, default=0.5, help="score cut of a scored graph's edge metrics")
     p.add_argument("--name", default=None, help="legend label of the plots (default: the stage folder's name)")
+    from trackcore.commands.scan import add_arguments as add_scan_arguments
+
+    p = sub.add_parser("scan", help="choose DBSCAN / condensation-point parameters on a stage's outputs")
+    add_scan_arguments(p)
     return parser
 
 
@@ -87,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import inspect as command
         elif args.command == "evaluate":
             from trackcore.commands import evaluate as command
+        elif args.command == "scan":
+            from trackcore.commands import scan as command
         else:
             from trackcore.commands import prepare as command
         return command.run(args)

@@ -30,11 +30,14 @@ _LAZY = {
         "trackcore.build.assignment",
     ),
     **dict.fromkeys(["component_labels", "connected_components"], "trackcore.build.components"),
-    "condensation_clustering": "trackcore.build.condensation",
+    **dict.fromkeys(["SeedNeighbors", "condensation_clustering", "condensation_graph"],
+                    "trackcore.build.condensation"),
+    "scan_condensation": "trackcore.build.condensation_scan",
+    **dict.fromkeys(["BuilderScan", "dm_efficiency_minus_fake_rate", "scan_result"], "trackcore.build.scan"),
     **dict.fromkeys(
         ["dbscan", "dbscan_graph", "dbscan_labels", "labels_from_graph"], "trackcore.build.dbscan_clustering"
     ),
-    **dict.fromkeys(["DBSCANScan", "dm_efficiency_minus_fake_rate", "scan_dbscan"], "trackcore.build.dbscan_scan"),
+    **dict.fromkeys(["DBSCANScan", "scan_dbscan"], "trackcore.build.dbscan_scan"),
     "hdbscan": "trackcore.build.hdbscan_clustering",
     "cc_and_walk": "trackcore.build.walkthrough",
 }

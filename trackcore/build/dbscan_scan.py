@@ -9,49 +9,28 @@ shared metrics over all events together (:meth:`TrackingEvaluation.concat`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-import pandas as pd
 
 from trackcore.build._checks import check_count, check_positive
 from trackcore.build.candidates import TrackCandidates, as_numpy
 from trackcore.build.dbscan_clustering import dbscan_graph, labels_from_graph
+from trackcore.build.scan import BuilderScan, Objective, dm_efficiency_minus_fake_rate, scan_result
 
 if TYPE_CHECKING:  # trackcore.metrics imports trackcore.build.candidates: import it lazily
     from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation
 
 
-def dm_efficiency_minus_fake_rate(summary: dict[str, float]) -> float:
-    """The default scan objective: double-majority efficiency minus double-majority fake rate."""
-    return summary["dm_efficiency"] - summary["dm_fake_rate"]
-
-
-@dataclass(frozen=True)
-class DBSCANScan:
-    """Result of :func:`scan_dbscan`.
-
-    Args:
-        table: one row per setting, in scan order (``eps`` then ``min_samples`` ascending):
-            columns ``eps``, ``min_samples``, ``objective`` and every key of
-            :meth:`TrackingEvaluation.summary` (``dm_efficiency``, ``dm_fake_rate``, ...).
-        best_eps, best_min_samples: the setting with the largest objective (the first in
-            scan order on ties; NaN objectives never win).
-        best_objective: its objective.
-    """
-
-    table: pd.DataFrame
-    best_eps: float
-    best_min_samples: int
-    best_objective: float
+class DBSCANScan(BuilderScan):
+    """Result of :func:`scan_dbscan`: a :class:`BuilderScan` over ``("eps", "min_samples")``."""
 
     @property
-    def best(self) -> pd.Series:
-        """The table row of the best setting."""
-        t = self.table
-        return t[(t["eps"] == self.best_eps) & (t["min_samples"] == self.best_min_samples)].iloc[0]
+    def best_eps(self) -> float:
+        return float(self.best_params["eps"])
+
+    @property
+    def best_min_samples(self) -> int:
+        return int(self.best_params["min_samples"])
 
 
 def scan_dbscan(
@@ -59,7 +38,7 @@ def scan_dbscan(
     eps_values: Sequence[float],
     min_samples_values: Sequence[int],
     *,
-    objective: Callable[[dict[str, float]], float] = dm_efficiency_minus_fake_rate,
+    objective: Objective = dm_efficiency_minus_fake_rate,
     max_num_neighbors: int | None = None,
     backend: str = "auto",
     min_hits: int = 1,
@@ -88,7 +67,7 @@ def scan_dbscan(
         ValueError: no events or settings, bad ``eps``/``min_samples``, an embedding whose
             length differs from its truth, or no setting with a finite objective.
     """
-    from trackcore.metrics import TrackingEvaluation, evaluate_tracks
+    from trackcore.metrics import evaluate_tracks
 
     eps_grid = sorted({check_positive("eps", e) for e in eps_values})
     samples_grid = sorted({check_count("min_samples", m, minimum=1) for m in min_samples_values})
@@ -114,18 +93,5 @@ def scan_dbscan(
                 candidates = TrackCandidates.from_labels(label_j, truth.hit_id_j, min_hits=min_hits)
                 evaluations.setdefault((eps, min_samples), []).append(evaluate_tracks(candidates, truth, poi))
 
-    rows = []
-    for (eps, min_samples), evs in evaluations.items():
-        summary = TrackingEvaluation.concat(evs).summary()
-        rows.append({"eps": eps, "min_samples": min_samples, "objective": float(objective(summary)), **summary})
-    table = pd.DataFrame(rows)
-    finite = np.isfinite(table["objective"].to_numpy(float))
-    if not finite.any():
-        raise ValueError("No (eps, min_samples) setting gave a finite objective (no candidates at all?)")
-    best = int(np.flatnonzero(finite)[np.argmax(table["objective"].to_numpy(float)[finite])])
-    return DBSCANScan(
-        table=table,
-        best_eps=float(table["eps"].iloc[best]),
-        best_min_samples=int(table["min_samples"].iloc[best]),
-        best_objective=float(table["objective"].iloc[best]),
-    )
+    result = scan_result(evaluations, ("eps", "min_samples"), objective)
+    return DBSCANScan(result.table, result.params, result.best_params, result.best_objective)

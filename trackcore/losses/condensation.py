@@ -13,6 +13,13 @@ interest) is represented by its condensation point ``alpha_k``, its hit of large
 
 ``total = w_att V_att + w_rep V_rep + w_beta L_beta + s_b L_noise``.
 
+``normalization="hits"`` divides both potentials by ``N`` as above (the paper). With
+``"pairs"`` (gnn_tracking's choice) each is a mean over its pairs instead: ``V_att`` over the
+``N_objects_hits - K`` hit-to-own-condensation-point pairs, ``V_rep`` over the ``(K - 1) N``
+hit-to-other-condensation-point pairs. With ``"hits"`` the repulsion outweighs the attraction
+about ``K`` times (~100 on a pT > 1 GeV pixel event): the model then lowers the charges
+(betas) of the hits rather than gathering them.
+
 Two implementations that agree: ``"dense"`` evaluates the repulsion on the full ``N x K``
 matrix; ``"radius"`` only on the pairs within distance 1 of each condensation point found by
 :func:`trackcore.neighbors.radius_graph` (the hinge is 0 beyond), capped at
@@ -119,6 +126,7 @@ def condensation_loss(
     noise_weight: float = 1.0,
     implementation: Literal["dense", "radius"] = "dense",
     max_num_neighbors: int | None = 256,
+    normalization: Literal["hits", "pairs"] = "hits",
 ) -> CondensationLoss:
     """The object-condensation loss of one event (see the module docstring).
 
@@ -135,6 +143,7 @@ def condensation_loss(
             distance 1 of each condensation point).
         max_num_neighbors: with ``"radius"``, the nearest hits kept per condensation point
             (None: all).
+        normalization: ``"hits"`` (divide by ``N``) or ``"pairs"`` (mean over pairs); see above.
 
     Shapes:
         beta_j: (N,); x_j: (N, D); particle_id_j, interest_j: (N,).
@@ -147,6 +156,8 @@ def condensation_loss(
         raise ValueError(f"Expected beta_j and particle_id_j of length {n} (got {beta_j.shape[0]} and {pid.shape[0]})")
     if implementation not in ("dense", "radius"):
         raise ValueError(f"implementation must be 'dense' or 'radius' (got {implementation!r})")
+    if normalization not in ("hits", "pairs"):
+        raise ValueError(f"normalization must be 'hits' or 'pairs' (got {normalization!r})")
     if interest_j is not None and tuple(interest_j.shape) != (n,):
         raise ValueError(f"Expected 'interest_j' of shape ({n},) (got {tuple(interest_j.shape)})")
     interest = (pid != 0) if interest_j is None else interest_j.to(torch.bool) & (pid != 0)
@@ -171,20 +182,24 @@ def condensation_loss(
     members = torch.nonzero(object_j >= 0).squeeze(1)
     mk = object_j[members]
     d2 = ((x_j[members] - x_a[mk]) ** 2).sum(1)
-    attractive = (q[members] * q_a[mk] * d2).sum() / n
+    if normalization == "hits":
+        att_norm = rep_norm = float(n)
+    else:
+        att_norm, rep_norm = float(max(len(members) - k, 1)), float(max((k - 1) * n, 1))
+    attractive = (q[members] * q_a[mk] * d2).sum() / att_norm
 
     if implementation == "dense":
         dist = torch.cdist(x_j, x_a)  # (N, K)
         other = object_j.unsqueeze(1) != torch.arange(k, device=x_j.device).unsqueeze(0)
         hinge = torch.relu(1.0 - dist) * other
-        repulsive = (q.unsqueeze(1) * q_a.unsqueeze(0) * hinge).sum() / n
+        repulsive = (q.unsqueeze(1) * q_a.unsqueeze(0) * hinge).sum() / rep_norm
     else:
         graph = radius_graph(x_j.detach(), 1.0, query=x_a.detach(), max_num_neighbors=max_num_neighbors)
         j, kk = graph.edge_index[0], graph.edge_index[1]
         keep = object_j[j] != kk
         j, kk = j[keep], kk[keep]
         d = torch.linalg.vector_norm(x_j[j] - x_a[kk], dim=1)
-        repulsive = (q[j] * q_a[kk] * torch.relu(1.0 - d)).sum() / n
+        repulsive = (q[j] * q_a[kk] * torch.relu(1.0 - d)).sum() / rep_norm
 
     coward = (1.0 - beta[alpha]).mean()
     total = (attractive_weight * attractive + repulsive_weight * repulsive + coward_weight * coward

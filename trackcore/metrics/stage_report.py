@@ -170,7 +170,8 @@ def evaluate_stage_events(
     )
 
 
-def _load(path: Path) -> Any:
+def load_stage_event(path: Path) -> Any:
+    """One stage output file (a processed event with the stage's tensors); its path named on failure."""
     try:
         return torch.load(path, weights_only=False)
     except Exception as err:  # torch/pickle raise many types; none names the file
@@ -188,5 +189,5 @@ def evaluate_stage(
     """Read ``stage_dir/split/event*.pt`` and evaluate them (:func:`evaluate_stage_events`)."""
     files = stage_event_files(stage_dir, split)
     it = files if progress is None else progress(files)
-    events = ((str(f), _load(f)) for f in it)
+    events = ((str(f), load_stage_event(f)) for f in it)
     return evaluate_stage_events(events, stage_dir=str(stage_dir), split=split, poi=poi, edge_cut=edge_cut)

@@ -16,6 +16,7 @@ returning per-event predictions that :class:`~trackcore.train.writer.StageWriter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,21 @@ def _built_by_cli() -> bool:
     return _given_hyperparameters.get() is not None
 
 
-def _events(batch: Any) -> list[Any]:
+def gather_by_event(items: list[Any], key: Callable[[Any], int]) -> list[Any]:
+    """Per-event items of every DDP rank (this rank's alone without DDP), one per event id, by id.
+
+    Under DDP the distributed sampler pads the last batch by repeating events; keying by
+    event id counts each event once (repeated events carry identical items).
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        parts: list[Any] = [None] * torch.distributed.get_world_size()
+        torch.distributed.all_gather_object(parts, items)
+        items = [item for part in parts for item in part]
+    unique = {key(item): item for item in items}
+    return [unique[k] for k in sorted(unique)]
+
+
+def batch_events(batch: Any) -> list[Any]:
     """The events of a (possibly batched) PyG batch."""
     return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
 
@@ -120,6 +135,10 @@ class TrackingModule(L.LightningModule):
         """
         return self.poi.target_hits(event.pt)
 
+    def on_evaluate_event(self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]) -> None:
+        """Called with each validation/test event's outputs before its tracks are built (e.g. to keep
+        what a validation-time scan of the building parameters needs). Does nothing by default."""
+
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
         return None
@@ -150,10 +169,11 @@ class TrackingModule(L.LightningModule):
     def _evaluate_step(self, stage: str, batch: Any) -> None:
         self._log_loss(stage, self.validation_loss(batch), getattr(batch, "num_graphs", 1))
         results = self._results[stage]
-        for event in _events(batch):
+        for event in batch_events(batch):
             # hand-made events without an id get distinct negative keys
             event_id = int(event.event_id) if "event_id" in event else -1 - len(results)
             outputs = self.infer(event)
+            self.on_evaluate_event(stage, event_id, event, outputs)
             candidates = self.build_tracks(event, outputs)
             evaluation = None if candidates is None else evaluate_tracks(
                 candidates, EventTruth.from_data(event), self.poi)
@@ -182,17 +202,8 @@ class TrackingModule(L.LightningModule):
 
     @staticmethod
     def _gather_events(results: list[_EventResult]) -> list[_EventResult]:
-        """This epoch's per-event results of every rank, one per event id, in event order.
-
-        Under DDP the distributed sampler pads the last batch by repeating events; keying by
-        event id counts each event once.
-        """
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            parts: list[Any] = [None] * torch.distributed.get_world_size()
-            torch.distributed.all_gather_object(parts, results)
-            results = [item for part in parts for item in part]
-        unique = {r.event_id: r for r in results}  # event ids that repeat carry identical results
-        return [unique[k] for k in sorted(unique)]
+        """This epoch's per-event results of every rank, one per event id, in event order."""
+        return gather_by_event(results, key=lambda r: r.event_id)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._evaluate_step("val", batch)
@@ -209,7 +220,7 @@ class TrackingModule(L.LightningModule):
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[Any]:
         """Per-event outputs: each event's Data with :meth:`infer`'s tensors (and candidates) attached."""
         results = []
-        for event in _events(batch):
+        for event in batch_events(batch):
             outputs = self.infer(event)
             event = event.clone()
             for key, value in outputs.items():

@@ -2,6 +2,7 @@
 
 from trackcore.viz.efficiency import VARIABLE_LABELS, errorbar_arrays, plot_binned_rates
 from trackcore.viz.event_display import categorical_colors, plot_event_display
+from trackcore.viz.scan import plot_scan
 from trackcore.viz.summary import METRIC_LABELS, SUMMARY_KEYS, plot_rate_summary, summary_values
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "plot_binned_rates",
     "plot_event_display",
     "plot_rate_summary",
+    "plot_scan",
     "summary_values",
 ]

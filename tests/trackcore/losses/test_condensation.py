@@ -35,6 +35,20 @@ def test_pinned_terms_on_a_hand_built_event():
         assert out.total.item() == pytest.approx(0.6349767812902759)
 
 
+def test_pairs_normalization_takes_the_mean_over_pairs():
+    beta, x, pid = _hand_event()
+    hits = condensation_loss(beta, x, pid)
+    for implementation in ("dense", "radius"):
+        pairs = condensation_loss(beta, x, pid, normalization="pairs", implementation=implementation)
+        # 3 object hits - 2 objects = 1 attractive pair; (2 - 1) x 4 hits = 4 repulsive pairs
+        assert pairs.attractive.item() == pytest.approx(4 * hits.attractive.item())
+        assert pairs.attractive.item() == pytest.approx(0.16969652230874692)
+        assert pairs.repulsive.item() == pytest.approx(hits.repulsive.item())
+        assert pairs.coward.item() == pytest.approx(hits.coward.item())
+    with pytest.raises(ValueError, match="normalization must be"):
+        condensation_loss(beta, x, pid, normalization="mean")
+
+
 def test_weights_and_objects_of_interest():
     beta, x, pid = _hand_event()
     base = condensation_loss(beta, x, pid)
@@ -56,8 +70,8 @@ def test_condensation_points_take_the_largest_beta_first_on_ties():
     assert condensation_points(beta, obj, 2).tolist() == [1, 4]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_dense_and_radius_graph_agree_on_random_events(seed):
+@pytest.mark.parametrize(("seed", "normalization"), [(0, "hits"), (1, "hits"), (2, "pairs")])
+def test_dense_and_radius_graph_agree_on_random_events(seed, normalization):
     gen = torch.Generator().manual_seed(seed)
     n, dim = 2000, 4
     pid = torch.randint(0, 300, (n,), generator=gen)  # id 0: noise (~0.3%)
@@ -66,8 +80,9 @@ def test_dense_and_radius_graph_agree_on_random_events(seed):
     interest = torch.rand(n, generator=gen) < 0.8
     x.requires_grad_(True)
     beta.requires_grad_(True)
-    dense = condensation_loss(beta, x, pid, interest_j=interest, implementation="dense")
-    radius = condensation_loss(beta, x, pid, interest_j=interest, implementation="radius", max_num_neighbors=None)
+    dense = condensation_loss(beta, x, pid, interest_j=interest, implementation="dense", normalization=normalization)
+    radius = condensation_loss(beta, x, pid, interest_j=interest, implementation="radius", max_num_neighbors=None,
+                               normalization=normalization)
     assert radius.repulsive.item() > 0
     for name in ("total", "attractive", "repulsive", "coward", "noise"):
         assert getattr(radius, name).item() == pytest.approx(getattr(dense, name).item(), abs=1e-5, rel=1e-5), name
