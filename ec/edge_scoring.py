@@ -10,7 +10,7 @@ from torch import nn
 
 from trackcore.losses import pair_labels, weighted_bce_with_logits
 from trackcore.metrics import EdgeMetrics, edge_metrics
-from trackcore.train import LossOutput, TrackingModule
+from trackcore.train import LossOutput, TrackingModule, input_graph
 
 
 class EdgeScoringModule(TrackingModule):
@@ -39,22 +39,16 @@ class EdgeScoringModule(TrackingModule):
             raise ValueError(f"edge_cut must be in [0, 1) (got {edge_cut})")
         self.pos_weight, self.edge_cut = pos_weight, edge_cut
 
-    @staticmethod
-    def _graph(event: Any) -> torch.Tensor:
-        if getattr(event, "edge_index", None) is None:
-            raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
-        return event.edge_index
-
     def edge_scores(self, event: Any) -> torch.Tensor:
         """Probability that each edge of the event's graph joins two hits of one particle.
 
         Shapes:
             return: (E,).
         """
-        return torch.sigmoid(self.model(event.x, self._graph(event)))
+        return torch.sigmoid(self.model(event.x, input_graph(event)))
 
     def training_loss(self, batch: Any) -> LossOutput:
-        edge_index = self._graph(batch)
+        edge_index = input_graph(batch)
         logits = self.model(batch.x, edge_index)
         y = pair_labels(edge_index, batch.particle_id)
         loss = weighted_bce_with_logits(logits, y.float(), pos_weight=self.pos_weight)

@@ -35,7 +35,7 @@ from trackcore.build import condensation_clustering, dbscan, scan_condensation, 
 from trackcore.build.candidates import TrackCandidates
 from trackcore.losses import condensation_loss, objects_of_interest
 from trackcore.metrics import EventTruth, evaluate_tracks
-from trackcore.train import LossOutput, TrackingModule, batch_events, gather_by_event
+from trackcore.train import LossOutput, TrackingModule, batch_events, gather_by_event, input_graph
 
 BUILDERS = ("dbscan", "condensation")
 
@@ -133,12 +133,6 @@ class ObjectCondensation(TrackingModule):
         # (event id, coords, beta, truth) of this validation epoch's events, for the scans
         self._scan_inputs: list[tuple[int, np.ndarray, np.ndarray, EventTruth]] = []
 
-    @staticmethod
-    def _graph(event: Any) -> torch.Tensor:
-        if getattr(event, "edge_index", None) is None:
-            raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
-        return event.edge_index
-
     def _features(self, event: Any) -> torch.Tensor:
         """The model's node features: ``input_keys`` concatenated.
 
@@ -168,7 +162,7 @@ class ObjectCondensation(TrackingModule):
         # The loss is per event: particle ids repeat across the events of a batch.
         losses = []
         for event in batch_events(batch):
-            out = self.model(self._features(event), self._graph(event))
+            out = self.model(self._features(event), input_graph(event))
             losses.append(condensation_loss(out.beta, out.coords, event.particle_id,
                                             interest_j=self._objects(event), **self.loss_options))
         terms = {name: torch.stack([getattr(lo, name) for lo in losses]).mean() for name in losses[0].terms()}
@@ -176,7 +170,7 @@ class ObjectCondensation(TrackingModule):
         return LossOutput(torch.stack([lo.total for lo in losses]).mean(), terms)
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
-        out = self.model(self._features(event), self._graph(event))
+        out = self.model(self._features(event), input_graph(event))
         return {"beta": out.beta, "coords": out.coords}
 
     def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:

@@ -1,6 +1,6 @@
 """Training harness: one LightningModule base, the LightningCLI entry point, loggers, stage writer."""
 
-from trackcore.train.module import LossOutput, TrackingModule, batch_events, gather_by_event
+from trackcore.train.module import LossOutput, TrackingModule, batch_events, gather_by_event, input_graph
 from trackcore.train.writer import StageWriter
 
-__all__ = ["LossOutput", "StageWriter", "TrackingModule", "batch_events", "gather_by_event"]
+__all__ = ["LossOutput", "StageWriter", "TrackingModule", "batch_events", "gather_by_event", "input_graph"]

@@ -73,6 +73,20 @@ def gather_by_event(items: list[Any], key: Callable[[Any], int]) -> list[Any]:
     return [unique[k] for k in sorted(unique)]
 
 
+def input_graph(event: Any) -> torch.Tensor:
+    """The ``edge_index`` that a graph-construction stage wrote into the event.
+
+    Shapes:
+        return: (2, E).
+
+    Raises:
+        ValueError: the event has no graph (the stage reads raw events instead of a stage's outputs).
+    """
+    if getattr(event, "edge_index", None) is None:
+        raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
+    return event.edge_index
+
+
 def batch_events(batch: Any) -> list[Any]:
     """The events of a (possibly batched) PyG batch."""
     return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
