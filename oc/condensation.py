@@ -34,7 +34,7 @@ from torch import nn
 from trackcore.build import condensation_clustering, dbscan, scan_condensation, scan_dbscan
 from trackcore.build.candidates import TrackCandidates
 from trackcore.losses import condensation_loss, objects_of_interest
-from trackcore.metrics import EventTruth, evaluate_tracks
+from trackcore.metrics import EventTruth, TrackingEvaluation
 from trackcore.train import LossOutput, TrackingModule, batch_events, gather_by_event, input_graph
 
 BUILDERS = ("dbscan", "condensation")
@@ -189,10 +189,20 @@ class ObjectCondensation(TrackingModule):
         """The current clustering parameters of both builders."""
         return {"eps": self.eps, "min_samples": self.min_samples, "t_beta": self.t_beta, "t_d": self.t_d}
 
-    def on_evaluate_event(self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]) -> None:
-        if stage == "val" and self.scan_grids:
-            self._scan_inputs.append((event_id, outputs["coords"].detach().float().cpu().numpy(),
-                                      outputs["beta"].detach().float().cpu().numpy(), EventTruth.from_data(event)))
+    def evaluate_event_tracks(
+        self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]
+    ) -> TrackingEvaluation | None:
+        if stage != "val" or self.builder not in self.scan_grids:
+            if stage == "val" and self.scan_grids:  # only the other builder is scanned
+                self._keep_for_scan(event_id, event, outputs)
+            return super().evaluate_event_tracks(stage, event_id, event, outputs)
+        # Built once, at the end of the epoch, at the setting the scan chooses.
+        self._keep_for_scan(event_id, event, outputs)
+        return None
+
+    def _keep_for_scan(self, event_id: int, event: Any, outputs: dict[str, torch.Tensor]) -> None:
+        self._scan_inputs.append((event_id, outputs["coords"].detach().float().cpu().numpy(),
+                                  outputs["beta"].detach().float().cpu().numpy(), EventTruth.from_data(event)))
 
     def on_validation_epoch_end(self) -> None:
         if self.scan_grids and self._scan_inputs:
@@ -215,11 +225,11 @@ class ObjectCondensation(TrackingModule):
                 self.log(f"val/{builder}/{name}", float(value))
             for key in ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate"):
                 self.log(f"val/{builder}/{key}", float(scan.best[key]))
-        # The base's validation metrics: the builder in use at the setting just chosen.
-        tracking = {eid: evaluate_tracks(self._build(x, beta, truth.hit_id_j), truth, self.poi)
-                    for eid, x, beta, truth in inputs}
-        for result in self._results["val"]:
-            result.tracking = tracking.get(result.event_id, result.tracking)
+            if builder == self.builder:
+                # The base's validation metrics: the builder in use, at the setting just chosen.
+                tracking = {eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)}
+                for result in self._results["val"]:
+                    result.tracking = tracking[result.event_id]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["oc_building"] = self.building_params

@@ -94,4 +94,4 @@ def scan_dbscan(
                 evaluations.setdefault((eps, min_samples), []).append(evaluate_tracks(candidates, truth, poi))
 
     result = scan_result(evaluations, ("eps", "min_samples"), objective)
-    return DBSCANScan(result.table, result.params, result.best_params, result.best_objective)
+    return DBSCANScan(result.table, result.params, result.best_params, result.best_objective, result.best_evaluations)

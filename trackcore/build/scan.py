@@ -38,12 +38,14 @@ class BuilderScan:
         best_params: the setting with the largest objective (the first in scan order on ties;
             NaN objectives never win).
         best_objective: its objective.
+        best_evaluations: the best setting's evaluation of each event, in the events' order.
     """
 
     table: pd.DataFrame
     params: tuple[str, ...]
     best_params: dict[str, float]
     best_objective: float
+    best_evaluations: tuple[TrackingEvaluation, ...] = ()
 
     @property
     def best(self) -> pd.Series:
@@ -83,5 +85,6 @@ def scan_result(
         raise ValueError(f"No ({', '.join(params)}) setting gave a finite objective (no candidates at all?)")
     best = int(np.flatnonzero(finite)[np.argmax(scores[finite])])
     best_params = {name: table[name].iloc[best].item() for name in params}
+    best_setting = list(evaluations)[best]
     return BuilderScan(table=table, params=tuple(params), best_params=best_params,
-                       best_objective=float(scores[best]))
+                       best_objective=float(scores[best]), best_evaluations=tuple(evaluations[best_setting]))

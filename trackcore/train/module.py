@@ -149,9 +149,15 @@ class TrackingModule(L.LightningModule):
         """
         return self.poi.target_hits(event.pt)
 
-    def on_evaluate_event(self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]) -> None:
-        """Called with each validation/test event's outputs before its tracks are built (e.g. to keep
-        what a validation-time scan of the building parameters needs). Does nothing by default."""
+    def evaluate_event_tracks(
+        self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]
+    ) -> TrackingEvaluation | None:
+        """Tracking evaluation of one validation/test event: its :meth:`build_tracks` candidates
+        against its truth (None for stages that make no tracks). A module may return None and set
+        the event's ``tracking`` in ``self._results[stage]`` before the epoch ends (e.g. after a
+        validation-time scan of its building parameters)."""
+        candidates = self.build_tracks(event, outputs)
+        return None if candidates is None else evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
 
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
@@ -187,10 +193,7 @@ class TrackingModule(L.LightningModule):
             # hand-made events without an id get distinct negative keys
             event_id = int(event.event_id) if "event_id" in event else -1 - len(results)
             outputs = self.infer(event)
-            self.on_evaluate_event(stage, event_id, event, outputs)
-            candidates = self.build_tracks(event, outputs)
-            evaluation = None if candidates is None else evaluate_tracks(
-                candidates, EventTruth.from_data(event), self.poi)
+            evaluation = self.evaluate_event_tracks(stage, event_id, event, outputs)
             results.append(_EventResult(event_id, self.edge_metrics(event, outputs), evaluation))
 
     def _evaluate_epoch_end(self, stage: str) -> None:

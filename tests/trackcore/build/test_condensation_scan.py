@@ -30,6 +30,8 @@ def test_scan_picks_the_thresholds_between_the_scales():
     assert isinstance(scan, BuilderScan) and scan.params == ("t_beta", "t_d")
     assert scan.best_params == {"t_beta": 0.7, "t_d": 0.5}
     assert scan.best["dm_efficiency"] == 1.0 and scan.best["dm_fake_rate"] == 0.0
+    assert len(scan.best_evaluations) == len(EVENTS)  # the best setting's per-event evaluations
+    assert TrackingEvaluation.concat(list(scan.best_evaluations)).summary()["n_candidates"] == scan.best["n_candidates"]
     t = scan.table.set_index(["t_beta", "t_d"])
     assert t.loc[(0.1, 0.5), "dm_efficiency"] == 1.0 and t.loc[(0.1, 0.5), "dm_fake_rate"] == pytest.approx(2 / 26)
     assert t.loc[(0.7, 0.01), "n_candidates"] == 0  # lone seeds are below min_hits

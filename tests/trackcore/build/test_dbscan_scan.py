@@ -38,6 +38,10 @@ def test_scan_picks_the_radius_between_the_gaps():
     assert scan.best_eps == 0.5 and scan.best_min_samples == 2
     assert scan.best_objective == pytest.approx(1.0)
     assert scan.best["dm_efficiency"] == 1.0 and scan.best["dm_fake_rate"] == 0.0
+    keys = ("n_candidates", "dm_efficiency", "dm_fake_rate", "lhc_efficiency", "assigned_hit_fraction")
+    for ev, (x, t) in zip(scan.best_evaluations, EVENTS, strict=True):  # the best setting's per-event evaluations
+        direct = evaluate_tracks(dbscan(x, 0.5, 2, hit_id=t.hit_id_j), t).summary()
+        assert [ev.summary()[k] for k in keys] == [direct[k] for k in keys]
     table = scan.table
     assert list(zip(table["eps"], table["min_samples"], strict=True)) == [
         (0.01, 2), (0.01, 3), (0.5, 2), (0.5, 3), (1.5, 2), (1.5, 3)
