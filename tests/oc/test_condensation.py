@@ -83,6 +83,7 @@ def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keep
         ({"t_beta": 1.0}, r"t_beta must be in \[0, 1\)"),
         ({"scan_eps": [0.1]}, "give both scan_eps and scan_min_samples"),
         ({"scan_t_beta": [], "scan_t_d": []}, "must not be empty"),
+        ({"input_keys": ["embedding", "x"]}, "input_keys must start with 'x'"),
     ],
 )
 def test_bad_options_are_named(kwargs, message):
@@ -95,3 +96,9 @@ def test_an_event_without_a_graph_is_a_clear_error():
     del data.edge_index
     with pytest.raises(ValueError, match="no 'edge_index'"):
         tiny_module(tiny_graph_event()).training_loss(data)
+
+
+def test_a_missing_input_tensor_is_named():
+    data = tiny_graph_event()  # has x, but no metric-learning embedding
+    with pytest.raises(ValueError, match="the event has no 'embedding'"):
+        tiny_module(data, input_keys=["x", "embedding"]).training_loss(data)
