@@ -1,7 +1,9 @@
 """Every YAML config under experiments/ runs one training step from the CLI (on the tiny preset).
 
 Configs that read a previous stage's outputs (StageDataModule) get them from a one-batch
-``predict`` of the metric-learning config on the tiny preset.
+``predict`` of the metric-learning config on the tiny preset, and those that read an
+edge-scoring stage (``.../tracks``, e.g. OC on the EC-filtered graph) from a one-batch
+``predict`` of the edge classifier on that.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ TINY = [
 ONE_STEP = ["--trainer.fast_dev_run=1", "--trainer.enable_progress_bar=false"]
 
 
-def _data_class(config: Path) -> str:
-    return yaml.safe_load(config.read_text())["data"]["class_path"]
+def _data(config: Path) -> dict:
+    return yaml.safe_load(config.read_text())["data"]
 
 
 def test_configs_exist():
@@ -41,11 +43,16 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
 def test_config_runs_one_step(config: Path, isolated: Path) -> None:
     data = [f"--data.init_args.data_root={isolated / 'data'}"]
-    if _data_class(config).endswith("StageDataModule"):
-        stage = isolated / "stage"
+    if _data(config)["class_path"].endswith("StageDataModule"):
+        stage = isolated / "graph"
         main(["predict", "--config", str(CONFIG_DIR / "ec" / "small_metric_learning.yaml"), *ONE_STEP, *TINY,
               *data, f"--predict_dir={stage}"])
         assert sorted(p.name for p in stage.iterdir()) == ["test", "train", "val"]
+        if _data(config)["init_args"]["input_dir"].rstrip("/").endswith("/tracks"):
+            scored = isolated / "tracks"
+            main(["predict", "--config", str(CONFIG_DIR / "ec" / "small_edge_classifier.yaml"), *ONE_STEP,
+                  f"--data.init_args.input_dir={stage}", f"--predict_dir={scored}"])
+            stage = scored
         args = [f"--data.init_args.input_dir={stage}"]
     else:
         args = [*TINY, *data]

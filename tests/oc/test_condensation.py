@@ -65,7 +65,7 @@ def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keep
     path = tmp_path / "oc.ckpt"
     trainer.save_checkpoint(path)
     ckpt = torch.load(path, weights_only=False)
-    assert ckpt["oc_building"] == {"eps": 0.2, "min_samples": 2, "t_beta": 0.5, "t_d": 0.4}
+    assert ckpt["building"] == {"eps": 0.2, "min_samples": 2, "t_beta": 0.5, "t_d": 0.4}
     restored = tiny_module(data, eps=5.0, min_samples=50, **grids)
     restored.on_load_checkpoint(ckpt)
     assert restored.building_params == module.building_params

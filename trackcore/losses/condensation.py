@@ -57,6 +57,16 @@ class CondensationLoss:
         return {"attractive": self.attractive, "repulsive": self.repulsive, "coward": self.coward,
                 "noise": self.noise}
 
+    @staticmethod
+    def mean(losses: list[CondensationLoss]) -> CondensationLoss:
+        """The mean over events of per-event losses (the loss is per event: particle ids repeat
+        across the events of a batch); ``n_objects`` is the mean number of objects, rounded."""
+        if not losses:
+            raise ValueError("no per-event losses to average")
+        stacked = {name: torch.stack([getattr(lo, name) for lo in losses]).mean()
+                   for name in ("total", "attractive", "repulsive", "coward", "noise")}
+        return CondensationLoss(**stacked, n_objects=round(sum(lo.n_objects for lo in losses) / len(losses)))
+
 
 def objects_of_interest(
     particle_id_j: torch.Tensor,

@@ -73,18 +73,31 @@ def gather_by_event(items: list[Any], key: Callable[[Any], int]) -> list[Any]:
     return [unique[k] for k in sorted(unique)]
 
 
-def input_graph(event: Any) -> torch.Tensor:
+def input_graph(event: Any, min_score: float | None = None) -> torch.Tensor:
     """The ``edge_index`` that a graph-construction stage wrote into the event.
 
+    With ``min_score``, only the edges whose ``edge_score`` (written by ``ec``'s edge-scoring
+    stage) is at least ``min_score`` are kept: gnn_tracking's recipe of running a GNN on the
+    edge classifier's filtered graph.
+
     Shapes:
-        return: (2, E).
+        return: (2, E) or (2, E_kept).
 
     Raises:
-        ValueError: the event has no graph (the stage reads raw events instead of a stage's outputs).
+        ValueError: the event has no graph (the stage reads raw events instead of a stage's
+            outputs), or ``min_score`` is given and the event has no ``edge_score``.
     """
     if getattr(event, "edge_index", None) is None:
         raise ValueError("the event has no 'edge_index': train on a graph-construction stage's outputs")
-    return event.edge_index
+    if min_score is None:
+        return event.edge_index
+    score = getattr(event, "edge_score", None)
+    if score is None:
+        raise ValueError(f"an edge score cut ({min_score}) needs the event's 'edge_score': read an edge-scoring "
+                         "stage's outputs (e.g. stages/<preset>/tracks of ec)")
+    if score.shape[0] != event.edge_index.shape[1]:
+        raise ValueError(f"edge_score has {score.shape[0]} entries for {event.edge_index.shape[1]} edges")
+    return event.edge_index[:, score >= min_score]
 
 
 def batch_events(batch: Any) -> list[Any]:
