@@ -15,6 +15,7 @@ from trackcore.losses.condensation import (
     condensation_points,
     objects_of_interest,
 )
+from trackcore.losses.contrastive import ContrastiveLoss, contrastive_loss
 from trackcore.losses.edge_bce import focal_loss_with_logits, weighted_bce_with_logits
 from trackcore.losses.hinge import hinge_embedding_loss
 from trackcore.losses.pairs import knn_pairs, merge_pairs, pair_labels, radius_pairs, random_pairs, true_pairs
@@ -22,8 +23,10 @@ from trackcore.losses.pt_weighting import pt_weight
 
 __all__ = [
     "CondensationLoss",
+    "ContrastiveLoss",
     "condensation_loss",
     "condensation_points",
+    "contrastive_loss",
     "focal_loss_with_logits",
     "hinge_embedding_loss",
     "knn_pairs",

@@ -15,6 +15,8 @@ from trackcore.nn.activation import ACTIVATIONS, make_activation
 from trackcore.nn.aggregation import AGGREGATIONS, aggregate
 from trackcore.nn.edge_features import EDGE_FEATURE_NAMES, geometric_edge_features, wrap_phi
 from trackcore.nn.edge_head import EdgeClassifierHead
+from trackcore.nn.evolving_graph import EvolvingGraphAttention, EvolvingGraphOutput
+from trackcore.nn.graph_attention import GraphAttentionStep
 from trackcore.nn.interaction_network import InteractionNetwork, InteractionNetworkOutput
 from trackcore.nn.mlp import MLP
 
@@ -24,6 +26,9 @@ __all__ = [
     "EDGE_FEATURE_NAMES",
     "MLP",
     "EdgeClassifierHead",
+    "EvolvingGraphAttention",
+    "EvolvingGraphOutput",
+    "GraphAttentionStep",
     "InteractionNetwork",
     "InteractionNetworkOutput",
     "aggregate",

@@ -1,0 +1,124 @@
+"""The EggNet task module: contrastive (or OC) loss in training, DBSCAN on the embedding at inference.
+
+Training runs the model on each event's point cloud (kNN graphs never cross events) and
+minimises :func:`trackcore.losses.contrastive_loss` (squared hinge over true track edges, kNN
+pairs in the final embedding and random pairs), or, with ``loss="condensation"``,
+:func:`trackcore.losses.condensation_loss` on the embedding and the model's ``beta``. Tracks are
+built by :class:`trackcore.train.ClusteringTrackingModule`: DBSCAN on the embedding with its
+``eps``/``min_samples`` scanned on the validation events every epoch (and condensation points
+when the model has a beta head).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from trackcore.losses import CondensationLoss, ContrastiveLoss, condensation_loss, contrastive_loss
+from trackcore.train import ClusteringTrackingModule, LossOutput, batch_events
+
+LOSSES = ("contrastive", "condensation")
+
+
+class EggNetModule(ClusteringTrackingModule):
+    """Task module of EggNet.
+
+    Args:
+        model: an :class:`eggnet.model.EggNet` (``x -> EggNetOutput``).
+        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        loss: ``"contrastive"`` (EggNet) or ``"condensation"`` (needs the model's beta head).
+        margin: hinge margin of the contrastive loss (1 on the unit sphere).
+        knn_pairs: neighbours per hit of the loss's kNN pairs (the model's ``k`` by default).
+        n_random: random pairs per event.
+        balance: contrastive loss as mean over positives + mean over negatives.
+        q_min, attractive_weight, repulsive_weight, coward_weight, noise_weight,
+            loss_normalization: the OC loss (see :func:`trackcore.losses.condensation_loss`).
+        builder, eps, min_samples, t_beta, t_d, min_track_hits, scan_eps, scan_min_samples,
+            scan_t_beta, scan_t_d: track building and its validation-time scans, see
+            :class:`~trackcore.train.ClusteringTrackingModule`.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        scheduler: LRSchedulerCallable | None = None,
+        min_pt: float = 1.0,
+        min_hits: int = 3,
+        loss: Literal["contrastive", "condensation"] = "contrastive",
+        margin: float = 1.0,
+        knn_pairs: int | None = None,
+        n_random: int = 100_000,
+        balance: bool = False,
+        q_min: float = 0.01,
+        attractive_weight: float = 1.0,
+        repulsive_weight: float = 1.0,
+        coward_weight: float = 1.0,
+        noise_weight: float = 1.0,
+        loss_normalization: Literal["hits", "pairs"] = "pairs",
+        builder: Literal["dbscan", "condensation"] = "dbscan",
+        eps: float = 0.1,
+        min_samples: int = 3,
+        t_beta: float = 0.5,
+        t_d: float = 0.5,
+        min_track_hits: int = 3,
+        scan_eps: Sequence[float] | None = None,
+        scan_min_samples: Sequence[int] | None = None,
+        scan_t_beta: Sequence[float] | None = None,
+        scan_t_d: Sequence[float] | None = None,
+    ) -> None:
+        has_beta = bool(getattr(model, "has_beta", False))
+        super().__init__(
+            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+            builder=builder, eps=eps, min_samples=min_samples, t_beta=t_beta, t_d=t_d, min_track_hits=min_track_hits,
+            scan_eps=scan_eps, scan_min_samples=scan_min_samples, scan_t_beta=scan_t_beta, scan_t_d=scan_t_d,
+            has_beta=has_beta,
+        )
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES} (got {loss!r})")
+        if loss == "condensation" and not has_beta:
+            raise ValueError("loss 'condensation' needs a beta: build the model with beta_head: true")
+        if not margin > 0:
+            raise ValueError(f"margin must be > 0 (got {margin})")
+        self.loss = loss
+        self.contrastive_options = dict(
+            k=knn_pairs if knn_pairs is not None else int(getattr(getattr(model, "block", None), "k", 10)),
+            n_random=n_random, margin=margin, balance=balance,
+        )
+        self.condensation_options = dict(
+            q_min=q_min, attractive_weight=attractive_weight, repulsive_weight=repulsive_weight,
+            coward_weight=coward_weight, noise_weight=noise_weight, normalization=loss_normalization,
+        )
+
+    def _step_generator(self, event_index: int) -> torch.Generator:
+        # Seeded by the global step (and the event in the batch): a resumed run draws the same pairs.
+        return torch.Generator().manual_seed(1_000_003 * (self.global_step + 1) + event_index)
+
+    def training_loss(self, batch: Any) -> LossOutput:
+        # Per event: the kNN graphs and the pairs must not join hits of different events.
+        if self.loss == "contrastive":
+            parts = []
+            for n, event in enumerate(batch_events(batch)):
+                out = self.model(event.x)
+                parts.append(contrastive_loss(out.embedding, event.particle_id, event.track_edges,
+                                              generator=self._step_generator(n), **self.contrastive_options))
+            loss = ContrastiveLoss.mean(parts)
+            return LossOutput(loss.total, loss.terms())
+        losses = []
+        for event in batch_events(batch):
+            out = self.model(event.x)
+            losses.append(condensation_loss(out.beta, out.embedding, event.particle_id, **self.condensation_options))
+        oc = CondensationLoss.mean(losses)
+        return LossOutput(oc.total, {**oc.terms(), "objects": torch.tensor(float(oc.n_objects))})
+
+    def infer(self, event: Any) -> dict[str, torch.Tensor]:
+        out = self.model(event.x)
+        outputs = {"coords": out.embedding}
+        if out.beta is not None:
+            outputs["beta"] = out.beta
+        return outputs
