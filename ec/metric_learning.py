@@ -103,16 +103,12 @@ class MetricLearning(TrackingModule):
             pid = torch.where(event.pt > self.target_min_pt, pid, torch.zeros_like(pid))
         return pid
 
-    def _step_generator(self) -> torch.Generator:
-        # Seeded by the global step, so a run resumed from a checkpoint draws the same pairs.
-        return torch.Generator().manual_seed(1_000_003 * (self.global_step + 1))
-
     def training_loss(self, batch: Any) -> LossOutput:
         emb = self.model(batch.x)
         pid = self._target_pid(batch)
         pairs = merge_pairs(
             true_pairs(pid),
-            random_pairs(batch.num_nodes, self.n_random, generator=self._step_generator(), device=emb.device),
+            random_pairs(batch.num_nodes, self.n_random, generator=self.step_generator(), device=emb.device),
             radius_pairs(emb.detach(), self.r_train, max_num_neighbors=self.knn_train),
         )
         y = pair_labels(pairs, batch.particle_id)

@@ -95,10 +95,6 @@ class EggNetModule(ClusteringTrackingModule):
             coward_weight=coward_weight, noise_weight=noise_weight, normalization=loss_normalization,
         )
 
-    def _step_generator(self, event_index: int) -> torch.Generator:
-        # Seeded by the global step (and the event in the batch): a resumed run draws the same pairs.
-        return torch.Generator().manual_seed(1_000_003 * (self.global_step + 1) + event_index)
-
     def training_loss(self, batch: Any) -> LossOutput:
         # Per event: the kNN graphs and the pairs must not join hits of different events.
         if self.loss == "contrastive":
@@ -106,7 +102,7 @@ class EggNetModule(ClusteringTrackingModule):
             for n, event in enumerate(batch_events(batch)):
                 out = self.model(event.x)
                 parts.append(contrastive_loss(out.embedding, event.particle_id, event.track_edges,
-                                              generator=self._step_generator(n), **self.contrastive_options))
+                                              generator=self.step_generator(n), **self.contrastive_options))
             loss = ContrastiveLoss.mean(parts)
             return LossOutput(loss.total, loss.terms())
         losses = []
@@ -114,7 +110,7 @@ class EggNetModule(ClusteringTrackingModule):
             out = self.model(event.x)
             losses.append(condensation_loss(out.beta, out.embedding, event.particle_id, **self.condensation_options))
         oc = CondensationLoss.mean(losses)
-        return LossOutput(oc.total, {**oc.terms(), "objects": torch.tensor(float(oc.n_objects))})
+        return LossOutput(oc.total, oc.terms())
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
         out = self.model(event.x)

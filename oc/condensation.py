@@ -137,7 +137,7 @@ class ObjectCondensation(ClusteringTrackingModule):
             losses.append(condensation_loss(out.beta, out.coords, event.particle_id,
                                             interest_j=self._objects(event), **self.loss_options))
         loss = CondensationLoss.mean(losses)
-        return LossOutput(loss.total, {**loss.terms(), "objects": torch.tensor(float(loss.n_objects))})
+        return LossOutput(loss.total, loss.terms())
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
         out = self.model(self._features(event), input_graph(event, self.edge_score_cut))

@@ -53,9 +53,9 @@ class CondensationLoss:
     n_objects: int
 
     def terms(self) -> dict[str, torch.Tensor]:
-        """The unweighted terms by name (for logging)."""
+        """The logged terms by name: the unweighted loss terms and the number of objects."""
         return {"attractive": self.attractive, "repulsive": self.repulsive, "coward": self.coward,
-                "noise": self.noise}
+                "noise": self.noise, "objects": torch.tensor(float(self.n_objects))}
 
     @staticmethod
     def mean(losses: list[CondensationLoss]) -> CondensationLoss:

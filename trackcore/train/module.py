@@ -176,6 +176,11 @@ class TrackingModule(L.LightningModule):
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""
         return None
 
+    def step_generator(self, offset: int = 0) -> torch.Generator:
+        """A CPU random source seeded by the global step (plus ``offset``, e.g. the event's index
+        in the batch), so that a run resumed from a checkpoint draws the same random pairs."""
+        return torch.Generator().manual_seed(1_000_003 * (self.global_step + 1) + offset)
+
     # ------------------------------------------------------------------ Lightning plumbing
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.model(*args, **kwargs)
