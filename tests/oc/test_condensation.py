@@ -84,6 +84,7 @@ def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keep
         ({"scan_eps": [0.1]}, "give both scan_eps and scan_min_samples"),
         ({"scan_t_beta": [], "scan_t_d": []}, "must not be empty"),
         ({"input_keys": ["embedding", "x"]}, "input_keys must start with 'x'"),
+        ({"edge_score_cut": 1.5}, r"edge_score_cut must be in \[0, 1\]"),
     ],
 )
 def test_bad_options_are_named(kwargs, message):
@@ -96,6 +97,12 @@ def test_an_event_without_a_graph_is_a_clear_error():
     del data.edge_index
     with pytest.raises(ValueError, match="no 'edge_index'"):
         tiny_module(tiny_graph_event()).training_loss(data)
+
+
+def test_an_edge_score_cut_on_a_graph_without_scores_is_named():
+    data = tiny_graph_event()  # a graph stage's output: edges but no edge_score
+    with pytest.raises(ValueError, match="needs the event's 'edge_score'"):
+        tiny_module(data, edge_score_cut=0.1).training_loss(data)
 
 
 def test_a_missing_input_tensor_is_named():
