@@ -23,7 +23,15 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.losses import CondensationLoss, condensation_loss, objects_of_interest
-from trackcore.train import ClusteringTrackingModule, LossOutput, batch_events, input_graph
+from trackcore.train import (
+    ClusteringTrackingModule,
+    LossOutput,
+    batch_events,
+    check_edge_score_cut,
+    check_input_keys,
+    input_graph,
+    node_features,
+)
 
 
 class ObjectCondensation(ClusteringTrackingModule):
@@ -97,27 +105,8 @@ class ObjectCondensation(ClusteringTrackingModule):
             max_num_neighbors=loss_max_num_neighbors, normalization=loss_normalization,
         )
         self.object_options = dict(min_pt=object_min_pt, max_abs_eta=object_max_abs_eta, min_hits=object_min_hits)
-        if not input_keys or input_keys[0] != "x":
-            raise ValueError(f"input_keys must start with 'x' (got {list(input_keys)})")
-        self.input_keys = list(input_keys)
-        if edge_score_cut is not None and not 0.0 <= edge_score_cut <= 1.0:
-            raise ValueError(f"edge_score_cut must be in [0, 1] (got {edge_score_cut})")
-        self.edge_score_cut = edge_score_cut
-
-    def _features(self, event: Any) -> torch.Tensor:
-        """The model's node features: ``input_keys`` concatenated.
-
-        Shapes:
-            return: (N_hits, sum of the tensors' widths).
-        """
-        parts = []
-        for key in self.input_keys:
-            value = getattr(event, key, None)
-            if value is None:
-                raise ValueError(f"the event has no {key!r} (input_keys {self.input_keys}); does the input stage "
-                                 "write it?")
-            parts.append(value.unsqueeze(1) if value.dim() == 1 else value)
-        return parts[0] if len(parts) == 1 else torch.cat([p.to(parts[0].dtype) for p in parts], dim=1)
+        self.input_keys = check_input_keys(input_keys)
+        self.edge_score_cut = check_edge_score_cut(edge_score_cut)
 
     def _objects(self, event: Any) -> torch.Tensor:
         """Hits of the objects of the loss (see ``object_*``)."""
@@ -133,12 +122,12 @@ class ObjectCondensation(ClusteringTrackingModule):
         # The loss is per event: particle ids repeat across the events of a batch.
         losses = []
         for event in batch_events(batch):
-            out = self.model(self._features(event), input_graph(event, self.edge_score_cut))
+            out = self.model(node_features(event, self.input_keys), input_graph(event, self.edge_score_cut))
             losses.append(condensation_loss(out.beta, out.coords, event.particle_id,
                                             interest_j=self._objects(event), **self.loss_options))
         loss = CondensationLoss.mean(losses)
         return LossOutput(loss.total, loss.terms())
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
-        out = self.model(self._features(event), input_graph(event, self.edge_score_cut))
+        out = self.model(node_features(event, self.input_keys), input_graph(event, self.edge_score_cut))
         return {"beta": out.beta, "coords": out.coords}

@@ -83,7 +83,7 @@ def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keep
         ({"t_beta": 1.0}, r"t_beta must be in \[0, 1\)"),
         ({"scan_eps": [0.1]}, "give both scan_eps and scan_min_samples"),
         ({"scan_t_beta": [], "scan_t_d": []}, "must not be empty"),
-        ({"input_keys": ["embedding", "x"]}, "input_keys must start with 'x'"),
+        ({"input_keys": ["embedding", "x"]}, "input_keys must be a list starting with 'x'"),
         ({"edge_score_cut": 1.5}, r"edge_score_cut must be in \[0, 1\]"),
     ],
 )

@@ -24,6 +24,7 @@ _LAZY = {
             "argmax_assignment",
             "assign",
             "matching_assignment",
+            "max_weight_matching",
             "threshold_assignment",
             "topk_assignment",
         ],

@@ -207,11 +207,11 @@ def matching_assignment(
     keep_e = np.zeros(edges.hit.size, bool)
     if idx.size:
         column = edges.candidate[idx] * (int(group.max()) + 1) + group[edges.hit[idx]]
-        keep_e[idx[_max_weight_matching(edges.hit[idx], column, edges.weight[idx])]] = True
+        keep_e[idx[max_weight_matching(edges.hit[idx], column, edges.weight[idx])]] = True
     return _tracks(edges, keep_e, min_hits)
 
 
-def _max_weight_matching(row_e: np.ndarray, column_e: np.ndarray, weight_e: np.ndarray) -> np.ndarray:
+def max_weight_matching(row_e: np.ndarray, column_e: np.ndarray, weight_e: np.ndarray) -> np.ndarray:
     """Positions of the edges of a maximum-weight (not necessarily full) bipartite matching.
 
     LAPJVsp scales about quadratically with the matrix size even when the matrix is

@@ -7,6 +7,7 @@ from pathlib import Path
 import lightning as L
 
 from trackcore.data.dataset import ProcessedEventDataset
+from trackcore.data.edge_dropout import DropTrueEdges
 from trackcore.data.errors import DataError
 from trackcore.data.split_loaders import SPLITS, SplitLoadersMixin
 
@@ -22,21 +23,40 @@ class StageDataModule(SplitLoadersMixin, L.LightningDataModule):
         batch_size: events per batch.
         loader_workers: DataLoader worker processes.
         seed: shuffling seed of the training split.
+        drop_true_edges: remove this fraction of each event's true input-graph edges, in every
+            split (:class:`~trackcore.data.edge_dropout.DropTrueEdges`; HGNN's robustness test).
+        drop_seed: seed of the edges removed (mixed with the event id).
 
     Raises:
         DataError: the folder or its train split is missing.
     """
 
-    def __init__(self, *, input_dir: str, batch_size: int = 1, loader_workers: int = 0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        input_dir: str,
+        batch_size: int = 1,
+        loader_workers: int = 0,
+        seed: int = 0,
+        drop_true_edges: float = 0.0,
+        drop_seed: int = 0,
+    ) -> None:
         super().__init__()
         self.input_dir = Path(input_dir)
         self.batch_size, self.loader_workers, self.seed = batch_size, loader_workers, seed
+        self.transform = DropTrueEdges(drop_true_edges, drop_seed) if drop_true_edges > 0 else None
+        if drop_true_edges < 0:
+            raise ValueError(f"drop_true_edges must be in [0, 1) (got {drop_true_edges})")
         self.datasets: dict[str, ProcessedEventDataset] = {}
 
     def setup(self, stage: str | None = None) -> None:
         if not self.input_dir.is_dir():
             raise DataError(self.input_dir, "stage output folder not found; run the previous stage's predict first")
-        self.datasets = {s: ProcessedEventDataset(self.input_dir / s) for s in SPLITS if (self.input_dir / s).is_dir()}
+        self.datasets = {
+            s: ProcessedEventDataset(self.input_dir / s, transform=self.transform)
+            for s in SPLITS
+            if (self.input_dir / s).is_dir()
+        }
         if "train" not in self.datasets and stage in (None, "fit"):
             raise DataError(self.input_dir, "has no train/ split of stage outputs")
 

@@ -9,6 +9,12 @@ Usage (``x_j``: ``(N, D)`` embedding; ``particle_id_j``: ``(N,)`` with 0 for noi
     loss = hinge_embedding_loss(x_j, pairs, pair_labels(pairs, particle_id_j), squared=True)
 """
 
+from trackcore.losses.bipartite import (
+    BipartiteTargets,
+    bipartite_targets,
+    embedding_loss_weight,
+    match_particles_to_super_nodes,
+)
 from trackcore.losses.condensation import (
     CondensationLoss,
     condensation_loss,
@@ -22,6 +28,10 @@ from trackcore.losses.pairs import knn_pairs, merge_pairs, pair_labels, radius_p
 from trackcore.losses.pt_weighting import pt_weight
 
 __all__ = [
+    "BipartiteTargets",
+    "bipartite_targets",
+    "embedding_loss_weight",
+    "match_particles_to_super_nodes",
     "CondensationLoss",
     "ContrastiveLoss",
     "condensation_loss",

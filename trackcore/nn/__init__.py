@@ -1,5 +1,5 @@
 """Neural-network building blocks shared by the model families: MLPs, aggregations, the interaction
-network and heads.
+network, GMPool and heads.
 
 Usage (``x``: ``(N, F)`` hit features, ``edge_index``: ``(2, E)``, ``[0]`` source, ``[1]`` target)::
 
@@ -16,7 +16,16 @@ from trackcore.nn.aggregation import AGGREGATIONS, aggregate
 from trackcore.nn.edge_features import EDGE_FEATURE_NAMES, geometric_edge_features, wrap_phi
 from trackcore.nn.edge_head import EdgeClassifierHead
 from trackcore.nn.evolving_graph import EvolvingGraphAttention, EvolvingGraphOutput
+from trackcore.nn.gmpool import (
+    GMPool,
+    PoolingOutput,
+    TwoGaussians,
+    connected_component_labels,
+    fit_two_gaussians,
+    gmm_cut,
+)
 from trackcore.nn.graph_attention import GraphAttentionStep
+from trackcore.nn.hierarchical import HierarchicalCell, HierarchicalGraph, HierarchicalState
 from trackcore.nn.interaction_network import InteractionNetwork, InteractionNetworkOutput
 from trackcore.nn.mlp import MLP
 
@@ -28,11 +37,20 @@ __all__ = [
     "EdgeClassifierHead",
     "EvolvingGraphAttention",
     "EvolvingGraphOutput",
+    "GMPool",
     "GraphAttentionStep",
+    "HierarchicalCell",
+    "HierarchicalGraph",
+    "HierarchicalState",
     "InteractionNetwork",
     "InteractionNetworkOutput",
+    "PoolingOutput",
+    "TwoGaussians",
     "aggregate",
+    "connected_component_labels",
+    "fit_two_gaussians",
     "geometric_edge_features",
+    "gmm_cut",
     "make_activation",
     "wrap_phi",
 ]

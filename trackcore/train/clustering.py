@@ -169,9 +169,7 @@ class ClusteringTrackingModule(TrackingModule):
                 self.log(f"val/{builder}/{key}", float(scan.best[key]))
             if builder == self.builder:
                 # The base's validation metrics: the builder in use, at the setting just chosen.
-                tracking = {eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)}
-                for result in self._results["val"]:
-                    result.tracking = tracking[result.event_id]
+                self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)})
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = self.building_params

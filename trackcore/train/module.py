@@ -16,7 +16,7 @@ returning per-event predictions that :class:`~trackcore.train.writer.StageWriter
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,40 @@ def input_graph(event: Any, min_score: float | None = None) -> torch.Tensor:
     return event.edge_index[:, score >= min_score]
 
 
+def check_input_keys(input_keys: Sequence[str]) -> list[str]:
+    """``input_keys`` as a list; it must start with ``x`` (whose ``r, phi, z`` give the edge geometry)."""
+    if isinstance(input_keys, str) or not input_keys or input_keys[0] != "x":
+        raise ValueError(f"input_keys must be a list starting with 'x' (got {input_keys!r})")
+    return list(input_keys)
+
+
+def node_features(event: Any, input_keys: Sequence[str]) -> torch.Tensor:
+    """A model's node features: the event's per-hit tensors ``input_keys`` concatenated (e.g.
+    ``[x, embedding]`` adds a metric-learning stage's embedding to the hit features).
+
+    Shapes:
+        return: (N_hits, sum of the tensors' widths), in the dtype of the first.
+
+    Raises:
+        ValueError: the event lacks one of the keys.
+    """
+    parts = []
+    for key in input_keys:
+        value = getattr(event, key, None)
+        if value is None:
+            raise ValueError(f"the event has no {key!r} (input_keys {list(input_keys)}); does the input stage "
+                             "write it?")
+        parts.append(value.unsqueeze(1) if value.dim() == 1 else value)
+    return parts[0] if len(parts) == 1 else torch.cat([p.to(parts[0].dtype) for p in parts], dim=1)
+
+
+def check_edge_score_cut(edge_score_cut: float | None) -> float | None:
+    """``edge_score_cut`` (see :func:`input_graph`), checked to lie in [0, 1]."""
+    if edge_score_cut is not None and not 0.0 <= edge_score_cut <= 1.0:
+        raise ValueError(f"edge_score_cut must be in [0, 1] (got {edge_score_cut})")
+    return edge_score_cut
+
+
 def batch_events(batch: Any) -> list[Any]:
     """The events of a (possibly batched) PyG batch."""
     return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
@@ -171,6 +205,12 @@ class TrackingModule(L.LightningModule):
         validation-time scan of its building parameters)."""
         candidates = self.build_tracks(event, outputs)
         return None if candidates is None else evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
+
+    def set_val_tracking(self, tracking: dict[int, TrackingEvaluation]) -> None:
+        """Give this validation epoch's events the tracking evaluations that a validation-time scan
+        chose (by event id), for events whose :meth:`evaluate_event_tracks` returned None."""
+        for result in self._results["val"]:
+            result.tracking = tracking[result.event_id]
 
     def edge_metrics(self, event: Any, outputs: dict[str, torch.Tensor]) -> EdgeMetrics | None:
         """Edge efficiency/purity of the stage's graph or scores for one event; None when not relevant."""

@@ -1,0 +1,260 @@
+"""The HGNN task module: embedding + bipartite losses with the sine schedule; hard tracks by assignment.
+
+Training minimises, per event, ``s * L_embedding + (1 - s) * L_head`` with HGNN's schedule
+``s = 1 - sin(pi * epoch / (2 E))`` for ``epoch < E``, then 0
+(:func:`trackcore.losses.embedding_loss_weight`):
+
+- ``L_embedding``: hinge loss on the intermediate (GMPool) embedding over the input-graph edges,
+  the true track edges and random pairs, pT-weighted;
+- ``L_head`` of the ``"bipartite"`` model: BCE on the hit-to-super-node edges, whose truth comes
+  from the maximum-weight matching of particles to super-nodes
+  (:func:`trackcore.losses.bipartite_targets`), pT-weighted; of the ``"embedding"`` model: the
+  same hinge loss on the final embedding over true edges, its kNN pairs and random pairs.
+
+Tracks: the bipartite scores are hardened by :func:`trackcore.build.assign` (``"threshold"``,
+HGNN's choice, lets a hit join several tracks: shared hits; ``"argmax"``, ``"topk"``,
+``"matching"`` by module); the embedding variant is clustered by HDBSCAN. With
+``scan_threshold``, every validation epoch picks the threshold (DM efficiency - fake rate) and
+the checkpoint keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import nn
+
+from trackcore.build import AssignmentOptions, assign, hdbscan, scan_result
+from trackcore.build.candidates import TrackCandidates
+from trackcore.losses import (
+    bipartite_targets,
+    embedding_loss_weight,
+    hinge_embedding_loss,
+    knn_pairs,
+    merge_pairs,
+    pair_labels,
+    pt_weight,
+    random_pairs,
+    weighted_bce_with_logits,
+)
+from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
+from trackcore.train import (
+    LossOutput,
+    TrackingModule,
+    batch_events,
+    check_edge_score_cut,
+    check_input_keys,
+    gather_by_event,
+    input_graph,
+    node_features,
+)
+
+CHECKPOINT_KEY = "building"
+
+
+class HGNNModule(TrackingModule):
+    """Task module of the hierarchical GNN (module docstring).
+
+    Args:
+        model: a :class:`hgnn.model.HierarchicalGNN`.
+        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        input_keys: per-hit tensors concatenated as node features, ``x`` first.
+        edge_score_cut: run on the edges of ``ec``'s scored graph with ``edge_score >=`` this
+            (None: the whole input graph).
+        schedule_epochs: ``E`` of the sine schedule (0: the head loss alone from the start).
+        min_embedding_weight: the embedding term's weight never falls below this. The paper lets
+            it reach 0; then nothing holds the pooling embedding in place, and on a tiny event the
+            super-nodes merged particles within ~50 steps (DM efficiency 0.67 instead of 1.0).
+        margin: hinge margin of the embedding losses (unit-norm embeddings, distances in [0, 2]).
+        n_random_pairs: random pairs per event in the embedding losses.
+        knn_k: kNN pairs per hit in the embedding variant's loss.
+        pt_floor, pt_window: pT weighting of the losses (:func:`trackcore.losses.pt_weight`,
+            cut at ``min_pt``).
+        matching_weight: the weight of a bipartite edge in the particle-to-super-node matching:
+            ``"score"`` (the paper's predicted score), ``"assignment"`` (the pooling's soft
+            assignment) or ``"product"`` (both; early, when the scores are flat, the assignment
+            decides, see :mod:`trackcore.losses.bipartite`).
+        assignment: ``"threshold"``, ``"argmax"``, ``"topk"`` or ``"matching"`` (bipartite model).
+        threshold: score cut of ``"threshold"`` (0.7 in the paper).
+        min_weight, k: of ``"argmax"``/``"topk"``/``"matching"``.
+        scan_threshold: thresholds scanned on the validation events every validation epoch.
+        hdbscan_min_cluster_size: of the embedding variant's HDBSCAN.
+        min_track_hits: smaller candidates are dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: nn.Module,
+        optimizer: OptimizerCallable = torch.optim.Adam,
+        scheduler: LRSchedulerCallable | None = None,
+        min_pt: float = 1.0,
+        min_hits: int = 3,
+        input_keys: Sequence[str] = ("x",),
+        edge_score_cut: float | None = None,
+        schedule_epochs: int = 10,
+        min_embedding_weight: float = 0.1,
+        margin: float = 1.0,
+        n_random_pairs: int = 20_000,
+        knn_k: int = 10,
+        pt_floor: float = 0.5,
+        pt_window: float = 0.5,
+        matching_weight: Literal["score", "assignment", "product"] = "product",
+        assignment: Literal["threshold", "argmax", "topk", "matching"] = "threshold",
+        threshold: float = 0.7,
+        min_weight: float = 0.5,
+        k: int = 2,
+        scan_threshold: Sequence[float] | None = None,
+        hdbscan_min_cluster_size: int = 3,
+        min_track_hits: int = 3,
+    ) -> None:
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        self.input_keys = check_input_keys(input_keys)
+        self.edge_score_cut = check_edge_score_cut(edge_score_cut)
+        if schedule_epochs < 0:
+            raise ValueError(f"schedule_epochs must be >= 0 (got {schedule_epochs})")
+        if not margin > 0:
+            raise ValueError(f"margin must be > 0 (got {margin})")
+        if n_random_pairs < 0 or knn_k < 1:
+            raise ValueError(f"n_random_pairs must be >= 0 and knn_k >= 1 (got {n_random_pairs}, {knn_k})")
+        if not 0.0 <= min_embedding_weight <= 1.0:
+            raise ValueError(f"min_embedding_weight must be in [0, 1] (got {min_embedding_weight})")
+        self.schedule_epochs, self.min_embedding_weight, self.margin = schedule_epochs, min_embedding_weight, margin
+        self.n_random_pairs, self.knn_k = n_random_pairs, knn_k
+        self.pt_options = dict(pt_cut=min_pt, floor=pt_floor, window=pt_window)
+        if matching_weight not in ("score", "assignment", "product"):
+            raise ValueError(f"matching_weight must be 'score', 'assignment' or 'product' (got {matching_weight!r})")
+        self.matching_weight = matching_weight
+        self.variant = getattr(model, "variant", "bipartite")
+        self.assignment = AssignmentOptions(method=assignment, threshold=threshold, min_weight=min_weight, k=k,
+                                            min_hits=min_track_hits)
+        if scan_threshold is not None:
+            if assignment != "threshold" or self.variant != "bipartite":
+                raise ValueError("scan_threshold needs the bipartite model and assignment 'threshold'")
+            if not len(scan_threshold) or not all(0.0 <= t <= 1.0 for t in scan_threshold):
+                raise ValueError(f"scan_threshold must be a non-empty list of values in [0, 1] (got {scan_threshold})")
+        self.scan_threshold = None if scan_threshold is None else [float(t) for t in scan_threshold]
+        self.hdbscan_min_cluster_size, self.min_track_hits = hdbscan_min_cluster_size, min_track_hits
+        self._scan_inputs: list[tuple[int, tuple[int, Any], dict[str, torch.Tensor], EventTruth]] = []
+
+    # ------------------------------------------------------------------ training
+    def _hit_weight(self, event: Any) -> torch.Tensor:
+        pt = getattr(event, "pt", None)
+        if pt is None:
+            return torch.ones(event.num_nodes, device=event.x.device)
+        return pt_weight(pt.float(), **self.pt_options)
+
+    def _hinge(self, x: torch.Tensor, event: Any, pairs: torch.Tensor, w_j: torch.Tensor) -> torch.Tensor:
+        y = pair_labels(pairs, event.particle_id)
+        weight = torch.maximum(w_j[pairs[0]], w_j[pairs[1]])
+        return hinge_embedding_loss(x, pairs, y, margin=self.margin, weight=weight, balance=True)
+
+    def _event_loss(self, event: Any, offset: int) -> dict[str, torch.Tensor]:
+        graph = input_graph(event, self.edge_score_cut)
+        out = self.model(node_features(event, self.input_keys), graph)
+        w_j = self._hit_weight(event)
+        n = event.num_nodes
+        generator = self.step_generator(offset)
+        rand = random_pairs(n, self.n_random_pairs, generator=generator).to(graph.device)
+        track_edges = getattr(event, "track_edges", graph[:, :0])
+        terms = {"embedding_loss": self._hinge(out.embedding, event, merge_pairs(graph, track_edges, rand), w_j)}
+        if out.bipartite_logit is not None:
+            pool = out.pooling
+            score, assignment = torch.sigmoid(out.bipartite_logit.detach()), pool.bipartite_weight.detach()
+            weight = {"score": score, "assignment": assignment, "product": score * assignment}[self.matching_weight]
+            targets = bipartite_targets(pool.bipartite_index, weight, event.particle_id, pool.num_super_nodes)
+            terms["bipartite_loss"] = weighted_bce_with_logits(out.bipartite_logit, targets.label_e,
+                                                               weight=w_j[pool.bipartite_index[0]])
+            terms["super_nodes"] = torch.tensor(float(pool.num_super_nodes))
+            terms["matched_super_nodes"] = (targets.super_particle != 0).sum().float()
+        else:
+            pairs = merge_pairs(track_edges, rand, knn_pairs(out.coords.detach(), k=self.knn_k))
+            terms["coords_loss"] = self._hinge(out.coords, event, pairs, w_j)
+        terms["gmm_cut"] = out.pooling.cut.detach().float()
+        return terms
+
+    def training_loss(self, batch: Any) -> LossOutput:
+        s = max(embedding_loss_weight(self.current_epoch, self.schedule_epochs), self.min_embedding_weight)
+        per_event = [self._event_loss(event, i) for i, event in enumerate(batch_events(batch))]
+        terms = {key: torch.stack([t[key] for t in per_event]).mean() for key in per_event[0]}
+        head = terms["bipartite_loss"] if "bipartite_loss" in terms else terms["coords_loss"]
+        loss = s * terms["embedding_loss"] + (1.0 - s) * head
+        terms["embedding_weight"] = torch.tensor(s)
+        return LossOutput(loss, {k: v.detach() for k, v in terms.items()})
+
+    # ------------------------------------------------------------------ inference and building
+    def infer(self, event: Any) -> dict[str, torch.Tensor]:
+        out = self.model(node_features(event, self.input_keys), input_graph(event, self.edge_score_cut))
+        pool = out.pooling
+        outputs = {
+            "embedding": out.embedding,
+            "hit_cluster": pool.hit_cluster,
+            "bipartite_hit": pool.bipartite_index[0],
+            "bipartite_super": pool.bipartite_index[1],
+            "bipartite_weight": pool.bipartite_weight,
+            "num_super_nodes": torch.tensor([pool.num_super_nodes]),
+        }
+        if out.bipartite_logit is not None:
+            outputs["bipartite_score"] = torch.sigmoid(out.bipartite_logit)
+        else:
+            outputs["coords"] = out.coords
+        return outputs
+
+    def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
+        if "coords" in outputs:
+            return hdbscan(outputs["coords"].detach(), min_cluster_size=self.hdbscan_min_cluster_size,
+                           hit_id=event.hit_id, min_hits=self.min_track_hits)
+        group = None
+        if self.assignment.method == "matching":
+            # a track crosses a module once: one hit per (candidate, module); TrackML module ids
+            # repeat across volumes and layers
+            group = event.volume_id.long() * 1_000_000 + event.layer_id.long() * 100_000 + event.module_id.long()
+        return self._assign(outputs, int(event.num_nodes), event.hit_id, self.assignment, group)
+
+    @staticmethod
+    def _assign(
+        outputs: dict[str, torch.Tensor], num_hits: int, hit_id: Any, options: AssignmentOptions, group: Any = None
+    ) -> TrackCandidates:
+        """Hard tracks from the bipartite scores (:func:`trackcore.build.assign`)."""
+        return assign(outputs["bipartite_hit"].cpu(), outputs["bipartite_super"].cpu(),
+                      outputs["bipartite_score"].detach().float().cpu(), num_hits, options=options,
+                      group_j=None if group is None else group.cpu(), hit_id=hit_id)
+
+    # ------------------------------------------------------------------ validation-time threshold scan
+    def evaluate_event_tracks(
+        self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]
+    ) -> TrackingEvaluation | None:
+        if stage != "val" or self.scan_threshold is None:
+            return super().evaluate_event_tracks(stage, event_id, event, outputs)
+        keep = {key: outputs[key].detach().cpu() for key in ("bipartite_hit", "bipartite_super", "bipartite_score")}
+        self._scan_inputs.append((event_id, (int(event.num_nodes), event.hit_id.cpu()), keep,
+                                  EventTruth.from_data(event)))
+        return None
+
+    def on_validation_epoch_end(self) -> None:
+        if self.scan_threshold is not None and self._scan_inputs:
+            inputs = gather_by_event(self._scan_inputs, key=lambda item: item[0])
+            self._scan_inputs = []
+            evaluations = {}
+            for t in self.scan_threshold:
+                options = AssignmentOptions(method="threshold", threshold=t, min_hits=self.min_track_hits)
+                evaluations[(t,)] = [evaluate_tracks(self._assign(out, n, hit_id, options), truth, self.poi)
+                                     for _, (n, hit_id), out, truth in inputs]
+            scan = scan_result(evaluations, ["threshold"])
+            best = float(scan.best_params["threshold"])
+            self.assignment = AssignmentOptions(method="threshold", threshold=best, min_hits=self.min_track_hits)
+            self.log("val/threshold", best)
+            self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)})
+        super().on_validation_epoch_end()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {"threshold": self.assignment.threshold}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = checkpoint.get(CHECKPOINT_KEY)
+        if saved is not None and self.scan_threshold is not None:
+            self.assignment = AssignmentOptions(method="threshold", threshold=float(saved["threshold"]),
+                                                min_hits=self.min_track_hits)

@@ -1,0 +1,192 @@
+"""HGNN: the hierarchical cell, the model (both variants) and the task module on a tiny event."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from hgnn.model import HierarchicalGNN
+from hgnn.module import HGNNModule
+from tests.ec.test_edge_classifier import tiny_graph_event
+from tests.trackcore.nn.helpers import param_grads_ok
+from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
+from trackcore.nn import HierarchicalCell, HierarchicalGraph, HierarchicalState
+
+
+def tiny_module(data, variant: str = "bipartite", **kwargs) -> HGNNModule:
+    model = HierarchicalGNN(node_in=data.x.shape[1], hidden_dim=32, emb_dim=8, n_encoder_iterations=2, n_cells=2,
+                            variant=variant, coords_dim=4)
+    return HGNNModule(model=model, optimizer=lambda p: torch.optim.Adam(p, lr=3e-3), min_pt=0.0,
+                      n_random_pairs=500, **kwargs)
+
+
+def test_cell_shapes_residual_and_order():
+    torch.manual_seed(0)
+    n, e, s, es, b, h = 7, 10, 3, 4, 9, 8
+    cell = HierarchicalCell(hidden_dim=h)
+    graph = HierarchicalGraph(edge_index=torch.randint(0, n, (2, e)), super_edge_index=torch.tensor([[0, 1, 1, 2],
+                              [1, 0, 2, 1]]), super_edge_weight=torch.rand(es),
+                              bipartite_index=torch.stack([torch.randint(0, n, (b,)), torch.randint(0, s, (b,))]),
+                              bipartite_weight=torch.rand(b))
+    state = HierarchicalState(node=torch.randn(n, h), edge=torch.randn(e, h), super_node=torch.randn(s, h),
+                              super_edge=torch.randn(es, h))
+    out = cell(state, graph)
+    assert out.node.shape == (n, h) and out.edge.shape == (e, h)
+    assert out.super_node.shape == (s, h) and out.super_edge.shape == (es, h)
+    # a super-node's update reads its hits: zeroing the bipartite weights changes it
+    zero = HierarchicalGraph(edge_index=graph.edge_index, super_edge_index=graph.super_edge_index,
+                             super_edge_weight=graph.super_edge_weight, bipartite_index=graph.bipartite_index,
+                             bipartite_weight=torch.zeros(b))
+    assert not torch.allclose(cell(state, zero).super_node, out.super_node)
+    last = HierarchicalCell(hidden_dim=h, update_edges=False)
+    kept = last(state, graph)
+    assert kept.edge is state.edge and kept.super_edge is state.super_edge
+    with pytest.raises(ValueError, match="node state"):
+        cell(HierarchicalState(node=torch.randn(n, h + 1), edge=state.edge, super_node=state.super_node,
+                               super_edge=state.super_edge), graph)
+    with pytest.raises(ValueError, match="bipartite_weight"):
+        HierarchicalGraph(edge_index=graph.edge_index, super_edge_index=graph.super_edge_index,
+                          super_edge_weight=graph.super_edge_weight, bipartite_index=graph.bipartite_index,
+                          bipartite_weight=torch.rand(b + 1))
+
+
+@pytest.mark.parametrize("variant", ["bipartite", "embedding"])
+def test_shapes_and_finite_gradients_for_every_parameter(variant, single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    module = tiny_module(data, variant, schedule_epochs=2, min_embedding_weight=0.0)
+    out = module.model(data.x, data.edge_index)
+    n, s, b = data.num_nodes, out.pooling.num_super_nodes, out.pooling.bipartite_index.shape[1]
+    assert out.embedding.shape == (n, 8)
+    torch.testing.assert_close(out.embedding.norm(dim=1), torch.ones(n))
+    assert out.pooling.centres.shape == (s, 8) and b == n * min(5, s)
+    if variant == "bipartite":
+        assert out.bipartite_logit.shape == (b,) and out.coords is None
+    else:
+        assert out.coords.shape == (n, 4) and out.bipartite_logit is None
+    # epoch 0 of a 2-epoch schedule weighs the embedding 1 and the head 0: use both terms by hand
+    loss = module.training_loss(data)
+    assert loss.terms["embedding_weight"] == 1.0
+    module.schedule_epochs = 0
+    module.training_loss(data).loss.backward()
+    assert param_grads_ok(module.model, nonzero=False) == []
+
+
+def test_permuting_the_hits_permutes_the_output(single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    module = tiny_module(data)
+    module.training_loss(data)  # sets GMPool's running cut
+    module.eval()
+    perm = torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(1))
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(len(perm))
+    with torch.no_grad():
+        a = module.model(data.x, data.edge_index)
+        b = module.model(data.x[perm], inverse[data.edge_index])
+    torch.testing.assert_close(b.embedding, a.embedding[perm])
+
+    def per_hit(out, hits):  # for each hit: its co-clustered hits (original ids) and its sorted scores
+        cluster, idx = out.pooling.hit_cluster, out.pooling.bipartite_index
+        score = torch.sigmoid(out.bipartite_logit)
+        return {int(hits[i]): (frozenset(hits[cluster == cluster[i]].tolist()) if cluster[i] >= 0 else None,
+                               tuple(round(v, 4) for v in sorted(score[idx[0] == i].tolist())))
+                for i in range(len(hits))}
+
+    assert per_hit(b, perm) == per_hit(a, torch.arange(data.num_nodes))
+
+
+def test_tiny_model_assigns_a_tiny_event_perfectly(single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()  # 6 particles x 6 hits + 4 noise hits
+    module = tiny_module(data, schedule_epochs=1)
+    opt = module.configure_optimizers()
+    for step in range(350):
+        if step == 150:  # the schedule's end: from then on the embedding weighs min_embedding_weight
+            module.schedule_epochs = 0
+        opt.zero_grad()
+        module.training_loss(data).loss.backward()
+        opt.step()
+    module.eval()
+    with torch.no_grad():
+        out = module.infer(data)
+    assert int(out["num_super_nodes"]) == 6
+    truth, poi = EventTruth.from_data(data), ParticlesOfInterest(min_pt=0.0)
+    for method in ("threshold", "argmax", "matching"):
+        module.assignment = type(module.assignment)(method=method, min_weight=0.5, min_hits=3)
+        summary = evaluate_tracks(module.build_tracks(data, out), truth, poi).summary()
+        assert summary["dm_efficiency"] == 1.0 and summary["perfect_efficiency"] == 1.0, method
+        assert summary["dm_fake_rate"] == 0.0 and summary["dm_duplicate_rate"] == 0.0, method
+
+
+def test_embedding_variant_builds_by_hdbscan(single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    module = tiny_module(data, "embedding", schedule_epochs=0)
+    module.eval()
+    with torch.no_grad():
+        out = module.infer(data)
+    assert "coords" in out and "bipartite_score" not in out
+    tracks = module.build_tracks(data, out)
+    assert set(tracks.hit_id.tolist()) <= set(data.hit_id.tolist())
+
+
+def test_loss_is_averaged_per_event_of_a_batch(single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    module = tiny_module(data, schedule_epochs=2)
+    module.eval()  # the pooling's running cut is not updated, so both calls see the same model
+    batch = next(iter(DataLoader([data, data.clone()], batch_size=2)))
+    one = module.training_loss(data)
+    two = module.training_loss(batch)
+    torch.testing.assert_close(two.terms["embedding_loss"], one.terms["embedding_loss"], rtol=0.05, atol=0.0)
+    torch.testing.assert_close(two.terms["bipartite_loss"], one.terms["bipartite_loss"])
+    assert float(two.terms["super_nodes"]) == float(one.terms["super_nodes"])
+
+
+def test_validation_scan_chooses_the_threshold_and_the_checkpoint_keeps_it(tmp_path, single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    # 0.0 keeps every bipartite edge (each hit joins 5 tracks); 1.0 keeps none
+    module = tiny_module(data, threshold=1.0, scan_threshold=[0.0, 0.5, 1.0])
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
+    assert module.assignment.threshold == metrics["val/threshold"]
+    path = tmp_path / "hgnn.ckpt"
+    trainer.save_checkpoint(path)
+    ckpt = torch.load(path, weights_only=False)
+    assert ckpt["building"] == {"threshold": module.assignment.threshold}
+    restored = tiny_module(data, threshold=0.9, scan_threshold=[0.0, 0.5, 1.0])
+    restored.on_load_checkpoint({"building": {"threshold": 0.5}})
+    assert restored.assignment.threshold == 0.5
+    fixed = tiny_module(data, threshold=0.9)  # no scan: the configured value stands
+    fixed.on_load_checkpoint({"building": {"threshold": 0.5}})
+    assert fixed.assignment.threshold == 0.9
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"assignment": "greedy"}, "Unknown assignment method"),
+        ({"scan_threshold": [0.5], "assignment": "argmax"}, "scan_threshold needs"),
+        ({"scan_threshold": [1.5]}, "scan_threshold must be"),
+        ({"matching_weight": "count"}, "matching_weight must be"),
+        ({"min_embedding_weight": 2.0}, r"min_embedding_weight must be in \[0, 1\]"),
+        ({"schedule_epochs": -1}, "schedule_epochs must be >= 0"),
+        ({"input_keys": ["embedding"]}, "input_keys must be a list starting with 'x'"),
+        ({"edge_score_cut": -0.1}, r"edge_score_cut must be in \[0, 1\]"),
+    ],
+)
+def test_bad_options_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_module(tiny_graph_event(), **kwargs)
+
+
+def test_bad_model_options_are_named():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        HierarchicalGNN(variant="soft")
+    with pytest.raises(ValueError, match="n_cells must be a positive int"):
+        HierarchicalGNN(n_cells=0)
