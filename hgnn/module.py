@@ -27,7 +27,7 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build import AssignmentOptions, assign, hdbscan, scan_result
+from trackcore.build import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, scan_result
 from trackcore.build.candidates import TrackCandidates
 from trackcore.losses import (
     bipartite_targets,
@@ -243,11 +243,16 @@ class HGNNModule(TrackingModule):
                 options = AssignmentOptions(method="threshold", threshold=t, min_hits=self.min_track_hits)
                 evaluations[(t,)] = [evaluate_tracks(self._assign(out, n, hit_id, options), truth, self.poi)
                                      for _, (n, hit_id), out, truth in inputs]
-            scan = scan_result(evaluations, ["threshold"])
-            best = float(scan.best_params["threshold"])
+            try:
+                scan = scan_result(evaluations, ["threshold"])
+                best = float(scan.best_params["threshold"])
+                chosen = scan.best_evaluations
+            except NoFiniteObjectiveError:  # no threshold made a track yet (early training): keep ours
+                best = self.assignment.threshold
+                chosen = evaluations.get((best,), next(iter(evaluations.values())))
             self.assignment = AssignmentOptions(method="threshold", threshold=best, min_hits=self.min_track_hits)
             self.log("val/threshold", best)
-            self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)})
+            self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, chosen, strict=True)})
         super().on_validation_epoch_end()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -190,3 +190,13 @@ def test_bad_model_options_are_named():
         HierarchicalGNN(variant="soft")
     with pytest.raises(ValueError, match="n_cells must be a positive int"):
         HierarchicalGNN(n_cells=0)
+
+
+def test_a_scan_where_no_threshold_makes_a_track_keeps_the_threshold(tmp_path, single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    module = tiny_module(data, threshold=1.0, scan_threshold=[1.0])  # sigmoid scores never reach 1
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
+    assert module.assignment.threshold == 1.0 and metrics["val/dm_efficiency"] == 0.0

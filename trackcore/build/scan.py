@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # trackcore.metrics imports trackcore.build.candidates: impor
 Objective = Callable[[dict[str, float]], float]
 
 
+class NoFiniteObjectiveError(ValueError):
+    """No setting of a scan gave a finite objective (typically: no setting made any candidate)."""
+
+
 def dm_efficiency_minus_fake_rate(summary: dict[str, float]) -> float:
     """The default scan objective: double-majority efficiency minus double-majority fake rate."""
     return summary["dm_efficiency"] - summary["dm_fake_rate"]
@@ -70,7 +74,7 @@ def scan_result(
         objective: maps a summary dict to the number to maximise.
 
     Raises:
-        ValueError: no setting gave a finite objective.
+        NoFiniteObjectiveError: no setting gave a finite objective.
     """
     from trackcore.metrics import TrackingEvaluation
 
@@ -82,7 +86,8 @@ def scan_result(
     scores = table["objective"].to_numpy(float) if len(table) else np.zeros(0)
     finite = np.isfinite(scores)
     if not finite.any():
-        raise ValueError(f"No ({', '.join(params)}) setting gave a finite objective (no candidates at all?)")
+        raise NoFiniteObjectiveError(f"No ({', '.join(params)}) setting gave a finite objective (no candidates at "
+                                     "all?)")
     best = int(np.flatnonzero(finite)[np.argmax(scores[finite])])
     best_params = {name: table[name].iloc[best].item() for name in params}
     best_setting = list(evaluations)[best]

@@ -34,3 +34,21 @@ def test_missing_folder_or_train_split(tmp_path):
     _write(tmp_path / "val", 1)
     with pytest.raises(DataError, match="has no train/ split"):
         StageDataModule(input_dir=str(tmp_path)).setup("fit")
+
+
+def test_drop_true_edges_reaches_every_split(tmp_path):
+    for split, event_id in (("train", 1), ("test", 2)):
+        folder = tmp_path / split
+        folder.mkdir(parents=True)
+        data = process_event(make_event(seed=event_id), ProcessingConfig())
+        data.edge_index = torch.cat([data.track_edges, data.track_edges.flip(0)], dim=1)  # all true
+        torch.save(data, folder / f"event{event_id:09d}.pt")
+    full = StageDataModule(input_dir=str(tmp_path))
+    dropped = StageDataModule(input_dir=str(tmp_path), drop_true_edges=0.5)
+    for dm in (full, dropped):
+        dm.setup("fit")
+    for split in ("train", "test"):
+        n_full = full.datasets[split][0].edge_index.shape[1]
+        assert dropped.datasets[split][0].edge_index.shape[1] == n_full - 2 * round(0.5 * n_full / 2)
+    with pytest.raises(ValueError, match=r"in \[0, 1\)"):
+        StageDataModule(input_dir=str(tmp_path), drop_true_edges=-0.2)
