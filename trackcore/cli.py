@@ -1,4 +1,5 @@
-"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | scan | fit | validate | test | predict``.
+"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | fit |
+validate | test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="choose DBSCAN / condensation-point parameters on a stage's outputs")
     add_scan_arguments(p)
+    from trackcore.commands.sweep import add_arguments as add_sweep_arguments
+    from trackcore.commands.sweep import add_dashboard_arguments
+
+    p = sub.add_parser("sweep", help="run a W&B sweep file offline (Optuna; grid, random, bayes; hyperband)")
+    add_sweep_arguments(p)
+    p = sub.add_parser("dashboard", help="static HTML dashboard of the sweeps under a runs folder")
+    add_dashboard_arguments(p)
     return parser
 
 
@@ -83,7 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         train_main(None if from_sys else argv)
         return 0
+    passthrough: list[str] = []
+    if argv and argv[0] == "sweep" and "--" in argv:  # `trackcore sweep FILE -- <fit arguments>`
+        at = argv.index("--")
+        argv, passthrough = argv[:at], argv[at + 1:]
     args = build_parser().parse_args(argv)
+    args.train_args = passthrough
     try:
         if args.command == "simulate":
             from trackcore.commands import simulate as command
@@ -93,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import evaluate as command
         elif args.command == "scan":
             from trackcore.commands import scan as command
+        elif args.command == "sweep":
+            from trackcore.commands import sweep as command
+        elif args.command == "dashboard":
+            from trackcore.commands.sweep import run_dashboard
+
+            return run_dashboard(args)
         else:
             from trackcore.commands import prepare as command
         return command.run(args)

@@ -34,7 +34,10 @@ _LAZY = {
     **dict.fromkeys(["SeedNeighbors", "condensation_clustering", "condensation_graph"],
                     "trackcore.build.condensation"),
     "scan_condensation": "trackcore.build.condensation_scan",
-    **dict.fromkeys(["BuilderScan", "NoFiniteObjectiveError", "dm_efficiency_minus_fake_rate", "scan_result"], "trackcore.build.scan"),
+    **dict.fromkeys(
+        ["BuilderScan", "NoFiniteObjectiveError", "dm_efficiency_minus_fake_rate", "scan_result"],
+        "trackcore.build.scan",
+    ),
     **dict.fromkeys(
         ["dbscan", "dbscan_graph", "dbscan_labels", "labels_from_graph"], "trackcore.build.dbscan_clustering"
     ),
