@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job: EC, OC, EggNet and HGNN trained (quick mode) and compared on the same `small` events.
 demo: $(STAMP)
-	$(BIN)/trackcore simulate --preset small --seed 0 --out $(DEMO_DIR)/small
-	$(BIN)/trackcore inspect $(DEMO_DIR)/small
+	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --quick \
+		--data-root $(DEMO_DIR)/data_cache --out $(DEMO_DIR)/compare_small_quick
 
 test: $(STAMP)
 	$(BIN)/pytest -q

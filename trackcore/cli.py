@@ -1,5 +1,7 @@
-"""The ``trackcore`` command line: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | fit |
-validate | test | predict``.
+"""The ``trackcore`` command line: data, evaluation, scans, sweeps, comparisons and LightningCLI training.
+
+Commands: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | compare | fit | validate | test |
+predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -75,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_arguments(p)
     p = sub.add_parser("dashboard", help="static HTML dashboard of the sweeps under a runs folder")
     add_dashboard_arguments(p)
+    from trackcore.commands.compare import add_arguments as add_compare_arguments
+
+    p = sub.add_parser("compare", help="train or reuse EC, OC, EggNet and HGNN on the same events; one report")
+    add_compare_arguments(p)
     return parser
 
 
@@ -92,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_main(None if from_sys else argv)
         return 0
     passthrough: list[str] = []
-    if argv and argv[0] == "sweep" and "--" in argv:  # `trackcore sweep FILE -- <fit arguments>`
+    if argv and argv[0] in ("sweep", "compare") and "--" in argv:  # `trackcore sweep FILE -- <fit arguments>`
         at = argv.index("--")
         argv, passthrough = argv[:at], argv[at + 1:]
     args = build_parser().parse_args(argv)
@@ -108,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import scan as command
         elif args.command == "sweep":
             from trackcore.commands import sweep as command
+        elif args.command == "compare":
+            from trackcore.commands import compare as command
         elif args.command == "dashboard":
             from trackcore.commands.sweep import run_dashboard
 

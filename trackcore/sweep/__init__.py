@@ -1,8 +1,8 @@
 """Hyper-parameter sweeps: W&B sweep files run offline through Optuna, and a static dashboard.
 
-    trackcore sweep experiments/sweeps/oc.yaml --trials 20      # offline, on this machine
-    wandb sweep experiments/sweeps/oc.yaml && wandb agent ID    # the same file, with a W&B server
-    trackcore dashboard runs/sweeps                             # HTML, viewable without W&B
+trackcore sweep experiments/sweeps/oc.yaml --trials 20      # offline, on this machine
+wandb sweep experiments/sweeps/oc.yaml && wandb agent ID    # the same file, with a W&B server
+trackcore dashboard runs/sweeps                             # HTML, viewable without W&B
 """
 
 from trackcore.sweep.dashboard import build_dashboard

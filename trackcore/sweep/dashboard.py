@@ -29,7 +29,7 @@ def _svg(fig: plt.Figure) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _numeric(column: pd.Series) -> tuple[np.ndarray, list[str] | None]:
@@ -129,8 +129,10 @@ def build_dashboard(runs_dir: str | Path, out: str | Path | None = None, *, top:
     if not tables:
         raise FileNotFoundError(f"{runs_dir}: no sweep here (no trials.csv); run `trackcore sweep FILE` first")
     out = Path(out) if out is not None else runs_dir / "dashboard.html"
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>trackcore sweeps</title>"
-             f"<style>{_STYLE}</style></head><body><h1>trackcore sweeps: {html.escape(str(runs_dir))}</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>trackcore sweeps</title>"
+        f"<style>{_STYLE}</style></head><body><h1>trackcore sweeps: {html.escape(str(runs_dir))}</h1>"
+    ]
     for path in tables:
         trials = pd.read_csv(path)
         if trials.empty:
@@ -139,19 +141,27 @@ def build_dashboard(runs_dir: str | Path, out: str | Path | None = None, *, top:
         params = [c for c in trials if c.startswith("param:") and trials[c].nunique(dropna=True) > 1]
         done = trials[trials["state"].isin(["COMPLETE", "PRUNED"])]
         best = done.sort_values("value", ascending=goal == "minimize").head(1)
-        parts.append(f"<h2>{html.escape(path.parent.name)}</h2><p>{len(trials)} trials "
-                     f"({(trials['state'] == 'COMPLETE').sum()} complete, {(trials['state'] == 'PRUNED').sum()} "
-                     f"pruned); metric <b>{html.escape(metric)}</b> ({goal})")
+        parts.append(
+            f"<h2>{html.escape(path.parent.name)}</h2><p>{len(trials)} trials "
+            f"({(trials['state'] == 'COMPLETE').sum()} complete, {(trials['state'] == 'PRUNED').sum()} "
+            f"pruned); metric <b>{html.escape(metric)}</b> ({goal})"
+        )
         if len(best):
             b = best.iloc[0]
             setting = ", ".join(f"{c.removeprefix('param:')}={b[c]}" for c in trials if c.startswith("param:"))
             parts.append(f"; best: trial {b['number']}, {metric} = {b['value']:.4g} ({html.escape(setting)})")
         parts.append("</p>")
         if params and len(done):
-            parts.append("<h3>Parallel coordinates</h3><div class='plots'>"
-                         + parallel_coordinates(done, params, metric) + "</div>")
-            parts.append("<h3>Metric vs parameter</h3><div class='plots'>"
-                         + metric_vs_parameters(done, params, metric) + "</div>")
+            parts.append(
+                "<h3>Parallel coordinates</h3><div class='plots'>"
+                + parallel_coordinates(done, params, metric)
+                + "</div>"
+            )
+            parts.append(
+                "<h3>Metric vs parameter</h3><div class='plots'>"
+                + metric_vs_parameters(done, params, metric)
+                + "</div>"
+            )
         curves = learning_curves(trials, metric)
         if curves is not None:
             parts.append("<h3>Learning curves</h3><div class='plots'>" + curves + "</div>")

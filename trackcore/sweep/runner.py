@@ -82,8 +82,9 @@ def _sampler(spec: SweepSpec, seed: int) -> Any:
         ranges = [p.name for p in spec.parameters if p.values is None]
         if ranges:
             raise ValueError(f"{spec.path}: a grid sweep needs 'values' for every parameter ({ranges} are ranges)")
-        return optuna.samplers.GridSampler({p.name: list(p.values) for p in spec.parameters if not p.is_constant},
-                                           seed=seed)
+        return optuna.samplers.GridSampler(
+            {p.name: list(p.values) for p in spec.parameters if not p.is_constant}, seed=seed
+        )
     if spec.method == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
@@ -124,11 +125,20 @@ def run_sweep(
     grid = spec.grid_size() if spec.method == "grid" else None
     if n_trials is None:
         n_trials = grid or spec.run_cap or 10
-    pruner = (optuna.pruners.HyperbandPruner(min_resource=spec.early_terminate)
-              if spec.early_terminate is not None else optuna.pruners.NopPruner())
+    pruner = (
+        optuna.pruners.HyperbandPruner(min_resource=spec.early_terminate)
+        if spec.early_terminate is not None
+        else optuna.pruners.NopPruner()
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=spec.name, storage=f"sqlite:///{(out / 'study.db').resolve()}",
-                                load_if_exists=True, direction=spec.goal, sampler=_sampler(spec, seed), pruner=pruner)
+    study = optuna.create_study(
+        study_name=spec.name,
+        storage=f"sqlite:///{(out / 'study.db').resolve()}",
+        load_if_exists=True,
+        direction=spec.goal,
+        sampler=_sampler(spec, seed),
+        pruner=pruner,
+    )
     extra = list(extra_args)
 
     def objective(trial: Any) -> float:
@@ -169,12 +179,18 @@ def trials_table(study: Any, metric: str) -> pd.DataFrame:
     ``param:<name>`` columns, seconds, epochs, run_dir, metric and goal."""
     rows = []
     for t in study.trials:
-        row: dict[str, Any] = {"number": t.number, "state": t.state.name,
-                               "value": float("nan") if t.value is None else float(t.value)}
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": t.state.name,
+            "value": float("nan") if t.value is None else float(t.value),
+        }
         row.update({f"param:{k}": v for k, v in t.params.items()})
         if t.state.name == "PRUNED" and t.intermediate_values:
-            row["value"] = float(max(t.intermediate_values.values()) if study.direction.name == "MAXIMIZE"
-                                 else min(t.intermediate_values.values()))
+            row["value"] = float(
+                max(t.intermediate_values.values())
+                if study.direction.name == "MAXIMIZE"
+                else min(t.intermediate_values.values())
+            )
         row.update({k: t.user_attrs.get(k) for k in ("seconds", "epochs", "run_dir")})
         row.update(metric=metric, goal=study.direction.name.lower())
         rows.append(row)

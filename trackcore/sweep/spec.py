@@ -35,8 +35,19 @@ import yaml
 METHODS = ("grid", "random", "bayes")
 GOALS = ("maximize", "minimize")
 DISTRIBUTIONS = ("uniform", "int_uniform", "log_uniform_values", "q_uniform", "categorical", "constant")
-_TOP_KEYS = {"program", "command", "method", "metric", "parameters", "early_terminate", "name", "description",
-             "project", "entity", "run_cap"}
+_TOP_KEYS = {
+    "program",
+    "command",
+    "method",
+    "metric",
+    "parameters",
+    "early_terminate",
+    "name",
+    "description",
+    "project",
+    "entity",
+    "run_cap",
+}
 
 
 @dataclass(frozen=True)
@@ -119,8 +130,14 @@ def _parameter(path: Path, name: str, block: Any) -> Parameter:
         log = dist == "log_uniform_values"
         if log and low <= 0:
             raise _error(path, f"parameter {name!r}: log_uniform_values needs min > 0 (got {low})")
-        return Parameter(name, low=float(low), high=float(high), log=log, integer=integer,
-                         step=float(block["q"]) if dist == "q_uniform" and "q" in block else None)
+        return Parameter(
+            name,
+            low=float(low),
+            high=float(high),
+            log=log,
+            integer=integer,
+            step=float(block["q"]) if dist == "q_uniform" and "q" in block else None,
+        )
     raise _error(path, f"parameter {name!r} needs 'value', 'values' or 'min' and 'max'")
 
 
@@ -157,7 +174,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if not isinstance(command, list) or "${args}" not in command:
         raise _error(path, "needs command: [${program}, fit, --config, CONFIG.yaml, ${args}]")
     at = command.index("${args}")
-    train_args = [str(c) for c in command[:at] + command[at + 1:] if c not in ("${program}", "${interpreter}")]
+    train_args = [str(c) for c in command[:at] + command[at + 1 :] if c not in ("${program}", "${interpreter}")]
     if not train_args or train_args[0] != "fit":
         raise _error(path, f"the command must run `trackcore fit ...` (got {train_args})")
     early = raw.get("early_terminate")
@@ -166,7 +183,14 @@ def load_sweep(path: str | Path) -> SweepSpec:
         if not isinstance(early, dict) or early.get("type") != "hyperband":
             raise _error(path, "early_terminate must be {type: hyperband, min_iter: N}")
         min_iter = int(early.get("min_iter", 1))
-    return SweepSpec(path=path, method=method, metric=str(metric["name"]), goal=goal,
-                     parameters=tuple(_parameter(path, str(k), v) for k, v in params.items()),
-                     train_args=tuple(train_args), early_terminate=min_iter, run_cap=raw.get("run_cap"),
-                     name=str(raw.get("name") or path.stem))
+    return SweepSpec(
+        path=path,
+        method=method,
+        metric=str(metric["name"]),
+        goal=goal,
+        parameters=tuple(_parameter(path, str(k), v) for k, v in params.items()),
+        train_args=tuple(train_args),
+        early_terminate=min_iter,
+        run_cap=raw.get("run_cap"),
+        name=str(raw.get("name") or path.stem),
+    )

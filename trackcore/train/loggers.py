@@ -31,5 +31,6 @@ def default_loggers(save_dir: str = "runs", name: str = "trackcore") -> list:
     if importlib.util.find_spec("wandb") is not None and os.environ.get("WANDB_MODE", "").lower() != "disabled":
         from lightning.pytorch.loggers import WandbLogger
 
-        loggers.append(WandbLogger(save_dir=save_dir, project=name, offline=not wandb_online()))
+        # a W&B project name has no slashes: a run name given as a path uses its last part
+        loggers.append(WandbLogger(save_dir=save_dir, project=Path(name).name, offline=not wandb_online()))
     return loggers

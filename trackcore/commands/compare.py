@@ -1,0 +1,59 @@
+"""``trackcore compare``: train (or reuse) every family on the same events and write the comparison report."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        default="small",
+        help="tiny | small (simulated presets) | real (the pT > 1 GeV pixel events of ../shared/data) | "
+        "a folder of TrackML CSV events (default: small)",
+    )
+    p.add_argument("--families", default="ec,oc,eggnet,hgnn", help="comma-separated (default: all four)")
+    p.add_argument("--quick", action="store_true", help="3 epochs of at most 30 training events per stage")
+    p.add_argument("--data-root", default=None, help="cache of processed raw events (default: the configs' data_cache)")
+    p.add_argument("--work-dir", default=None, help="runs and stages of the comparison (default: OUT/work)")
+    p.add_argument("--out", default=None, help="report folder (default: reports/compare_<data>)")
+    p.add_argument("--retrain", action="store_true", help="train again even where a stage folder exists")
+    p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
+    p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
+    p.epilog = "Arguments after -- go to every `trackcore fit` (e.g. -- --trainer.max_epochs=2)."
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trackcore.compare import plan_comparison, run_family, write_report
+    from trackcore.metrics import ParticlesOfInterest
+
+    label = Path(args.data).name if args.data not in ("tiny", "small", "real") else args.data
+    out = Path(args.out) if args.out else Path("reports") / f"compare_{label}{'_quick' if args.quick else ''}"
+    work = Path(args.work_dir) if args.work_dir else out / "work"
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    plan = plan_comparison(
+        families,
+        data=args.data,
+        work_dir=work.resolve(),
+        quick=args.quick,
+        train_args=getattr(args, "train_args", []),
+        data_root=args.data_root,
+    )
+    start = time.perf_counter()
+    results = {}
+    for family in families:
+        print(f"== {family}: {' -> '.join(step.name for step in plan.steps[family])}", flush=True)
+        results[family] = run_family(family, plan, results, retrain=args.retrain)
+    report = write_report(
+        results,
+        out,
+        poi=ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits),
+        data=args.data,
+        quick=args.quick,
+    )
+    print(report.read_text())
+    print(f"wrote {report} ({time.perf_counter() - start:.0f} s)")
+    return 0

@@ -1,0 +1,225 @@
+"""The stages each family trains and predicts, run through the same CLI a user would type.
+
+Every family reads the same events (one data option for all) and ends with a stage folder whose
+test events carry track candidates; ``ec``'s graph stage is shared by EC, OC and HGNN, and its
+edge-scoring stage by OC (the EC-filtered graph):
+
+- ``ec``: metric learning (graph) -> interaction-network edge classifier (tracks);
+- ``oc``: object condensation on ec's scored graph;
+- ``eggnet``: EggNet on the point cloud;
+- ``hgnn``: the hierarchical GNN on ec's graph.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs"
+FAMILIES = ("ec", "oc", "eggnet", "hgnn")
+
+
+@dataclass(frozen=True)
+class StageStep:
+    """One ``fit`` + ``predict`` of a config.
+
+    Args:
+        name: the stage (also its run name and stage folder name).
+        config: the YAML config.
+        input_stage: the stage whose folder it reads (None: the raw events).
+    """
+
+    name: str
+    config: Path
+    input_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class ComparisonPlan:
+    """Which steps make each family's tracks, and the shared options of every run."""
+
+    steps: dict[str, tuple[StageStep, ...]]
+    work_dir: Path
+    data_args: tuple[str, ...] = ()
+    train_args: tuple[str, ...] = ()
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.work_dir / "stages" / stage
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step's run: fit and predict wall times (NaN when an existing stage was reused), the
+    events it predicted, its best checkpoint and resolved config."""
+
+    train_seconds: float
+    predict_seconds: float
+    n_events: int
+    checkpoint: Path
+    config: Path
+
+
+@dataclass
+class FamilyResult:
+    """What running one family left: its final stage and the record of each of its steps."""
+
+    family: str
+    stage_dir: Path
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    n_parameters: int = 0
+
+    @property
+    def train_seconds(self) -> float:
+        """Training wall time of the family's steps that were trained (shared steps included)."""
+        return sum(r.train_seconds for r in self.steps.values() if math.isfinite(r.train_seconds))
+
+    @property
+    def reused_steps(self) -> list[str]:
+        """Steps whose existing stage folder was read instead of training."""
+        return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
+
+
+def plan_comparison(
+    families: Sequence[str],
+    *,
+    data: str,
+    work_dir: str | Path,
+    quick: bool = False,
+    train_args: Sequence[str] = (),
+    data_root: str | Path | None = None,
+) -> ComparisonPlan:
+    """The steps of ``families`` on ``data``: ``tiny``/``small`` (simulated presets), ``real``
+    (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
+
+    ``quick`` trains each stage for 3 epochs on at most 30 training events per epoch.
+    ``train_args`` go to every ``fit``; ``data_root`` (the processed-event cache) to the steps
+    that read raw events.
+
+    Raises:
+        ValueError: an unknown family, or a data folder that does not exist.
+    """
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        raise ValueError(f"unknown families {unknown} (choose from {FAMILIES})")
+    real = data == "real"
+    suffix = "real_pt1" if real else "small"
+    configs = {
+        "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
+        "ec": CONFIG_DIR / "ec" / f"{suffix}_edge_classifier.yaml",
+        "oc": CONFIG_DIR / "oc" / f"{suffix}.yaml",
+        "eggnet": CONFIG_DIR / "eggnet" / f"{suffix}.yaml",
+        "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
+    }
+    ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
+    steps = {
+        "ec": (ml, ec),
+        "oc": (ml, ec, StageStep("oc", configs["oc"], "ec")),
+        "eggnet": (StageStep("eggnet", configs["eggnet"]),),
+        "hgnn": (ml, StageStep("hgnn", configs["hgnn"], "ml")),
+    }
+    if real or data == "small":
+        data_args: list[str] = []
+    elif data == "tiny":
+        data_args = [
+            "--data.init_args.preset=tiny",
+            "--data.init_args.input_dir=null",
+            "--data.init_args.benchmark=null",
+            "--data.init_args.n_train=null",
+            "--data.init_args.n_val=null",
+            "--data.init_args.n_test=null",
+        ]
+    else:
+        folder = Path(data)
+        if not folder.is_dir():
+            raise ValueError(f"--data {data!r}: not 'tiny', 'small', 'real' or a folder of TrackML CSV events")
+        data_args = [
+            f"--data.init_args.input_dir={folder}",
+            "--data.init_args.preset=null",
+            "--data.init_args.n_train=null",
+            "--data.init_args.n_val=null",
+            "--data.init_args.n_test=null",
+        ]
+    if data_root is not None:
+        data_args.append(f"--data.init_args.data_root={data_root}")
+    extra = ["--trainer.enable_model_summary=false"]
+    if quick:
+        extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]
+    return ComparisonPlan(
+        steps={f: steps[f] for f in families},
+        work_dir=Path(work_dir),
+        data_args=tuple(data_args),
+        train_args=(*extra, *train_args),
+    )
+
+
+def _best_checkpoint(run_dir: Path) -> Path:
+    """The best-validation checkpoint of a run (``last.ckpt`` when no best one was kept)."""
+    ckpts = sorted(run_dir.glob("version_*/checkpoints/*.ckpt"), key=lambda p: p.stat().st_mtime)
+    best = [p for p in ckpts if p.name != "last.ckpt"]
+    if not ckpts:
+        raise FileNotFoundError(f"{run_dir}: the run left no checkpoint")
+    return best[-1] if best else ckpts[-1]
+
+
+def run_family(
+    family: str, plan: ComparisonPlan, done: dict[str, FamilyResult], *, retrain: bool = False
+) -> FamilyResult:
+    """Fit and predict the steps of ``family`` that ``done`` (earlier families) has not run yet.
+
+    Each step is ``trackcore fit`` then ``trackcore predict`` (best-validation checkpoint) through
+    the same CLI as by hand; a step whose stage folder exists is reused unless ``retrain``.
+    """
+    import torch
+
+    from trackcore.train.cli import main as train_main
+
+    result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
+    shared = {name: record for r in done.values() for name, record in r.steps.items()}
+    for step in plan.steps[family]:
+        if step.name in shared and not retrain:  # ec's graph stage, reused by oc and hgnn
+            result.steps[step.name] = shared[step.name]
+            continue
+        run_dir = plan.work_dir / "runs" / step.name
+        data = (
+            [f"--data.init_args.input_dir={plan.stage_dir(step.input_stage)}"]
+            if step.input_stage
+            else list(plan.data_args)
+        )
+        common = ["--config", str(step.config), *data]
+        stage = plan.stage_dir(step.name)
+        train_seconds = predict_seconds = float("nan")
+        if retrain or not stage.is_dir():
+            start = time.perf_counter()
+            train_main(["fit", *common, *plan.train_args, f"--run_name={run_dir}"])
+            train_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            train_main(
+                [
+                    "predict",
+                    *common,
+                    "--trainer.enable_progress_bar=false",
+                    f"--run_name={run_dir}-predict",
+                    f"--ckpt_path={_best_checkpoint(run_dir)}",
+                    f"--predict_dir={stage}",
+                ]
+            )
+            predict_seconds = time.perf_counter() - start
+        configs = sorted(run_dir.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
+        result.steps[step.name] = StepRecord(
+            train_seconds=train_seconds,
+            predict_seconds=predict_seconds,
+            n_events=sum(1 for _ in stage.glob("*/event*.pt")),
+            checkpoint=_best_checkpoint(run_dir),
+            config=configs[-1] if configs else step.config,
+        )
+    for record in result.steps.values():
+        state = torch.load(record.checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+        result.n_parameters += sum(
+            v.numel()
+            for k, v in state.items()
+            if k.startswith("model.") and v.is_floating_point() and "running_" not in k
+        )
+    return result
