@@ -46,6 +46,13 @@ def _machine(info: Mapping[str, Any]) -> str:
     return f"{info.get('cpu_model', 'CPU')} x {info.get('cpus_usable', '?')} cores, {gpu}, torch {torch_version}"
 
 
+def _training(result: FamilyResult) -> str:
+    reused = result.reused_steps
+    if len(reused) == len(result.steps):
+        return "reused (trained before)"
+    return _seconds(result.train_seconds) + (f" (+ {', '.join(reused)} reused)" if reused else "")
+
+
 def write_report(
     results: Mapping[str, FamilyResult],
     out: str | Path,
@@ -98,8 +105,7 @@ def write_report(
                 for key, _ in COLUMNS
             ),
             f"{result.n_parameters:,}",
-            _seconds(result.train_seconds)
-            + (f" (+ {', '.join(result.reused_steps)} reused)" if result.reused_steps else ""),
+            _training(result),
             inference,
         ]
         lines.append("| " + " | ".join(row) + " |")
