@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from trackcore.compare import plan_comparison, run_family, write_report
     from trackcore.metrics import ParticlesOfInterest
+    from trackcore.train.loggers import teardown_wandb
 
     label = Path(args.data).name if args.data not in ("tiny", "small", "real") else args.data
     out = Path(args.out) if args.out else Path("reports") / f"compare_{label}{'_quick' if args.quick else ''}"
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     for family in families:
         print(f"== {family}: {' -> '.join(step.name for step in plan.steps[family])}", flush=True)
         results[family] = run_family(family, plan, results, retrain=args.retrain)
+    teardown_wandb()
     report = write_report(
         results,
         out,

@@ -181,6 +181,7 @@ def run_family(
     import torch
 
     from trackcore.train.cli import main as train_main
+    from trackcore.train.loggers import finish_wandb_run
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
@@ -200,7 +201,10 @@ def run_family(
         if retrain or not stage.is_dir():
             start = time.perf_counter()
             quick = list(step.quick_args) if plan.quick else []
-            train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
+            try:
+                train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
+            finally:
+                finish_wandb_run()  # one W&B run per stage
             train_seconds = time.perf_counter() - start
             start = time.perf_counter()
             train_main(
@@ -213,6 +217,7 @@ def run_family(
                     f"--predict_dir={stage}",
                 ]
             )
+            finish_wandb_run()
             predict_seconds = time.perf_counter() - start
         configs = sorted(run_dir.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
         result.steps[step.name] = StepRecord(

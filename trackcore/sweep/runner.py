@@ -23,6 +23,7 @@ import lightning as L
 import pandas as pd
 
 from trackcore.sweep.spec import Parameter, SweepSpec
+from trackcore.train.loggers import finish_wandb_run, teardown_wandb
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,6 @@ class TrialReporter(L.Callback):
         if self.trial.should_prune():
             self.pruned = True
             trainer.should_stop = True
-
-
-def _finish_wandb_run() -> None:
-    """Close the trial's W&B run: otherwise the next trial's logger would write into it."""
-    import sys
-
-    wandb = sys.modules.get("wandb")
-    if wandb is not None and getattr(wandb, "run", None) is not None:
-        wandb.finish()
 
 
 def _suggest(trial: Any, p: Parameter) -> Any:
@@ -154,7 +146,7 @@ def run_sweep(
         try:
             cli.trainer.fit(cli.model, datamodule=cli.datamodule)
         finally:
-            _finish_wandb_run()
+            finish_wandb_run()
         trial.set_user_attr("seconds", time.perf_counter() - start)
         trial.set_user_attr("epochs", len(reporter.history))
         finite = [v for v in reporter.history if math.isfinite(v)]
@@ -164,7 +156,10 @@ def run_sweep(
             raise ValueError(f"trial {trial.number} logged no finite {spec.metric!r}: is it a validation metric?")
         return max(finite) if spec.goal == "maximize" else min(finite)
 
-    study.optimize(objective, n_trials=n_trials, catch=(ValueError, FloatingPointError))
+    try:
+        study.optimize(objective, n_trials=n_trials, catch=(ValueError, FloatingPointError))
+    finally:
+        teardown_wandb()
     table = trials_table(study, spec.metric)
     table.to_csv(out / "trials.csv", index=False)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

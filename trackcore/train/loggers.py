@@ -34,3 +34,23 @@ def default_loggers(save_dir: str = "runs", name: str = "trackcore") -> list:
         # a W&B project name has no slashes: a run name given as a path uses its last part
         loggers.append(WandbLogger(save_dir=save_dir, project=Path(name).name, offline=not wandb_online()))
     return loggers
+
+
+def finish_wandb_run() -> None:
+    """Close the active W&B run, if any: runs started in one process (sweep trials, the stages of
+    ``trackcore compare``) would otherwise all log into the first one."""
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.finish()
+
+
+def teardown_wandb() -> None:
+    """Shut W&B's in-process service down: a later run in the same process (a test, a notebook)
+    would otherwise inherit the earlier runs' settings and directories."""
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and hasattr(wandb, "teardown"):
+        wandb.teardown()
