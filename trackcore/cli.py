@@ -1,7 +1,7 @@
 """The ``trackcore`` command line: data, evaluation, scans, sweeps, comparisons and LightningCLI training.
 
-Commands: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | compare | fit | validate | test |
-predict``.
+Commands: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | compare | bench | fit | validate |
+test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_arguments(p)
     p = sub.add_parser("dashboard", help="static HTML dashboard of the sweeps under a runs folder")
     add_dashboard_arguments(p)
+    from trackcore.commands.bench import add_arguments as add_bench_arguments
+
+    p = sub.add_parser("bench", help="per-stage inference time and peak memory of every family")
+    add_bench_arguments(p)
     from trackcore.commands.compare import add_arguments as add_compare_arguments
 
     p = sub.add_parser("compare", help="train or reuse EC, OC, EggNet and HGNN on the same events; one report")
@@ -114,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import scan as command
         elif args.command == "sweep":
             from trackcore.commands import sweep as command
+        elif args.command == "bench":
+            from trackcore.commands import bench as command
         elif args.command == "compare":
             from trackcore.commands import compare as command
         elif args.command == "dashboard":

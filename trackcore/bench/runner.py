@@ -1,0 +1,173 @@
+"""Time every stage of every family's inference on the same events, warm-up excluded.
+
+Stages, per event (``torch.inference_mode``):
+
+- ``graph_construction``: ec's metric-learning embedding and radius graph (shared by EC, OC and
+  HGNN, and timed once for each of them); EggNet has none outside its model (its kNN graphs are
+  rebuilt inside the forward pass), so its entry is null;
+- ``gnn``: the family's model (EC's edge classifier, OC's condensation GNN, EggNet, HGNN);
+- ``building``: its track building (EC: CC + walk; OC/EggNet: the configured builder; HGNN: the
+  configured assignment);
+- ``metrics``: the shared tracking evaluation of the candidates.
+
+Models come from the family configs (``experiments/configs/<family>/small.yaml`` sizes),
+initialised at random unless a checkpoint is given: a forward pass costs the same whatever the
+weights, but building does not (an untrained embedding is one blob), so building and metrics
+times are representative only with trained checkpoints. Peak memory is the process's maximum
+resident set size after each family (it only grows, so later families include earlier ones'
+peak): run one family per process (``--families``) for a clean per-family peak.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trackcore.compare.pipeline import CONFIG_DIR
+
+FAMILIES = ("ec", "oc", "eggnet", "hgnn")
+STAGES = ("graph_construction", "gnn", "building", "metrics")
+_CONFIGS = {
+    "ml": "ec/{s}_metric_learning.yaml",
+    "ec": "ec/{s}_edge_classifier.yaml",
+    "oc": "oc/{s}.yaml",
+    "eggnet": "eggnet/{s}.yaml",
+    "hgnn": "hgnn/{s}.yaml",
+}
+
+
+def peak_rss_gb() -> float:
+    """This process's peak resident set size so far, GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def load_modules(
+    families: Sequence[str], *, real: bool = False, checkpoints: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
+    built from the configs, in eval mode, with weights from ``checkpoints`` (step -> path) where given.
+    """
+    from trackcore.train.cli import main as train_main
+
+    suffix = "real_pt1" if real else "small"
+    steps = ["ml"] if any(f in ("ec", "oc", "hgnn") for f in families) else []
+    steps += [f for f in families if f != "ec"] + (["ec"] if any(f in ("ec", "oc") for f in families) else [])
+    modules = {}
+    for step in dict.fromkeys(steps):
+        config = CONFIG_DIR / _CONFIGS[step].format(s=suffix)
+        cli = train_main(["--config", str(config), "--trainer.logger=false"], run=False)
+        module = cli.model
+        ckpt = (checkpoints or {}).get(step)
+        if ckpt is not None:
+            state = torch.load(ckpt, map_location="cpu", weights_only=False)
+            module.load_state_dict(state["state_dict"])
+            module.on_load_checkpoint(state)
+        modules[step] = module.eval()
+    return modules
+
+
+def bench_events(data: str, n_events: int, *, seed: int = 0) -> list[Any]:
+    """``n_events`` processed events: a simulated preset (``tiny``, ``small``, ``trackml``) with the
+    pT > 1 GeV pixel selection (``trackml-full``: the ``trackml`` preset with every hit), or a folder
+    of TrackML CSV events (with ``:pixel`` appended: all pixel hits; otherwise the pT > 1 GeV pixel
+    selection)."""
+    from trackcore.data import ProcessingConfig, process_event
+    from trackcore.data.processing import get_benchmark
+
+    if data in ("tiny", "small", "trackml", "trackml-full"):
+        from trackcore.data.simulation.simulate import simulate_event
+
+        config = ProcessingConfig() if data == "trackml-full" else get_benchmark("pt1_pixel")
+        preset = "trackml" if data == "trackml-full" else data
+        return [process_event(simulate_event(preset, seed=seed, event_id=1000 + i), config) for i in range(n_events)]
+    from trackcore.data.trackml_io import list_events, read_event
+
+    folder, _, mode = data.partition(":")
+    config = ProcessingConfig(volumes=(7, 8, 9)) if mode == "pixel" else get_benchmark("pt1_pixel")
+    return [process_event(read_event(p), config) for p in list_events(folder)[:n_events]]
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _with(event: Any, outputs: dict[str, torch.Tensor]) -> Any:
+    event = event.clone()
+    for key, value in outputs.items():
+        event[key] = value
+    return event
+
+
+def _event_times(family: str, modules: dict[str, Any], event: Any) -> dict[str, float | None]:
+    from trackcore.metrics import EventTruth, evaluate_tracks
+
+    times: dict[str, float | None] = {"graph_construction": None}
+    if family != "eggnet":
+        graph, times["graph_construction"] = _timed(lambda: modules["ml"].infer(event))
+        event = _with(event, graph)
+        if family == "oc":  # OC runs on ec's scored graph
+            scores = modules["ec"].infer(event)
+            event = _with(event, scores)
+    module = modules[family]
+    outputs, times["gnn"] = _timed(lambda: module.infer(event))
+    candidates, times["building"] = _timed(lambda: module.build_tracks(_with(event, outputs), outputs))
+    _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(event), module.poi))
+    return times
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return {"median_s": statistics.median(values), "q1_s": q[0], "q3_s": q[2], "min_s": values[0],
+            "max_s": values[-1], "n": len(values)}
+
+
+def run_bench(
+    families: Sequence[str], events: Sequence[Any], modules: dict[str, Any], *, warmup: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Per family: each stage's median and quartiles over ``events`` (after ``warmup`` untimed
+    events), the total, hits per event and the peak RSS after the family."""
+    if not events:
+        raise ValueError("no events to benchmark")
+    out: dict[str, Any] = {}
+    with torch.inference_mode():
+        for family in families:
+            if progress:
+                progress(family)
+            for event in events[:warmup]:
+                _event_times(family, modules, event)
+            per_event = [_event_times(family, modules, e) for e in events]
+            stages = {}
+            for stage in STAGES:
+                values = [t[stage] for t in per_event if t[stage] is not None]
+                stages[stage] = _spread(values) if values else None
+            totals = [sum(v for v in t.values() if v is not None) for t in per_event]
+            out[family] = {"stages": stages, "total": _spread(totals), "peak_rss_gb": peak_rss_gb(),
+                           "hits_per_event": statistics.median(int(e.num_nodes) for e in events)}
+    return out
+
+
+def write_markdown(result: dict[str, Any], path: str | Path) -> Path:
+    """The medians as a Markdown table (seconds per event; quartiles in brackets)."""
+    lines = [f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
+             f"{result['hits_per_event']:.0f})", "", result['machine_line'], "",
+             "| family | " + " | ".join(STAGES) + " | total | peak RSS |", "|" + "---|" * (len(STAGES) + 3)]
+    for family, r in result["families"].items():
+        cells = []
+        for stage in STAGES:
+            s = r["stages"][stage]
+            cells.append("n/a" if s is None else f"{s['median_s']:.4f} [{s['q1_s']:.4f}, {s['q3_s']:.4f}]")
+        lines.append(f"| {family} | " + " | ".join(cells) + f" | {r['total']['median_s']:.4f} | "
+                     f"{r['peak_rss_gb']:.2f} GB |")
+    path = Path(path)
+    path.write_text("\n".join(lines) + "\n")
+    return path
