@@ -3,7 +3,8 @@
 Stages, per event (``torch.inference_mode``):
 
 - ``graph_construction``: ec's metric-learning embedding and radius graph (shared by EC, OC and
-  HGNN, and timed once for each of them); EggNet has none outside its model (its kNN graphs are
+  HGNN, and timed once for each of them; for OC also ec's edge classifier, whose scores filter
+  its graph); EggNet has none outside its model (its kNN graphs are
   rebuilt inside the forward pass), so its entry is null;
 - ``gnn``: the family's model (EC's edge classifier, OC's condensation GNN, EggNet, HGNN);
 - ``building``: its track building (EC: CC + walk; OC/EggNet: the configured builder; HGNN: the
@@ -113,8 +114,9 @@ def _event_times(family: str, modules: dict[str, Any], event: Any) -> dict[str, 
     if family != "eggnet":
         graph, times["graph_construction"] = _timed(lambda: modules["ml"].infer(event))
         event = _with(event, graph)
-        if family == "oc":  # OC runs on ec's scored graph
-            scores = modules["ec"].infer(event)
+        if family == "oc":  # OC runs on ec's scored graph: the edge classifier is part of its graph construction
+            scores, seconds = _timed(lambda: modules["ec"].infer(event))
+            times["graph_construction"] += seconds
             event = _with(event, scores)
     module = modules[family]
     outputs, times["gnn"] = _timed(lambda: module.infer(event))
