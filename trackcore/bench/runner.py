@@ -33,6 +33,7 @@ import torch
 from trackcore.compare.pipeline import CONFIG_DIR
 
 FAMILIES = ("ec", "oc", "eggnet", "hgnn")
+_CPU = torch.device("cpu")
 STAGES = ("graph_construction", "gnn", "building", "metrics")
 _CONFIGS = {
     "ml": "ec/{s}_metric_learning.yaml",
@@ -94,9 +95,17 @@ def bench_events(data: str, n_events: int, *, seed: int = 0) -> list[Any]:
     return [process_event(read_event(p), config) for p in list_events(folder)[:n_events]]
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Callable[[], Any], device: torch.device = _CPU) -> tuple[Any, float]:
+    """``fn()`` and its wall time; on a GPU the queued kernels are waited for on both sides."""
+    _sync(device)
     start = time.perf_counter()
     out = fn()
+    _sync(device)
     return out, time.perf_counter() - start
 
 
@@ -107,69 +116,103 @@ def _with(event: Any, outputs: dict[str, torch.Tensor]) -> Any:
     return event
 
 
-def _event_times(family: str, modules: dict[str, Any], event: Any) -> dict[str, float | None]:
+def _event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device) -> dict[str, float | None]:
     from trackcore.metrics import EventTruth, evaluate_tracks
 
     times: dict[str, float | None] = {"graph_construction": None}
+    event, _ = _timed(lambda: cpu_event.to(device), device)  # host-to-device copy: not a stage
     if family != "eggnet":
-        graph, times["graph_construction"] = _timed(lambda: modules["ml"].infer(event))
+        graph, times["graph_construction"] = _timed(lambda: modules["ml"].infer(event), device)
         event = _with(event, graph)
         if family == "oc":  # OC runs on ec's scored graph: the edge classifier is part of its graph construction
-            scores, seconds = _timed(lambda: modules["ec"].infer(event))
+            scores, seconds = _timed(lambda: modules["ec"].infer(event), device)
             times["graph_construction"] += seconds
             event = _with(event, scores)
     module = modules[family]
-    outputs, times["gnn"] = _timed(lambda: module.infer(event))
-    candidates, times["building"] = _timed(lambda: module.build_tracks(_with(event, outputs), outputs))
-    _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(event), module.poi))
+    outputs, times["gnn"] = _timed(lambda: module.infer(event), device)
+    candidates, times["building"] = _timed(lambda: module.build_tracks(_with(event, outputs), outputs), device)
+    _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(cpu_event), module.poi))
     return times
 
 
 def _spread(values: list[float]) -> dict[str, float]:
     values = sorted(values)
     q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
-    return {"median_s": statistics.median(values), "q1_s": q[0], "q3_s": q[2], "min_s": values[0],
-            "max_s": values[-1], "n": len(values)}
+    return {
+        "median_s": statistics.median(values),
+        "q1_s": q[0],
+        "q3_s": q[2],
+        "min_s": values[0],
+        "max_s": values[-1],
+        "n": len(values),
+    }
 
 
 def run_bench(
-    families: Sequence[str], events: Sequence[Any], modules: dict[str, Any], *, warmup: int = 1,
+    families: Sequence[str],
+    events: Sequence[Any],
+    modules: dict[str, Any],
+    *,
+    warmup: int = 1,
     progress: Callable[[str], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
     """Per family: each stage's median and quartiles over ``events`` (after ``warmup`` untimed
-    events), the total, hits per event and the peak RSS after the family."""
+    events), the total, hits per event and the peak RSS (and, on a GPU, peak GPU memory) after
+    the family. ``device``: where the models run (``"cuda"`` for the GPU path)."""
     if not events:
         raise ValueError("no events to benchmark")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU")
+    for module in modules.values():
+        module.to(device)
     out: dict[str, Any] = {}
     with torch.inference_mode():
         for family in families:
             if progress:
                 progress(family)
             for event in events[:warmup]:
-                _event_times(family, modules, event)
-            per_event = [_event_times(family, modules, e) for e in events]
+                _event_times(family, modules, event, device)
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            per_event = [_event_times(family, modules, e, device) for e in events]
             stages = {}
             for stage in STAGES:
                 values = [t[stage] for t in per_event if t[stage] is not None]
                 stages[stage] = _spread(values) if values else None
             totals = [sum(v for v in t.values() if v is not None) for t in per_event]
-            out[family] = {"stages": stages, "total": _spread(totals), "peak_rss_gb": peak_rss_gb(),
-                           "hits_per_event": statistics.median(int(e.num_nodes) for e in events)}
+            out[family] = {
+                "stages": stages,
+                "total": _spread(totals),
+                "peak_rss_gb": peak_rss_gb(),
+                "hits_per_event": statistics.median(int(e.num_nodes) for e in events),
+                "device": str(device),
+            }
+            if device.type == "cuda":
+                out[family]["peak_gpu_gb"] = torch.cuda.max_memory_allocated(device) / 1024**3
     return out
 
 
 def write_markdown(result: dict[str, Any], path: str | Path) -> Path:
     """The medians as a Markdown table (seconds per event; quartiles in brackets)."""
-    lines = [f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
-             f"{result['hits_per_event']:.0f})", "", result['machine_line'], "",
-             "| family | " + " | ".join(STAGES) + " | total | peak RSS |", "|" + "---|" * (len(STAGES) + 3)]
+    lines = [
+        f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
+        f"{result['hits_per_event']:.0f})",
+        "",
+        result["machine_line"],
+        "",
+        "| family | " + " | ".join(STAGES) + " | total | peak RSS |",
+        "|" + "---|" * (len(STAGES) + 3),
+    ]
     for family, r in result["families"].items():
         cells = []
         for stage in STAGES:
             s = r["stages"][stage]
             cells.append("n/a" if s is None else f"{s['median_s']:.4f} [{s['q1_s']:.4f}, {s['q3_s']:.4f}]")
-        lines.append(f"| {family} | " + " | ".join(cells) + f" | {r['total']['median_s']:.4f} | "
-                     f"{r['peak_rss_gb']:.2f} GB |")
+        lines.append(
+            f"| {family} | " + " | ".join(cells) + f" | {r['total']['median_s']:.4f} | {r['peak_rss_gb']:.2f} GB |"
+        )
     path = Path(path)
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -7,14 +7,22 @@ import argparse
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="3 tiny simulated events, random weights (CI-friendly)")
-    p.add_argument("--data", default="small",
-                   help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | "
-                        "DIR or DIR:pixel (TrackML CSV: pT > 1 GeV pixel, or all pixel hits)")
+    p.add_argument(
+        "--data",
+        default="small",
+        help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | "
+        "DIR or DIR:pixel (TrackML CSV: pT > 1 GeV pixel, or all pixel hits)",
+    )
     p.add_argument("--events", type=int, default=10, help="timed events (after one warm-up event)")
     p.add_argument("--families", default="ec,oc,eggnet,hgnn")
     p.add_argument("--real-configs", action="store_true", help="model sizes of the real_pt1 configs")
-    p.add_argument("--ckpt", action="append", default=[],
-                   help="STEP=PATH trained weights (steps: ml, ec, oc, eggnet, hgnn); repeat")
+    p.add_argument(
+        "--ckpt",
+        action="append",
+        default=[],
+        help="STEP=PATH trained weights (steps: ml, ec, oc, eggnet, hgnn); repeat",
+    )
+    p.add_argument("--device", default="auto", help="auto (cuda when a GPU exists) | cpu | cuda")
     p.add_argument("--out", default="benchmarks/results", help="folder of bench_<data>.json and .md")
 
 
@@ -31,15 +39,35 @@ def run(args: argparse.Namespace) -> int:
     print(f"bench: {families} on {n_events} {data} events (+1 warm-up)", flush=True)
     events = bench_events(data, n_events + 1)
     modules = load_modules(families, real=args.real_configs, checkpoints=checkpoints)
-    results = run_bench(families, events[1:] if len(events) > 1 else events, modules, warmup=1,
-                        progress=lambda f: print(f"  {f}", flush=True))
-    result = {"data": data, "n_events": len(events) - 1 if len(events) > 1 else 1,
-              "hits_per_event": sorted(int(e.num_nodes) for e in events)[len(events) // 2],
-              "checkpoints": checkpoints, "random_weights": sorted(set(families) - set(checkpoints)),
-              "machine": machine_info(), "machine_line": machine_line(machine_info()), "families": results}
+    import torch
+
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    results = run_bench(
+        families,
+        events[1:] if len(events) > 1 else events,
+        modules,
+        warmup=1,
+        progress=lambda f: print(f"  {f}", flush=True),
+        device=device,
+    )
+    result = {
+        "data": data,
+        "device": device,
+        "n_events": len(events) - 1 if len(events) > 1 else 1,
+        "hits_per_event": sorted(int(e.num_nodes) for e in events)[len(events) // 2],
+        "checkpoints": checkpoints,
+        "random_weights": sorted(set(families) - set(checkpoints)),
+        "machine": machine_info(),
+        "machine_line": machine_line(machine_info()),
+        "families": results,
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = Path(data.split(":")[0]).name + ("_pixel" if data.endswith(":pixel") else "")
+    name = (
+        Path(data.split(":")[0]).name
+        + ("_pixel" if data.endswith(":pixel") else "")
+        + ("_cuda" if device == "cuda" else "")
+    )
     json_path = out / f"bench_{name}.json"
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     md = write_markdown(result, out / f"bench_{name}.md")
