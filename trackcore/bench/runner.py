@@ -156,6 +156,7 @@ def run_bench(
     warmup: int = 1,
     progress: Callable[[str], None] | None = None,
     device: str | torch.device = "cpu",
+    on_family: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Per family: each stage's median and quartiles over ``events`` (after ``warmup`` untimed
     events), the total, hits per event and the peak RSS (and, on a GPU, peak GPU memory) after
@@ -191,6 +192,8 @@ def run_bench(
             }
             if device.type == "cuda":
                 out[family]["peak_gpu_gb"] = torch.cuda.max_memory_allocated(device) / 1024**3
+            if on_family is not None:  # e.g. save what is measured so far: a long run may be stopped
+                on_family(family, out[family])
     return out
 
 

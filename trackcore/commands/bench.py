@@ -42,25 +42,6 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    results = run_bench(
-        families,
-        events[1:] if len(events) > 1 else events,
-        modules,
-        warmup=1,
-        progress=lambda f: print(f"  {f}", flush=True),
-        device=device,
-    )
-    result = {
-        "data": data,
-        "device": device,
-        "n_events": len(events) - 1 if len(events) > 1 else 1,
-        "hits_per_event": sorted(int(e.num_nodes) for e in events)[len(events) // 2],
-        "checkpoints": checkpoints,
-        "random_weights": sorted(set(families) - set(checkpoints)),
-        "machine": machine_info(),
-        "machine_line": machine_line(machine_info()),
-        "families": results,
-    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = (
@@ -69,7 +50,25 @@ def run(args: argparse.Namespace) -> int:
         + ("_cuda" if device == "cuda" else "")
     )
     json_path = out / f"bench_{name}.json"
-    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    timed = events[1:] if len(events) > 1 else events
+    result = {
+        "data": data,
+        "device": device,
+        "n_events": len(timed),
+        "hits_per_event": sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
+        "checkpoints": checkpoints,
+        "random_weights": sorted(set(families) - set(checkpoints)),
+        "machine": machine_info(),
+        "machine_line": machine_line(machine_info()),
+        "families": {},
+    }
+
+    def save(family: str, entry: dict) -> None:  # after every family: a stopped run keeps what it measured
+        result["families"][family] = entry
+        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    run_bench(families, timed, modules, warmup=1, progress=lambda f: print(f"  {f}", flush=True), device=device,
+              on_family=save)
     md = write_markdown(result, out / f"bench_{name}.md")
     print(md.read_text())
     print(f"wrote {json_path} and {md}")
