@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -28,15 +27,11 @@ from pathlib import Path
 import torch
 
 from eggnet.model import EggNet
+from trackcore.bench.runner import peak_rss_gb
 from trackcore.build import dbscan
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.data.simulation.simulate import simulate_event
 from trackcore.machine import machine_info, machine_line
-
-
-def peak_rss_gb() -> float:
-    """This process's peak resident set size so far, GB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def main(argv: list[str] | None = None) -> dict:
