@@ -39,6 +39,7 @@ from trackcore.build import (
     connected_components,
     dbscan,
     matching_assignment,
+    module_key,
     threshold_assignment,
 )
 from trackcore.data.simulation import simulate_event
@@ -87,7 +88,7 @@ def make_inputs(preset: str, seed: int) -> dict:
     pair = np.unique(cand_e * n + hit_e, return_index=True)[1]  # a random extra may repeat the true one
     hit_e, cand_e, weight_e = hit_e[pair], cand_e[pair], weight_e[pair]
     # One hit per (track, module): grouping by layer would forbid TrackML's double hits on overlapping modules.
-    module = (hits["volume_id"].to_numpy() * 100 + hits["layer_id"].to_numpy()) * 10_000 + hits["module_id"].to_numpy()
+    module = module_key(hits["volume_id"].to_numpy(), hits["layer_id"].to_numpy(), hits["module_id"].to_numpy())
     return {
         "event": event,
         "truth": truth,

@@ -27,7 +27,7 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, scan_result
+from trackcore.build import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, module_key, scan_result
 from trackcore.build.candidates import TrackCandidates
 from trackcore.losses import (
     bipartite_targets,
@@ -208,10 +208,8 @@ class HGNNModule(TrackingModule):
             return hdbscan(outputs["coords"].detach(), min_cluster_size=self.hdbscan_min_cluster_size,
                            hit_id=event.hit_id, min_hits=self.min_track_hits)
         group = None
-        if self.assignment.method == "matching":
-            # a track crosses a module once: one hit per (candidate, module); TrackML module ids
-            # repeat across volumes and layers
-            group = event.volume_id.long() * 1_000_000 + event.layer_id.long() * 100_000 + event.module_id.long()
+        if self.assignment.method == "matching":  # a track crosses a module once: one hit per (candidate, module)
+            group = module_key(event.volume_id.long(), event.layer_id.long(), event.module_id.long())
         return self._assign(outputs, int(event.num_nodes), event.hit_id, self.assignment, group)
 
     @staticmethod

@@ -30,18 +30,10 @@ from typing import Any
 
 import torch
 
-from trackcore.compare.pipeline import CONFIG_DIR
+from trackcore.compare.pipeline import plan_comparison
 
-FAMILIES = ("ec", "oc", "eggnet", "hgnn")
 _CPU = torch.device("cpu")
 STAGES = ("graph_construction", "gnn", "building", "metrics")
-_CONFIGS = {
-    "ml": "ec/{s}_metric_learning.yaml",
-    "ec": "ec/{s}_edge_classifier.yaml",
-    "oc": "oc/{s}.yaml",
-    "eggnet": "eggnet/{s}.yaml",
-    "hgnn": "hgnn/{s}.yaml",
-}
 
 
 def peak_rss_gb() -> float:
@@ -57,12 +49,11 @@ def load_modules(
     """
     from trackcore.train.cli import main as train_main
 
-    suffix = "real_pt1" if real else "small"
-    steps = ["ml"] if any(f in ("ec", "oc", "hgnn") for f in families) else []
-    steps += [f for f in families if f != "ec"] + (["ec"] if any(f in ("ec", "oc") for f in families) else [])
+    # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
+    plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
+    configs = {step.name: step.config for family in families for step in plan.steps[family]}
     modules = {}
-    for step in dict.fromkeys(steps):
-        config = CONFIG_DIR / _CONFIGS[step].format(s=suffix)
+    for step, config in configs.items():
         cli = train_main(["--config", str(config), "--trainer.logger=false"], run=False)
         module = cli.model
         ckpt = (checkpoints or {}).get(step)

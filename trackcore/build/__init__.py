@@ -25,6 +25,7 @@ _LAZY = {
             "assign",
             "matching_assignment",
             "max_weight_matching",
+            "module_key",
             "threshold_assignment",
             "topk_assignment",
         ],

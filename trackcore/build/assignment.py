@@ -173,6 +173,19 @@ def argmax_assignment(
     )
 
 
+def module_key(volume_id: Any, layer_id: Any, module_id: Any) -> Any:
+    """One integer per detector module, the ``group_j`` of a per-module ``"matching"``.
+
+    TrackML module ids repeat across volumes and layers, so the key combines all three
+    (``(volume * 100 + layer) * 100_000 + module``; layer ids < 100, module ids < 100,000).
+    Works on numpy arrays and int64 torch tensors alike.
+
+    Shapes:
+        volume_id, layer_id, module_id: (N_hits,) integers -> (N_hits,).
+    """
+    return (volume_id * 100 + layer_id) * 100_000 + module_id
+
+
 def matching_assignment(
     hit_index_e: Any,
     candidate_index_e: Any,

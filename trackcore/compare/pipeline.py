@@ -87,6 +87,19 @@ class FamilyResult:
         return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
 
 
+def step_configs(*, real: bool) -> dict[str, Path]:
+    """The shipped config of every step: ``ml`` and ``ec`` (ec's two stages), ``oc``, ``eggnet``, ``hgnn``;
+    the ``small``-preset configs, or with ``real`` those of the real pT > 1 GeV pixel events."""
+    suffix = "real_pt1" if real else "small"
+    return {
+        "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
+        "ec": CONFIG_DIR / "ec" / f"{suffix}_edge_classifier.yaml",
+        "oc": CONFIG_DIR / "oc" / f"{suffix}.yaml",
+        "eggnet": CONFIG_DIR / "eggnet" / f"{suffix}.yaml",
+        "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
+    }
+
+
 def plan_comparison(
     families: Sequence[str],
     *,
@@ -110,14 +123,7 @@ def plan_comparison(
     if unknown or not families:
         raise ValueError(f"unknown families {unknown} (choose from {FAMILIES})")
     real = data == "real"
-    suffix = "real_pt1" if real else "small"
-    configs = {
-        "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
-        "ec": CONFIG_DIR / "ec" / f"{suffix}_edge_classifier.yaml",
-        "oc": CONFIG_DIR / "oc" / f"{suffix}.yaml",
-        "eggnet": CONFIG_DIR / "eggnet" / f"{suffix}.yaml",
-        "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
-    }
+    configs = step_configs(real=real)
     ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
     steps = {
         "ec": (ml, ec),

@@ -33,6 +33,7 @@ from trackcore.build import (
     condensation_clustering,
     connected_components,
     dbscan,
+    module_key,
 )
 from trackcore.build.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
@@ -66,15 +67,13 @@ class Knob:
     needs: tuple[str, ...]
 
 
-def _module_group(event: Any) -> torch.Tensor:
-    return event.volume_id.long() * 1_000_000 + event.layer_id.long() * 100_000 + event.module_id.long()
-
-
 def _bipartite(method: str, **fixed: Any) -> Callable[[Any, float], TrackCandidates]:
     def build(event: Any, value: float) -> TrackCandidates:
         key = "threshold" if method == "threshold" else "min_weight"
         options = AssignmentOptions(method=method, min_hits=3, **{key: value}, **fixed)
-        group = _module_group(event) if method == "matching" else None
+        group = None
+        if method == "matching":  # one hit per (candidate, module)
+            group = module_key(event.volume_id.long(), event.layer_id.long(), event.module_id.long())
         return assign(event.bipartite_hit, event.bipartite_super, event.bipartite_score.float(), int(event.num_nodes),
                       options=options, group_j=group, hit_id=event.hit_id)
 

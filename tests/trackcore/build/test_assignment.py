@@ -145,3 +145,15 @@ def test_bad_options_raise():
         AssignmentOptions(method="hungarian")
     with pytest.raises(ValueError, match="'k' >= 1"):
         AssignmentOptions(method="topk", k=0)
+
+
+def test_module_key_separates_modules_that_share_an_id_across_volumes_and_layers():
+    from trackcore.build import module_key
+
+    volume = np.array([8, 8, 8, 9, 8])
+    layer = np.array([2, 2, 4, 2, 2])
+    module = np.array([7, 7, 7, 7, 99_999])
+    key = module_key(volume, layer, module)
+    assert key[0] == key[1] and len(set(key.tolist())) == 4
+    as_torch = module_key(torch.from_numpy(volume), torch.from_numpy(layer), torch.from_numpy(module))
+    assert as_torch.tolist() == key.tolist()
