@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from trackcore.machine import machine_info
-    from trackcore.viz import plot_binned_rates, plot_rate_summary
+    from trackcore.viz import plot_tracking_rates
 
     poi = ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits, max_abs_eta=args.max_abs_eta)
     report = evaluate_stage(args.stage_dir, split=args.split, poi=poi, edge_cut=args.edge_cut,
@@ -36,14 +36,7 @@ def run(args: argparse.Namespace) -> int:
     written = [out / "metrics.json"]
     name = args.name or Path(args.stage_dir).resolve().name
     if report.tracking is not None:
-        t = report.tracking
-        written.append(plot_binned_rates({name: t.binned_efficiency("pt")}, out / "efficiency_pt.png",
-                                         title="DM efficiency"))
-        written.append(plot_binned_rates({name: t.binned_efficiency("eta")}, out / "efficiency_eta.png",
-                                         title=f"DM efficiency, pT > {poi.min_pt:g} GeV"))
-        written.append(plot_binned_rates({name: t.binned_fake_rate()}, out / "fake_rate_eta.png",
-                                         ylabel="Fake rate", title="DM fake rate"))
-        written.append(plot_rate_summary({name: t.summary()}, out / "summary.png"))
+        written += plot_tracking_rates({name: report.tracking}, out, min_pt=poi.min_pt)
     _print_report(result)
     for path in written:
         print(f"wrote {path}")

@@ -69,7 +69,7 @@ def write_report(
     """
     from trackcore.build.candidates import TrackCandidates
     from trackcore.machine import machine_info
-    from trackcore.viz import plot_binned_rates, plot_event_display, plot_rate_summary
+    from trackcore.viz import plot_event_display, plot_tracking_rates
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,25 +124,7 @@ def write_report(
         "",
     ]
 
-    plots = [
-        plot_binned_rates(
-            {f: r.tracking.binned_efficiency("pt") for f, r in reports.items()},
-            out / "efficiency_pt.png",
-            title="DM efficiency vs pT",
-        ),
-        plot_binned_rates(
-            {f: r.tracking.binned_efficiency("eta") for f, r in reports.items()},
-            out / "efficiency_eta.png",
-            title=f"DM efficiency vs eta, pT > {poi.min_pt:g} GeV",
-        ),
-        plot_binned_rates(
-            {f: r.tracking.binned_fake_rate() for f, r in reports.items()},
-            out / "fake_rate_eta.png",
-            ylabel="Fake rate",
-            title="DM fake rate vs eta",
-        ),
-        plot_rate_summary(summaries, out / "summary.png"),
-    ]
+    plots = plot_tracking_rates({f: r.tracking for f, r in reports.items()}, out, min_pt=poi.min_pt)
     for family, result in results.items():
         for path in stage_event_files(result.stage_dir, "test")[:n_displays]:
             event = load_stage_event(path)

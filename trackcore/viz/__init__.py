@@ -4,6 +4,7 @@ from trackcore.viz.efficiency import VARIABLE_LABELS, errorbar_arrays, plot_binn
 from trackcore.viz.event_display import categorical_colors, plot_event_display
 from trackcore.viz.scan import plot_scan
 from trackcore.viz.summary import METRIC_LABELS, SUMMARY_KEYS, plot_rate_summary, summary_values
+from trackcore.viz.tracking_rates import plot_tracking_rates
 
 __all__ = [
     "METRIC_LABELS",
@@ -15,5 +16,6 @@ __all__ = [
     "plot_event_display",
     "plot_rate_summary",
     "plot_scan",
+    "plot_tracking_rates",
     "summary_values",
 ]
