@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from trackcore.compare.pipeline import plan_comparison
+from trackcore.train.module import with_outputs
 
 _CPU = torch.device("cpu")
 STAGES = ("graph_construction", "gnn", "building", "metrics")
@@ -100,13 +101,6 @@ def _timed(fn: Callable[[], Any], device: torch.device = _CPU) -> tuple[Any, flo
     return out, time.perf_counter() - start
 
 
-def _with(event: Any, outputs: dict[str, torch.Tensor]) -> Any:
-    event = event.clone()
-    for key, value in outputs.items():
-        event[key] = value
-    return event
-
-
 def _event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device) -> dict[str, float | None]:
     from trackcore.metrics import EventTruth, evaluate_tracks
 
@@ -114,14 +108,14 @@ def _event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: t
     event, _ = _timed(lambda: cpu_event.to(device), device)  # host-to-device copy: not a stage
     if family != "eggnet":
         graph, times["graph_construction"] = _timed(lambda: modules["ml"].infer(event), device)
-        event = _with(event, graph)
+        event = with_outputs(event, graph)
         if family == "oc":  # OC runs on ec's scored graph: the edge classifier is part of its graph construction
             scores, seconds = _timed(lambda: modules["ec"].infer(event), device)
             times["graph_construction"] += seconds
-            event = _with(event, scores)
+            event = with_outputs(event, scores)
     module = modules[family]
     outputs, times["gnn"] = _timed(lambda: module.infer(event), device)
-    candidates, times["building"] = _timed(lambda: module.build_tracks(_with(event, outputs), outputs), device)
+    candidates, times["building"] = _timed(lambda: module.build_tracks(with_outputs(event, outputs), outputs), device)
     _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(cpu_event), module.poi))
     return times
 

@@ -10,6 +10,7 @@ from trackcore.train.module import (
     gather_by_event,
     input_graph,
     node_features,
+    with_outputs,
 )
 from trackcore.train.writer import StageWriter
 
@@ -24,4 +25,5 @@ __all__ = [
     "gather_by_event",
     "input_graph",
     "node_features",
+    "with_outputs",
 ]

@@ -134,6 +134,15 @@ def check_edge_score_cut(edge_score_cut: float | None) -> float | None:
     return edge_score_cut
 
 
+def with_outputs(event: Any, outputs: dict[str, torch.Tensor]) -> Any:
+    """A copy of ``event`` with a stage's outputs (:meth:`TrackingModule.infer`) attached, detached:
+    what the next stage reads (``predict`` writes it; ``trackcore bench`` chains stages with it)."""
+    event = event.clone()
+    for key, value in outputs.items():
+        event[key] = value.detach()
+    return event
+
+
 def batch_events(batch: Any) -> list[Any]:
     """The events of a (possibly batched) PyG batch."""
     return batch.to_data_list() if hasattr(batch, "to_data_list") and getattr(batch, "num_graphs", 1) > 1 else [batch]
@@ -297,9 +306,7 @@ class TrackingModule(L.LightningModule):
         results = []
         for event in batch_events(batch):
             outputs = self.infer(event)
-            event = event.clone()
-            for key, value in outputs.items():
-                event[key] = value.detach()
+            event = with_outputs(event, outputs)
             candidates = self.build_tracks(event, outputs)
             if candidates is not None:
                 event.track_hit_id = torch.from_numpy(candidates.hit_id)
