@@ -44,9 +44,8 @@ class StageDataModule(SplitLoadersMixin, L.LightningDataModule):
         super().__init__()
         self.input_dir = Path(input_dir)
         self.batch_size, self.loader_workers, self.seed = batch_size, loader_workers, seed
-        self.transform = DropTrueEdges(drop_true_edges, drop_seed) if drop_true_edges > 0 else None
-        if drop_true_edges < 0:
-            raise ValueError(f"drop_true_edges must be in [0, 1) (got {drop_true_edges})")
+        # DropTrueEdges checks the fraction (a bad one raises here, before any data is read)
+        self.transform = DropTrueEdges(drop_true_edges, drop_seed) if drop_true_edges != 0 else None
         self.datasets: dict[str, ProcessedEventDataset] = {}
 
     def setup(self, stage: str | None = None) -> None:
