@@ -19,6 +19,7 @@ from torch import nn
 
 from trackcore.neighbors import knn_graph
 from trackcore.neighbors.backends import BACKENDS
+from trackcore.neighbors.inputs import check_positive_int
 
 _CLAMP = 1e-6  # |u_i . u_j| <= 1 - _CLAMP keeps arctanh finite (|s| <= ~7.25)
 
@@ -117,7 +118,7 @@ def fit_two_gaussians(s: torch.Tensor, *, n_iter: int = 100, tol: float = 1e-6) 
         s: ``(E,)`` -> :class:`TwoGaussians` with ``(2,)`` float64 fields.
     """
     x = _check_sample(s)
-    n_iter = _check_positive_int("n_iter", n_iter)
+    n_iter = check_positive_int("n_iter", n_iter)
     tol = _check_finite("tol", tol)
     if tol < 0:
         raise ValueError(f"Expected 'tol' >= 0 (got {tol!r})")
@@ -328,10 +329,10 @@ class GMPool(nn.Module):
         self.momentum = _check_finite("momentum", momentum)
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"Expected 'momentum' in [0, 1) (got {momentum!r})")
-        self.min_cluster_size = _check_positive_int("min_cluster_size", min_cluster_size)
-        self.min_clusters = _check_positive_int("min_clusters", min_clusters)
-        self.super_k = _check_positive_int("super_k", super_k)
-        self.bipartite_k = _check_positive_int("bipartite_k", bipartite_k)
+        self.min_cluster_size = check_positive_int("min_cluster_size", min_cluster_size)
+        self.min_clusters = check_positive_int("min_clusters", min_clusters)
+        self.super_k = check_positive_int("super_k", super_k)
+        self.bipartite_k = check_positive_int("bipartite_k", bipartite_k)
         if backend not in ("auto", *BACKENDS):
             raise ValueError(f"Unknown neighbour-search backend {backend!r} (expected one of {['auto', *BACKENDS]})")
         self.backend = backend
@@ -490,12 +491,6 @@ def _check_finite(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"Expected '{name}' to be a finite number (got {value!r})")
     return float(value)
-
-
-def _check_positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Expected '{name}' to be a positive int (got {value!r})")
-    return int(value)
 
 
 def _check_sample(s: torch.Tensor) -> torch.Tensor:
