@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -29,3 +30,14 @@ def test_quick_bench_json_has_every_stage_and_family(tmp_path, monkeypatch, sing
         assert entry["total"]["median_s"] > 0 and entry["peak_rss_gb"] > 0.05
     table = (tmp_path / "bench_tiny.md").read_text()
     assert all(f"| {family} |" in table for family in FAMILIES)
+
+
+@pytest.mark.parametrize(
+    ("ckpt", "message"),
+    [("runs/x.ckpt", "--ckpt takes STEP=PATH"), ("gnn=runs/x.ckpt", r"steps \['gnn'\]"),
+     ("ml=runs/missing.ckpt", "runs/missing.ckpt: checkpoint not found")],
+)
+def test_bad_checkpoint_arguments_are_named(tmp_path, monkeypatch, capsys, ckpt, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--quick", "--families", "ec", "--ckpt", ckpt, "--out", str(tmp_path)]) == 2
+    assert re.search(message, capsys.readouterr().err)

@@ -53,6 +53,12 @@ def load_modules(
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
     plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
     configs = {step.name: step.config for family in families for step in plan.steps[family]}
+    unknown = sorted(set(checkpoints or {}) - set(configs))
+    if unknown:
+        raise ValueError(f"checkpoints for steps {unknown} that {list(families)} do not run (steps: {list(configs)})")
+    missing = [path for path in (checkpoints or {}).values() if not Path(path).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{missing[0]}: checkpoint not found")
     modules = {}
     for step, config in configs.items():
         cli = train_main(["--config", str(config), "--trainer.logger=false"], run=False)

@@ -35,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     data, n_events = ("tiny", 3) if args.quick else (args.data, args.events)
+    bad = [c for c in args.ckpt if "=" not in c]
+    if bad:
+        raise ValueError(f"--ckpt takes STEP=PATH (got {bad[0]!r})")
     checkpoints = dict(c.split("=", 1) for c in args.ckpt)
     print(f"bench: {families} on {n_events} {data} events (+1 warm-up)", flush=True)
+    modules = load_modules(families, real=args.real_configs, checkpoints=checkpoints)  # bad checkpoints fail first
     events = bench_events(data, n_events + 1)
-    modules = load_modules(families, real=args.real_configs, checkpoints=checkpoints)
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
