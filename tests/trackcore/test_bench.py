@@ -41,3 +41,58 @@ def test_bad_checkpoint_arguments_are_named(tmp_path, monkeypatch, capsys, ckpt,
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "--quick", "--families", "ec", "--ckpt", ckpt, "--out", str(tmp_path)]) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_power_law_fit_recovers_exponent_and_prefactor():
+    from trackcore.bench.scaling import fit_power_law
+
+    hits = [100, 1_000, 10_000, 100_000]
+    fit = fit_power_law(hits, [2e-4 * h**1.5 for h in hits])
+    assert fit["exponent"] == pytest.approx(1.5) and fit["prefactor_s"] == pytest.approx(2e-4)
+    assert fit["r2"] == pytest.approx(1.0) and fit["n"] == 4
+    noisy = fit_power_law([10, 10, 100, 100], [1.0, 2.0, 10.0, 20.0])  # pinned: slope of log-means
+    assert noisy["exponent"] == pytest.approx(1.0) and 0 < noisy["r2"] < 1
+    assert fit_power_law([50, 50], [0.1, 0.2]) is None  # one hit count: no slope
+    with pytest.raises(ValueError, match="must be finite and > 0"):
+        fit_power_law([10, 100], [0.0, 1.0])
+
+
+def test_peak_memory_resets_between_pileup_values():
+    import numpy as np
+
+    from trackcore.bench.scaling import high_water_gb, reset_peak_memory
+
+    if not reset_peak_memory():
+        pytest.skip("this kernel does not let a process reset its peak resident memory (/proc/self/clear_refs)")
+    block = np.ones(40_000_000)  # 0.32 GB resident
+    high = high_water_gb()
+    del block
+    assert reset_peak_memory()
+    assert high_water_gb() < high - 0.25
+
+
+@pytest.mark.slow
+def test_quick_scaling_has_every_family_pileup_and_fit(tmp_path, monkeypatch, single_thread):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--quick", "--scaling", "5,20", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "scaling_tiny.json").read_text())
+    assert result["mus"] == [5.0, 20.0] and set(result["families"]) == set(FAMILIES)
+    for entry in result["families"].values():
+        assert [row["mu"] for row in entry["per_mu"]] == [5.0, 20.0] and len(entry["points"]) == 4
+        assert entry["per_mu"][0]["hits"] < entry["per_mu"][1]["hits"]  # more pile-up, more hits
+        assert all(row["peak_memory_gb"] > 0.05 for row in entry["per_mu"])
+        assert entry["fits"]["total"]["n"] == 4 and set(entry["fits"]) == {"total", *STAGES}
+    assert (tmp_path / "scaling_tiny.png").stat().st_size > 10_000
+    assert "Fitted exponent" in (tmp_path / "scaling_tiny.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--scaling", "10,x"], "comma-separated pile-up values"), (["--scaling", "0,10"], "values > 0"),
+     (["--scaling", "10,20", "--data", "/some/dir"], "--scaling simulates its events")],
+)
+def test_bad_scaling_arguments_are_named(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--families", "ec", *args, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err

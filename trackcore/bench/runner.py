@@ -72,20 +72,35 @@ def load_modules(
     return modules
 
 
-def bench_events(data: str, n_events: int, *, seed: int = 0) -> list[Any]:
+SIMULATED = ("tiny", "small", "trackml", "trackml-full")
+
+
+def bench_events(
+    data: str, n_events: int, *, seed: int = 0, pileup_mu: float | None = None, first_event_id: int = 1000
+) -> list[Any]:
     """``n_events`` processed events: a simulated preset (``tiny``, ``small``, ``trackml``) with the
     pT > 1 GeV pixel selection (``trackml-full``: the ``trackml`` preset with every hit), or a folder
     of TrackML CSV events (with ``:pixel`` appended: all pixel hits; otherwise the pT > 1 GeV pixel
-    selection)."""
+    selection). ``pileup_mu`` replaces a simulated preset's mean number of pile-up vertices."""
+    from dataclasses import replace
+
     from trackcore.data import ProcessingConfig, process_event
     from trackcore.data.processing import get_benchmark
+    from trackcore.data.simulation.presets import get_preset
 
-    if data in ("tiny", "small", "trackml", "trackml-full"):
+    if data in SIMULATED:
         from trackcore.data.simulation.simulate import simulate_event
 
         config = ProcessingConfig() if data == "trackml-full" else get_benchmark("pt1_pixel")
-        preset = "trackml" if data == "trackml-full" else data
-        return [process_event(simulate_event(preset, seed=seed, event_id=1000 + i), config) for i in range(n_events)]
+        preset = get_preset("trackml" if data == "trackml-full" else data)
+        if pileup_mu is not None:
+            preset = replace(preset, pileup_mu=float(pileup_mu))
+        return [
+            process_event(simulate_event(preset, seed=seed, event_id=first_event_id + i), config)
+            for i in range(n_events)
+        ]
+    if pileup_mu is not None:
+        raise ValueError(f"pile-up can only be set for simulated data ({', '.join(SIMULATED)}), not {data!r}")
     from trackcore.data.trackml_io import list_events, read_event
 
     folder, _, mode = data.partition(":")
@@ -107,7 +122,8 @@ def _timed(fn: Callable[[], Any], device: torch.device = _CPU) -> tuple[Any, flo
     return out, time.perf_counter() - start
 
 
-def _event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device) -> dict[str, float | None]:
+def event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device) -> dict[str, float | None]:
+    """Seconds of each of :data:`STAGES` for ``family`` on one event (None: a stage the family lacks)."""
     from trackcore.metrics import EventTruth, evaluate_tracks
 
     times: dict[str, float | None] = {"graph_construction": None}
@@ -126,7 +142,8 @@ def _event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: t
     return times
 
 
-def _spread(values: list[float]) -> dict[str, float]:
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, quartiles, extremes and count of ``values`` (seconds)."""
     values = sorted(values)
     q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
     return {
@@ -165,18 +182,18 @@ def run_bench(
             if progress:
                 progress(family)
             for event in events[:warmup]:
-                _event_times(family, modules, event, device)
+                event_times(family, modules, event, device)
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
-            per_event = [_event_times(family, modules, e, device) for e in events]
+            per_event = [event_times(family, modules, e, device) for e in events]
             stages = {}
             for stage in STAGES:
                 values = [t[stage] for t in per_event if t[stage] is not None]
-                stages[stage] = _spread(values) if values else None
+                stages[stage] = spread(values) if values else None
             totals = [sum(v for v in t.values() if v is not None) for t in per_event]
             out[family] = {
                 "stages": stages,
-                "total": _spread(totals),
+                "total": spread(totals),
                 "peak_rss_gb": peak_rss_gb(),
                 "hits_per_event": statistics.median(int(e.num_nodes) for e in events),
                 "device": str(device),

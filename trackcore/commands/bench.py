@@ -23,7 +23,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="STEP=PATH trained weights (steps: ml, ec, oc, eggnet, hgnn); repeat",
     )
     p.add_argument("--device", default="auto", help="auto (cuda when a GPU exists) | cpu | cuda")
+    p.add_argument(
+        "--scaling",
+        default=None,
+        metavar="MU,MU,...",
+        help="pile-up study instead: --events simulated events at each pile-up value (e.g. 10,20,50,100,200), "
+        "time and peak memory per value and the fitted exponent of time vs hits (scaling_<data>.json/.md/.png)",
+    )
     p.add_argument("--out", default="benchmarks/results", help="folder of bench_<data>.json and .md")
+
+
+def _pileup_values(text: str) -> list[float]:
+    try:
+        mus = sorted({float(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise ValueError(f"--scaling takes comma-separated pile-up values, e.g. 10,50,200 (got {text!r})") from None
+    if not mus or min(mus) <= 0:
+        raise ValueError(f"--scaling needs pile-up values > 0 (got {text!r})")
+    return mus
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from trackcore.bench import bench_events, load_modules, run_bench, write_markdown
+    from trackcore.bench.runner import SIMULATED
     from trackcore.machine import machine_info, machine_line
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
@@ -39,14 +57,21 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         raise ValueError(f"--ckpt takes STEP=PATH (got {bad[0]!r})")
     checkpoints = dict(c.split("=", 1) for c in args.ckpt)
-    print(f"bench: {families} on {n_events} {data} events (+1 warm-up)", flush=True)
+    mus = _pileup_values(args.scaling) if args.scaling is not None else None
+    if mus is not None and args.quick:
+        n_events = 2
+    if mus is not None and data not in SIMULATED:
+        raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
     modules = load_modules(families, real=args.real_configs, checkpoints=checkpoints)  # bad checkpoints fail first
-    events = bench_events(data, n_events + 1)
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if mus is not None:
+        return _run_scaling(families, modules, data, mus, n_events, device, checkpoints, out)
+    print(f"bench: {families} on {n_events} {data} events (+1 warm-up)", flush=True)
+    events = bench_events(data, n_events + 1)
     name = (
         Path(data.split(":")[0]).name
         + ("_pixel" if data.endswith(":pixel") else "")
@@ -75,4 +100,49 @@ def run(args: argparse.Namespace) -> int:
     md = write_markdown(result, out / f"bench_{name}.md")
     print(md.read_text())
     print(f"wrote {json_path} and {md}")
+    return 0
+
+
+def _run_scaling(families, modules, data, mus, n_events, device, checkpoints, out) -> int:
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from trackcore.bench import bench_events
+    from trackcore.bench.scaling import plot_scaling, reset_peak_memory, run_scaling, write_scaling_markdown
+    from trackcore.machine import machine_info, machine_line
+
+    print(f"bench --scaling: {families} on {n_events} {data} events at pile-up {mus}", flush=True)
+    events_by_mu = {
+        mu: bench_events(data, n_events, pileup_mu=mu, first_event_id=1000 + 100 * i)
+        for i, mu in enumerate(tqdm(mus, desc="simulating", unit="mu"))
+    }
+    name = Path(data.split(":")[0]).name + ("_cuda" if device == "cuda" else "")
+    json_path = out / f"scaling_{name}.json"
+    result = {
+        "data": data,
+        "device": device,
+        "mus": mus,
+        "events_per_mu": n_events,
+        "memory_kind": "resident high-water mark (VmHWM) reset before each pile-up value"
+        if reset_peak_memory()
+        else "process peak RSS since start (ru_maxrss; could not be reset)",
+        "checkpoints": checkpoints,
+        "random_weights": sorted(set(families) - set(checkpoints)),
+        "machine": machine_info(),
+        "machine_line": machine_line(machine_info()),
+        "families": {},
+    }
+
+    def save(family: str, entry: dict) -> None:
+        result["families"][family] = entry
+        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    run_scaling(families, events_by_mu, modules, device=device, progress=lambda m: print(f"  {m}", flush=True),
+                on_family=save)
+    md = write_scaling_markdown(result, out / f"scaling_{name}.md")
+    png = plot_scaling(result, out / f"scaling_{name}.png")
+    print(md.read_text())
+    print(f"wrote {json_path}, {md} and {png}")
     return 0
