@@ -11,7 +11,7 @@ DEMO_DIR ?= demo_output
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "torch==2.13.0" -e ".[dev]"
+	$(BIN)/pip install -q "torch==2.13.0" -e ".[dev,acts]"
 	touch $(STAMP)
 
 install: $(STAMP)

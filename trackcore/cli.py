@@ -30,14 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in TRAIN_COMMANDS:  # listed for --help; parsed by LightningCLI (see main)
         sub.add_parser(name, help=f"{name} a model from a YAML config (LightningCLI; `trackcore {name} --help`)")
 
-    p = sub.add_parser("simulate", help="simulate events with the built-in detector and write TrackML CSV")
-    p.add_argument("--preset", default="small", help="tiny, small or trackml (default: small)")
+    p = sub.add_parser("simulate", help="simulate events (built-in detector, or Pythia 8 + ACTS) as TrackML CSV")
+    p.add_argument("--preset", default=None,
+                   help="builtin: tiny, small or trackml (default: small); acts: acts-ttbar-mu20 or acts-ttbar-mu200")
     p.add_argument("--events", type=int, default=None, help="number of events (default: the preset's train+val+test)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--first-event-id", type=int, default=1000)
     p.add_argument("--detectors", default=None, help="a TrackML detectors.csv: take module ids from it")
-    p.add_argument("--engine", default="builtin", choices=["builtin"], help="simulation engine")
+    p.add_argument("--engine", default="builtin", choices=["builtin", "acts"],
+                   help="builtin (fast, vectorised) or acts (Pythia 8 ttbar + pile-up, Fatras, Generic detector; "
+                   "also runs the ACTS CKF on the same measurements: needs the 'acts' extra)")
+    p.add_argument("--mu", type=float, default=None, help="acts: mean pile-up (default: the preset's, else 200)")
+    p.add_argument("--digitization", choices=["smearing", "geometric"], default="smearing",
+                   help="acts: Gaussian smearing, or geometric clustering (merged hits)")
 
     p = sub.add_parser("inspect", help="summarise an event or a folder of events")
     p.add_argument("path", help="event prefix, one of its files, or a folder of events")

@@ -11,9 +11,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         default="small",
         help="tiny | small (simulated presets) | real (the pT > 1 GeV pixel events of ../shared/data) | "
+        "acts-ttbar-mu20 | acts-ttbar-mu200 (Pythia 8 + ACTS, simulated into data/ on first use; adds the ACTS CKF) | "
         "a folder of TrackML CSV events (default: small)",
     )
-    p.add_argument("--families", default="ec,oc,eggnet,hgnn", help="comma-separated (default: all four)")
+    p.add_argument(
+        "--families",
+        default=None,
+        help="comma-separated: ec, oc, eggnet, hgnn, acts-ckf (default: the four GNNs, and acts-ckf on ACTS data)",
+    )
     p.add_argument("--quick", action="store_true", help="3 epochs of at most 30 training events per stage")
     p.add_argument("--data-root", default=None, help="cache of processed raw events (default: the configs' data_cache)")
     p.add_argument("--work-dir", default=None, help="runs and stages of the comparison (default: OUT/work)")
@@ -28,13 +33,21 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from trackcore.compare import plan_comparison, run_family, write_report
+    from trackcore.compare.pipeline import FAMILIES, data_folder
+    from trackcore.data.acts_sim import ACTS_PRESETS, simulate_acts
     from trackcore.metrics import ParticlesOfInterest
     from trackcore.train.loggers import teardown_wandb
 
     label = Path(args.data).name if args.data not in ("tiny", "small", "real") else args.data
     out = Path(args.out) if args.out else Path("reports") / f"compare_{label}{'_quick' if args.quick else ''}"
     work = Path(args.work_dir) if args.work_dir else out / "work"
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.data in ACTS_PRESETS and not data_folder(args.data).is_dir():
+        preset = ACTS_PRESETS[args.data]
+        print(f"== simulating {preset.n_events} {preset.name} events with ACTS into {data_folder(args.data)}")
+        simulate_acts(data_folder(args.data), n_events=preset.n_events, settings=preset.settings)
+    has_ckf = args.data not in ("tiny", "small", "real") and (data_folder(args.data) / "acts-ckf").is_dir()
+    default = ",".join(FAMILIES + (("acts-ckf",) if has_ckf else ()))
+    families = [f.strip() for f in (args.families or default).split(",") if f.strip()]
     plan = plan_comparison(
         families,
         data=args.data,

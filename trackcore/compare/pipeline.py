@@ -7,7 +7,14 @@ edge-scoring stage by OC (the EC-filtered graph):
 - ``ec``: metric learning (graph) -> interaction-network edge classifier (tracks);
 - ``oc``: object condensation on ec's scored graph;
 - ``eggnet``: EggNet on the point cloud;
-- ``hgnn``: the hierarchical GNN on ec's graph.
+- ``hgnn``: the hierarchical GNN on ec's graph;
+- ``acts-ckf`` (ACTS-simulated data only): the ACTS seeding + CKF tracks written by
+  ``trackcore simulate --engine acts`` on the same measurements, nothing trained
+  (:mod:`trackcore.compare.acts_ckf`).
+
+``--data`` takes a simulated preset (``tiny``, ``small``), ``real``, an ACTS preset
+(``acts-ttbar-mu20``, ``acts-ttbar-mu200``: simulated with ACTS into ``data/<preset>`` on first
+use) or a folder of TrackML CSV events (split 80/10/10 by event id).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from pathlib import Path
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs"
 FAMILIES = ("ec", "oc", "eggnet", "hgnn")
+BASELINES = ("acts-ckf",)
+"""Non-GNN trackers a comparison can include (no training; see :mod:`trackcore.compare.acts_ckf`)."""
+ACTS_DATA_ROOT = Path("data")
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class ComparisonPlan:
     data_args: tuple[str, ...] = ()
     train_args: tuple[str, ...] = ()
     quick: bool = False
+    data: str = "small"
 
     def stage_dir(self, stage: str) -> Path:
         return self.work_dir / "stages" / stage
@@ -63,7 +74,7 @@ class StepRecord:
     train_seconds: float
     predict_seconds: float
     n_events: int
-    checkpoint: Path
+    checkpoint: Path | None
     config: Path
 
 
@@ -119,9 +130,9 @@ def plan_comparison(
     Raises:
         ValueError: an unknown family, or a data folder that does not exist.
     """
-    unknown = [f for f in families if f not in FAMILIES]
+    unknown = [f for f in families if f not in FAMILIES + BASELINES]
     if unknown or not families:
-        raise ValueError(f"unknown families {unknown} (choose from {FAMILIES})")
+        raise ValueError(f"unknown families {unknown} (choose from {FAMILIES + BASELINES})")
     real = data == "real"
     configs = step_configs(real=real)
     ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
@@ -130,6 +141,8 @@ def plan_comparison(
         "oc": (ml, ec, StageStep("oc", configs["oc"], "ec")),
         "eggnet": (StageStep("eggnet", configs["eggnet"]),),
         "hgnn": (ml, StageStep("hgnn", configs["hgnn"], "ml", ("--model.init_args.schedule_epochs=1",))),
+        # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
+        "acts-ckf": (StageStep("acts-ckf", configs["ml"]),),
     }
     if real or data == "small":
         data_args: list[str] = []
@@ -143,16 +156,21 @@ def plan_comparison(
             "--data.init_args.n_test=null",
         ]
     else:
-        folder = Path(data)
+        folder = data_folder(data)
         if not folder.is_dir():
-            raise ValueError(f"--data {data!r}: not 'tiny', 'small', 'real' or a folder of TrackML CSV events")
+            raise ValueError(
+                f"--data {data!r}: not 'tiny', 'small', 'real', an ACTS preset or a folder of TrackML CSV events"
+            )
+        n_train, n_val, n_test = folder_splits(folder)
         data_args = [
             f"--data.init_args.input_dir={folder}",
             "--data.init_args.preset=null",
-            "--data.init_args.n_train=null",
-            "--data.init_args.n_val=null",
-            "--data.init_args.n_test=null",
+            f"--data.init_args.n_train={n_train}",
+            f"--data.init_args.n_val={n_val}",
+            f"--data.init_args.n_test={n_test}",
         ]
+    if "acts-ckf" in families and not (data_folder(data) / "acts-ckf").is_dir():
+        raise ValueError(f"--families acts-ckf needs ACTS-simulated data with the CKF's tracks (got --data {data!r})")
     if data_root is not None:
         data_args.append(f"--data.init_args.data_root={data_root}")
     extra = ["--trainer.enable_model_summary=false"]
@@ -164,7 +182,46 @@ def plan_comparison(
         data_args=tuple(data_args),
         train_args=(*extra, *train_args),
         quick=quick,
+        data=data,
     )
+
+
+def data_folder(data: str) -> Path:
+    """The folder of ``--data``: ``data/<preset>`` for an ACTS preset, else the path itself."""
+    from trackcore.data.acts_sim.presets import ACTS_PRESETS
+
+    return ACTS_DATA_ROOT / data if data in ACTS_PRESETS else Path(data)
+
+
+def folder_splits(folder: Path) -> tuple[int, int, int]:
+    """(train, val, test) event counts of a folder of events: 80/10/10 by event id, at least one
+    validation and one test event.
+
+    Raises:
+        ValueError: fewer than 3 events.
+    """
+    from trackcore.data.trackml_io import list_events
+
+    n = len(list_events(folder))
+    if n < 3:
+        raise ValueError(f"{folder}: {n} events; a comparison needs at least 3 (train, val, test)")
+    n_val = n_test = max(1, round(0.1 * n))
+    return n - n_val - n_test, n_val, n_test
+
+
+def _run_ckf(plan: ComparisonPlan, step: StageStep, data: str) -> StepRecord:
+    """The acts-ckf stage: the test events, processed as ``step.config`` does, with the CKF's tracks."""
+    from trackcore.compare.acts_ckf import ckf_timing, write_ckf_stage
+    from trackcore.train.cli import main as train_main
+
+    folder = data_folder(data)
+    cli = train_main(["--config", str(step.config), *plan.data_args, "--trainer.logger=false"], run=False)
+    datamodule = cli.datamodule
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    n = write_ckf_stage(datamodule.datasets["test"], folder, plan.stage_dir(step.name), split="test")
+    seconds = ckf_timing(folder)["ckf_seconds_per_event"]
+    return StepRecord(train_seconds=0.0, predict_seconds=seconds * n, n_events=n, checkpoint=None, config=step.config)
 
 
 def _best_checkpoint(run_dir: Path) -> Path:
@@ -190,6 +247,9 @@ def run_family(
     from trackcore.train.loggers import finish_wandb_run
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
+    if family in BASELINES:
+        result.steps[family] = _run_ckf(plan, plan.steps[family][0], plan.data)
+        return result
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
     for step in plan.steps[family]:
         if step.name in shared and not retrain:  # ec's graph stage, reused by oc and hgnn
@@ -234,6 +294,8 @@ def run_family(
             config=configs[-1] if configs else step.config,
         )
     for record in result.steps.values():
+        if record.checkpoint is None:
+            continue
         state = torch.load(record.checkpoint, map_location="cpu", weights_only=False)["state_dict"]
         result.n_parameters += sum(
             v.numel()

@@ -2,9 +2,14 @@
 
 ACTS writes, per event: ``-measurements.csv`` (local coordinates on a surface identified by
 ``geometry_id``), ``-hits.csv`` (the simulated hits, "simhits", with truth position and
-momentum), ``-measurement-simhit-map.csv`` and ``-particles_initial.csv``. Global hit
-positions come from the measurement's local coordinates and the module frame in the
-detector's ``detectors.csv`` (searched next to the event and one folder up).
+momentum), ``-measurement-simhit-map.csv`` and ``-particles_initial.csv`` (ACTS >= 40:
+``-particles_simulated.csv``). Global hit positions are the measurements' ``global_x/y/z``
+where ACTS wrote them (recent versions), else the measurement's local coordinates in the
+module frame of the detector's ``detectors.csv`` (searched next to the event and one folder up).
+
+Particle ids: older ACTS writes one ``particle_id``; recent versions write the barcode as five
+columns (``particle_id_pv``, ``_sv``, ``_part``, ``_gen``, ``_subpart``), packed here into one
+positive int64 by :func:`pack_barcode`.
 
 Mapping to TrackML tables:
 - ``hits.hit_id`` is the ACTS ``measurement_id`` (kept, so outputs trace back to ACTS);
@@ -32,20 +37,63 @@ from trackcore.data.validation import validate_event
 MEASUREMENTS = TableSpec(
     "measurements",
     required={"measurement_id": "i", "geometry_id": "i", "local0": "f", "local1": "f"},
+    optional={"global_x": "f", "global_y": "f", "global_z": "f"},
     unique=("measurement_id",),
 )
 SIMHIT_MAP = TableSpec("measurement-simhit-map", required={"measurement_id": "i", "hit_id": "i"})
+BARCODE_BITS = (("particle_id_pv", 12), ("particle_id_sv", 12), ("particle_id_part", 16),
+                ("particle_id_gen", 8), ("particle_id_subpart", 16))
+"""The five barcode columns of recent ACTS CSV files, most significant first, and their widths."""
+_PARTICLE_ID = {"particle_id": "i"}
+_BARCODE = {name: "i" for name, _ in BARCODE_BITS}
 SIMHITS = TableSpec(
     "hits",
-    required={"particle_id": "i", "geometry_id": "i", "tx": "f", "ty": "f", "tz": "f",
-              "tpx": "f", "tpy": "f", "tpz": "f"},
+    required={"geometry_id": "i", "tx": "f", "ty": "f", "tz": "f", "tpx": "f", "tpy": "f", "tpz": "f"},
+    optional={**_PARTICLE_ID, **_BARCODE},
 )
 ACTS_PARTICLES = TableSpec(
     "particles_initial",
-    required={"particle_id": "i", "particle_type": "i", "vx": "f", "vy": "f", "vz": "f",
-              "px": "f", "py": "f", "pz": "f", "q": "f"},
-    unique=("particle_id",),
+    required={"particle_type": "i", "vx": "f", "vy": "f", "vz": "f", "px": "f", "py": "f", "pz": "f", "q": "f"},
+    optional={**_PARTICLE_ID, **_BARCODE},
 )
+PARTICLE_TABLES = ("particles_initial", "particles_simulated")
+"""Names of the ACTS particles table, older first (both describe the particles at creation)."""
+
+
+def pack_barcode(table: pd.DataFrame, source: str | Path = "") -> np.ndarray:
+    """One positive int64 particle id per row from the five ACTS barcode columns.
+
+    Bits, most significant first: primary vertex 12 (the top one left 0, so ids stay positive),
+    secondary vertex 12, particle 16, generation 8, sub-particle 16.
+
+    Shapes:
+        table: (N rows) with the :data:`BARCODE_BITS` columns; returns (N,) int64.
+
+    Raises:
+        DataError: a field is negative or too large for its bits (named with ``source``).
+    """
+    packed = np.zeros(len(table), dtype=np.uint64)
+    shift = 64
+    for name, bits in BARCODE_BITS:
+        shift -= bits
+        values = table[name].to_numpy().astype(np.int64)
+        limit = (1 << (bits - 1 if name == "particle_id_pv" else bits)) - 1
+        if len(values) and (values.min() < 0 or values.max() > limit):
+            raise DataError(source, f"{name} outside 0..{limit} (got {values.min()}..{values.max()}): cannot pack")
+        packed |= values.astype(np.uint64) << np.uint64(shift)
+    return packed.astype(np.int64)
+
+
+def _particle_ids(table: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+    """``table`` with one ``particle_id`` column (packed from the barcode columns where needed)."""
+    if "particle_id" in table.columns:
+        return table
+    missing = [name for name, _ in BARCODE_BITS if name not in table.columns]
+    if missing:
+        raise DataError(source, f"no 'particle_id' column and no barcode columns (missing {missing})")
+    out = table.drop(columns=[name for name, _ in BARCODE_BITS])
+    out.insert(0, "particle_id", pack_barcode(table, source))
+    return out
 
 
 def decode_geometry_id(geometry_id: np.ndarray) -> dict[str, np.ndarray]:
@@ -60,11 +108,18 @@ def decode_geometry_id(geometry_id: np.ndarray) -> dict[str, np.ndarray]:
     return {k: ((g >> np.uint64(s)) & np.uint64(m)).astype(np.int64) for k, (s, m) in fields.items()}
 
 
-def _read(prefix: Path, spec: TableSpec) -> pd.DataFrame:
-    path = table_path(prefix, spec.name)
+def _read(prefix: Path, spec: TableSpec, names: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Table ``spec`` of the event (the first of ``names`` that exists, when given)."""
+    names = names or (spec.name,)
+    path = next((p for name in names if (p := table_path(prefix, name)) is not None), None)
     if path is None:
-        raise DataError(f"{prefix}-{spec.name}.csv", "file not found (required by the ACTS CSV layout)")
-    return read_table(path, spec)
+        raise DataError(f"{prefix}-{names[-1]}.csv", "file not found (required by the ACTS CSV layout)")
+    table = read_table(path, spec)
+    if "particle_id" in spec.optional:
+        table = _particle_ids(table, path)
+        if spec is ACTS_PARTICLES and table["particle_id"].duplicated().any():
+            raise DataError(path, "particle_id must be unique")
+    return table
 
 
 def _find_detectors(prefix: Path) -> Path:
@@ -96,26 +151,14 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
     meas = _read(prefix, MEASUREMENTS)
     simhits = _read(prefix, SIMHITS)
     hmap = _read(prefix, SIMHIT_MAP)
-    particles = _read(prefix, ACTS_PARTICLES)
-    det_path = Path(detectors) if detectors is not None else _find_detectors(prefix)
-    det = read_detectors(det_path)
-    if "geometry_id" not in det.columns:
-        raise DataError(det_path, "ACTS detectors.csv needs a 'geometry_id' column")
-
-    # Global position = module centre + rotation @ (local0, local1, 0).
-    frame = det.set_index("geometry_id")
+    particles = _read(prefix, ACTS_PARTICLES, PARTICLE_TABLES)
     gid = meas["geometry_id"].to_numpy()
-    known = np.isin(gid, frame.index.to_numpy())
-    if not known.all():
-        raise DataError(
-            table_path(prefix, "measurements"),
-            f"{int((~known).sum())} measurement(s) on surfaces absent from {det_path}: "
-            f"geometry_id {np.unique(gid[~known])[:3].tolist()}",
-        )
-    f = frame.loc[gid]
-    l0, l1 = meas["local0"].to_numpy(), meas["local1"].to_numpy()
-    xyz = {a: f[f"c{a}"].to_numpy() + f[f"rot_{a}u"].to_numpy() * l0 + f[f"rot_{a}v"].to_numpy() * l1
-           for a in "xyz"}
+    det_path: Path | None = None
+    if {"global_x", "global_y", "global_z"} <= set(meas.columns) and detectors is None:
+        xyz = {a: meas[f"global_{a}"].to_numpy() for a in "xyz"}
+    else:
+        det_path = Path(detectors) if detectors is not None else _find_detectors(prefix)
+        xyz = _global_positions(meas, det_path, prefix)
     ids = decode_geometry_id(gid)
     hits = pd.DataFrame({
         "hit_id": meas["measurement_id"].to_numpy(),
@@ -173,13 +216,33 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
         truth=truth,
         truth_kind="full",
         source=str(prefix),
-        meta={"format": "acts-csv", "detectors": str(det_path),
+        meta={"format": "acts-csv", "detectors": None if det_path is None else str(det_path),
               "merged_measurements": int((truth["n_particles"] > 1).sum()),
               "simhits_without_measurement": int(len(simhits) - hmap["hit_id"].nunique())},
     )
     if validate:
         validate_event(event)
     return event
+
+
+def _global_positions(meas: pd.DataFrame, det_path: Path, prefix: Path) -> dict[str, np.ndarray]:
+    """Global position = module centre + rotation @ (local0, local1, 0), from ``detectors.csv``."""
+    det = read_detectors(det_path)
+    if "geometry_id" not in det.columns:
+        raise DataError(det_path, "ACTS detectors.csv needs a 'geometry_id' column")
+    frame = det.set_index("geometry_id")
+    gid = meas["geometry_id"].to_numpy()
+    known = np.isin(gid, frame.index.to_numpy())
+    if not known.all():
+        raise DataError(
+            table_path(prefix, "measurements"),
+            f"{int((~known).sum())} measurement(s) on surfaces absent from {det_path}: "
+            f"geometry_id {np.unique(gid[~known])[:3].tolist()}",
+        )
+    f = frame.loc[gid]
+    l0, l1 = meas["local0"].to_numpy(), meas["local1"].to_numpy()
+    return {a: f[f"c{a}"].to_numpy() + f[f"rot_{a}u"].to_numpy() * l0 + f[f"rot_{a}v"].to_numpy() * l1
+            for a in "xyz"}
 
 
 def _official_weights(truth: pd.DataFrame, particles: pd.DataFrame) -> np.ndarray:
