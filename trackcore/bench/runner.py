@@ -156,6 +156,21 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def modules_to(modules: dict[str, Any], device: str | torch.device) -> torch.device:
+    """Move every module to ``device`` (checked: a CUDA device needs a GPU torch can see)."""
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU")
+    for module in modules.values():
+        module.to(device)
+    return device
+
+
+def markdown_header(title: str, result: dict[str, Any]) -> list[str]:
+    """A benchmark report's first lines: the title and the machine."""
+    return [title, "", result["machine_line"], ""]
+
+
 def run_bench(
     families: Sequence[str],
     events: Sequence[Any],
@@ -171,11 +186,7 @@ def run_bench(
     the family. ``device``: where the models run (``"cuda"`` for the GPU path)."""
     if not events:
         raise ValueError("no events to benchmark")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU")
-    for module in modules.values():
-        module.to(device)
+    device = modules_to(modules, device)
     out: dict[str, Any] = {}
     with torch.inference_mode():
         for family in families:
@@ -208,11 +219,11 @@ def run_bench(
 def write_markdown(result: dict[str, Any], path: str | Path) -> Path:
     """The medians as a Markdown table (seconds per event; quartiles in brackets)."""
     lines = [
-        f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
-        f"{result['hits_per_event']:.0f})",
-        "",
-        result["machine_line"],
-        "",
+        *markdown_header(
+            f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
+            f"{result['hits_per_event']:.0f})",
+            result,
+        ),
         "| family | " + " | ".join(STAGES) + " | total | peak RSS |",
         "|" + "---|" * (len(STAGES) + 3),
     ]

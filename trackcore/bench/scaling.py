@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from trackcore.bench.runner import STAGES, event_times, peak_rss_gb
+from trackcore.bench.runner import STAGES, event_times, markdown_header, modules_to, peak_rss_gb
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -89,11 +89,7 @@ def run_scaling(
     """
     if not events_by_mu or not any(events_by_mu.values()):
         raise ValueError("no events to benchmark")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU")
-    for module in modules.values():
-        module.to(device)
+    device = modules_to(modules, device)
     mus = sorted(events_by_mu)
     out: dict[str, Any] = {}
     with torch.inference_mode():
@@ -141,11 +137,11 @@ def _fmt_fit(fit: dict[str, float] | None) -> str:
 def write_scaling_markdown(result: dict[str, Any], path: str | Path) -> Path:
     """Per family and pile-up value: hits, median total seconds and peak memory; then the exponents."""
     lines = [
-        f"# trackcore bench --scaling: {result['data']}, pile-up {', '.join(f'{m:g}' for m in result['mus'])} "
-        f"({result['events_per_mu']} events each)",
-        "",
-        result["machine_line"],
-        "",
+        *markdown_header(
+            f"# trackcore bench --scaling: {result['data']}, pile-up {', '.join(f'{m:g}' for m in result['mus'])} "
+            f"({result['events_per_mu']} events each)",
+            result,
+        ),
         f"Peak memory: {result['memory_kind']}.",
         "",
         "| family | mu | hits (median) | total s/event (median) | peak memory |",
