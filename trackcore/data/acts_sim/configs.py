@@ -22,7 +22,9 @@ PITCH_MM = {
 }
 SEEDING_LAYERS = {8: (2, 4, 6, 8), 9: (2, 4, 6, 8), 7: (14, 12, 10, 8)}
 """Pixel layers used for seeding space points: barrel (8) and both end-caps (7, 9)."""
-DIGITIZATION_MODES = ("smearing", "geometric")
+DIGITIZATION_MODES = ("smearing",)
+"""Geometric (clustering) digitisation is not offered yet: the JSON we wrote for it was refused by
+ACTS 48's reader (``readDigiConfigFromJson``: type_error.305) and the format is undocumented in the wheel."""
 
 
 def _hierarchy_map(entries: list[dict]) -> dict:
@@ -36,51 +38,19 @@ def digitization_config(mode: str = "smearing") -> dict:
     """ACTS digitisation configuration of the Generic detector.
 
     ``smearing``: one measurement per simulated hit, Gaussian with sigma = pitch / sqrt(12) per
-    axis (no clusters, merged hits or noise). ``geometric``: the module is segmented into cells
-    of the same pitch, hits are drifted to the readout plane and neighbouring cells are merged
-    into clusters (so close particles can share one measurement: merged hits and more realistic
-    fakes); the measurement is the cluster centre.
+    axis (no clusters, merged hits or noise, so fake rates look better than with clustering).
     """
     if mode not in DIGITIZATION_MODES:
         raise ValueError(f"unknown digitization mode {mode!r}; choose one of {DIGITIZATION_MODES}")
     entries = []
     for volumes, (p0, p1) in PITCH_MM.items():
         for volume in volumes:
-            if mode == "smearing":
-                value = {
-                    "smearing": [
-                        {"index": i, "mean": 0.0, "stddev": p / math.sqrt(12.0), "type": "Gauss"}
-                        for i, p in enumerate((p0, p1))
-                    ]
-                }
-            else:
-                value = {"geometric": _geometric(p0, p1)}
-            entries.append({"volume": volume, "value": value})
-    return _hierarchy_map(entries)
-
-
-def _geometric(pitch0: float, pitch1: float) -> dict:
-    """A geometric digitisation block: a regular grid of cells of the given pitches (mm).
-
-    The segmentation is a rectangular bin utility wide enough for every Generic-detector module
-    (cells outside a module's bounds simply receive no charge); the thickness is the drift length.
-    """
-    half = 120.0  # mm: larger than any Generic-detector module half-length
-    bins0 = int(round(2 * half / pitch0))
-    bins1 = int(round(2 * half / pitch1))
-    return {
-        "indices": [0, 1],
-        "segmentation": {
-            "binningdata": [
-                {"bins": bins0, "max": half, "min": -half, "option": "open", "type": "equidistant", "value": "binX"},
-                {"bins": bins1, "max": half, "min": -half, "option": "open", "type": "equidistant", "value": "binY"},
+            smearing = [
+                {"index": i, "mean": 0.0, "stddev": p / math.sqrt(12.0), "type": "Gauss"}
+                for i, p in enumerate((p0, p1))
             ]
-        },
-        "thickness": 0.15,
-        "threshold": 0.0,
-        "digital": True,
-        "charge-smearing": [],
-    }
+            entries.append({"volume": volume, "value": {"smearing": smearing}})
+    return _hierarchy_map(entries)
 
 
 def seeding_selection() -> list[dict]:
