@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--preset", help="simulated preset (simulated first if needed)")
     p.add_argument("--out", required=True, help="root folder of processed datasets")
     p.add_argument("--seed", type=int, default=0, help="simulation seed for --preset")
-    p.add_argument("--benchmark", choices=["pt1_pixel"], default=None,
-                   help="pt1_pixel: labelled pixel hits of particles with pT > 1 GeV")
+    p.add_argument("--benchmark", choices=["pt1_pixel", "pt1_all"], default=None,
+                   help="pt1_pixel: labelled pixel hits of particles with pT > 1 GeV; pt1_all: on every volume")
     p.add_argument("--volumes", type=_volumes, default=None, help="'pixel', 'all' or ids like 7,8,9")
     p.add_argument("--min-pt", type=float, default=None, help="keep hits of particles with pT >= this (GeV)")
     p.add_argument("--remove-noise", action="store_true")

@@ -49,3 +49,46 @@ def test_plan_names_bad_families_and_data(tmp_path):
     assert [s.name for s in plan.steps["oc"]] == ["ml", "ec", "oc"]
     assert all("real_pt1" in s.config.name for s in plan.steps["oc"])
     assert "--trainer.max_epochs=3" in plan.train_args
+
+
+def test_folder_data_is_split_80_10_10_and_takes_a_benchmark(tmp_path):
+    from trackcore.compare.pipeline import folder_splits
+    from trackcore.data.simulation import simulate_events
+
+    simulate_events("tiny", n_events=12, seed=0, out_dir=tmp_path / "events", progress=False)
+    assert folder_splits(tmp_path / "events") == (10, 1, 1)
+    plan = plan_comparison(["ec"], data=str(tmp_path / "events"), work_dir=tmp_path, benchmark="pt1_all")
+    assert "--data.init_args.n_train=10" in plan.data_args and "--data.init_args.benchmark=pt1_all" in plan.data_args
+    with pytest.raises(ValueError, match="unknown benchmark 'pt2'"):
+        plan_comparison(["ec"], data=str(tmp_path / "events"), work_dir=tmp_path, benchmark="pt2")
+    with pytest.raises(ValueError, match="acts-ckf needs ACTS-simulated data"):
+        plan_comparison(["acts-ckf"], data=str(tmp_path / "events"), work_dir=tmp_path)
+
+
+def test_ckf_stage_keeps_the_selected_hits_of_each_track(tmp_path):
+    import pandas as pd
+    import torch
+
+    from trackcore.compare.acts_ckf import write_ckf_stage
+    from trackcore.data import process_event
+    from trackcore.data.processing import get_benchmark
+    from trackcore.data.simulation import simulate_event
+    from trackcore.metrics.stage_report import evaluate_stage
+
+    raw = simulate_event("tiny", seed=0, event_id=1000)
+    event = process_event(raw, get_benchmark("pt1_pixel"))
+    kept = set(event.hit_id.tolist())
+    dropped = [h for h in raw.hits["hit_id"] if h not in kept][:2]
+    truth = raw.truth.set_index("hit_id").loc[sorted(kept)]
+    # a perfect "CKF": one track per particle, plus two hits the selection removed
+    table = pd.DataFrame({"hit_id": truth.index, "track_id": truth["particle_id"].to_numpy()})
+    table = pd.concat([table, pd.DataFrame({"hit_id": dropped, "track_id": [-5, -5]})])
+    (tmp_path / "data" / "acts-ckf").mkdir(parents=True)
+    table.to_csv(tmp_path / "data" / "acts-ckf" / "event000001000-candidates.csv", index=False)
+    assert write_ckf_stage([event], tmp_path / "data", tmp_path / "stage") == 1
+    saved = torch.load(tmp_path / "stage" / "test" / "event000001000.pt", weights_only=False)
+    assert set(saved.track_hit_id.tolist()) == kept and -5 not in saved.track_id.tolist()
+    summary = evaluate_stage(tmp_path / "stage").tracking.summary()
+    assert summary["dm_efficiency"] == 1.0 and summary["dm_fake_rate"] == 0.0
+    with pytest.raises(FileNotFoundError, match="no ACTS CKF candidates for this event"):
+        write_ckf_stage([event], tmp_path / "nothing", tmp_path / "stage2")

@@ -19,6 +19,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="comma-separated: ec, oc, eggnet, hgnn, acts-ckf (default: the four GNNs, and acts-ckf on ACTS data)",
     )
+    p.add_argument(
+        "--benchmark",
+        choices=["pt1_pixel", "pt1_all"],
+        default=None,
+        help="hit selection of every family (default: the configs', pt1_pixel); pt1_all: pT > 1 GeV on the full "
+        "detector (simulated data)",
+    )
     p.add_argument("--quick", action="store_true", help="3 epochs of at most 30 training events per stage")
     p.add_argument("--data-root", default=None, help="cache of processed raw events (default: the configs' data_cache)")
     p.add_argument("--work-dir", default=None, help="runs and stages of the comparison (default: OUT/work)")
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from trackcore.train.loggers import teardown_wandb
 
     label = Path(args.data).name if args.data not in ("tiny", "small", "real") else args.data
+    label += f"_{args.benchmark}" if args.benchmark else ""
     out = Path(args.out) if args.out else Path("reports") / f"compare_{label}{'_quick' if args.quick else ''}"
     work = Path(args.work_dir) if args.work_dir else out / "work"
     if args.data in ACTS_PRESETS and not data_folder(args.data).is_dir():
@@ -55,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         quick=args.quick,
         train_args=getattr(args, "train_args", []),
         data_root=args.data_root,
+        benchmark=args.benchmark,
     )
     start = time.perf_counter()
     results = {}

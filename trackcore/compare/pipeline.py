@@ -119,13 +119,15 @@ def plan_comparison(
     quick: bool = False,
     train_args: Sequence[str] = (),
     data_root: str | Path | None = None,
+    benchmark: str | None = None,
 ) -> ComparisonPlan:
     """The steps of ``families`` on ``data``: ``tiny``/``small`` (simulated presets), ``real``
     (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
 
     ``quick`` trains each stage for 3 epochs on at most 30 training events per epoch.
-    ``train_args`` go to every ``fit``; ``data_root`` (the processed-event cache) to the steps
-    that read raw events.
+    ``train_args`` go to every ``fit``; ``data_root`` (the processed-event cache) and ``benchmark``
+    (the hit selection, e.g. ``pt1_all``; default the configs' ``pt1_pixel``) to the steps that
+    read raw events.
 
     Raises:
         ValueError: an unknown family, or a data folder that does not exist.
@@ -173,6 +175,11 @@ def plan_comparison(
         raise ValueError(f"--families acts-ckf needs ACTS-simulated data with the CKF's tracks (got --data {data!r})")
     if data_root is not None:
         data_args.append(f"--data.init_args.data_root={data_root}")
+    if benchmark is not None:
+        from trackcore.data.processing import get_benchmark
+
+        get_benchmark(benchmark)  # an unknown name fails here, before any training
+        data_args.append(f"--data.init_args.benchmark={benchmark}")
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
         extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]

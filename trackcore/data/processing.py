@@ -102,6 +102,9 @@ BENCHMARKS: dict[str, ProcessingConfig] = {
     "pt1_pixel": ProcessingConfig(
         volumes=(7, 8, 9), min_pt=1.0, labelled_only=True, remove_noise=True
     ),
+    # The same particles on the full detector (pixels and strips): for simulated or fully labelled
+    # events (the real events' partial truth labels only part of the strip hits).
+    "pt1_all": ProcessingConfig(min_pt=1.0, labelled_only=True, remove_noise=True),
 }
 
 
