@@ -103,7 +103,7 @@ def test_tiny_model_assigns_a_tiny_event_perfectly(single_thread):
     data = tiny_graph_event()  # 6 particles x 6 hits + 4 noise hits
     module = tiny_module(data, schedule_epochs=1)
     opt = module.configure_optimizers()
-    for step in range(350):
+    for step in range(450):
         if step == 150:  # the schedule's end: from then on the embedding weighs min_embedding_weight
             module.schedule_epochs = 0
         opt.zero_grad()

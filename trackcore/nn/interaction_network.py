@@ -138,7 +138,7 @@ class InteractionNetwork(nn.Module):
         self._check_inputs(x, edge_index, edge_attr)
         src, dst = edge_index[0], edge_index[1]
         h = self.node_encoder(x)
-        e = self.edge_encoder(torch.cat([h[src], h[dst]], dim=1) if edge_attr is None else edge_attr)
+        e = self.edge_encoder.forward_gathered(h, (src, dst)) if edge_attr is None else self.edge_encoder(edge_attr)
         for t in range(self.n_iterations):
             if self.checkpoint and torch.is_grad_enabled():
                 h, e = checkpoint_fn(self._iteration, t, h, e, src, dst, use_reentrant=False)
@@ -150,7 +150,8 @@ class InteractionNetwork(nn.Module):
         self, t: int, h: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         k = 0 if len(self.edge_networks) == 1 else t
-        delta_e = self.edge_networks[k](torch.cat([h[src], h[dst], e], dim=1))
+        # = edge_networks[k](cat([h[src], h[dst], e])), without the (E, 3H) concatenation
+        delta_e = self.edge_networks[k].forward_gathered(h, (src, dst), e)
         node_inputs = [h, aggregate(delta_e, dst, h.size(0), self.aggrs)]
         if self.bidirectional:
             node_inputs.append(aggregate(delta_e, src, h.size(0), self.aggrs))

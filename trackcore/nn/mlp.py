@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -78,3 +80,29 @@ class MLP(nn.Module):
         if x.size(-1) != self.in_dim:
             raise ValueError(f"Expected input with {self.in_dim} features in the last dimension (got {tuple(x.shape)})")
         return self.layers(x)
+
+    def forward_gathered(
+        self, node: torch.Tensor, indices: Sequence[torch.Tensor], tail: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``self(torch.cat([node[i] for i in indices] + [tail], dim=1))`` without building that input.
+
+        The first linear layer is split by input blocks and applied to ``node`` before the gather
+        (``(W_k node)[i]`` rather than ``W_k (node[i])``): on a graph with E >> N edges this replaces
+        an ``(E, K*F)`` concatenation and an ``(E, K*F) x (K*F, H)`` product by K ``(N, F) x (F, H)``
+        products and gathers of the result. Same parameters, same output up to float rounding.
+
+        Shapes:
+            node: ``(N, F)``; each index ``(E,)`` int64; tail ``(E, F_t)`` or None, with
+            ``len(indices) * F + F_t == in_dim`` -> ``(E, F_out)``.
+        """
+        first = self.layers[0]
+        width = node.size(1)
+        expected = len(indices) * width + (0 if tail is None else tail.size(1))
+        if expected != self.in_dim:
+            raise ValueError(f"Expected gathered inputs with {self.in_dim} features in all (got {expected})")
+        weight = first.weight
+        out = None if tail is None else torch.addmm(first.bias, tail, weight[:, len(indices) * width :].T)
+        for k, index in enumerate(indices):
+            part = (node @ weight[:, k * width : (k + 1) * width].T)[index]  # a fresh tensor: add in place
+            out = part.add_(first.bias) if out is None else out.add_(part)
+        return self.layers[1:](out)

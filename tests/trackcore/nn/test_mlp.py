@@ -69,3 +69,27 @@ def test_bad_config_raises(kwargs: dict, match: str) -> None:
 def test_wrong_input_width_raises() -> None:
     with pytest.raises(ValueError, match=r"Expected input with 3 features .* \(got \(4, 5\)\)"):
         MLP(in_dim=3, out_dim=2)(torch.randn(4, 5))
+
+
+def test_forward_gathered_equals_mlp_of_the_concatenation():
+    import torch
+
+    from trackcore.nn.mlp import MLP
+
+    torch.manual_seed(0)
+    mlp = MLP(in_dim=3 * 8 + 5, out_dim=6, hidden_dim=16, n_layers=2, activation="silu", output_layer_norm=True)
+    node, tail = torch.randn(20, 8, requires_grad=True), torch.randn(50, 5)
+    src, dst = torch.randint(0, 20, (50,)), torch.randint(0, 20, (50,))
+    expected = mlp(torch.cat([node[src], node[dst], node[src], tail], dim=1))
+    got = mlp.forward_gathered(node, (src, dst, src), tail)
+    assert torch.allclose(got, expected, atol=1e-5)
+    (grad_got,) = torch.autograd.grad(got.sum(), node)
+    (grad_expected,) = torch.autograd.grad(expected.sum(), node)
+    assert torch.allclose(grad_got, grad_expected, atol=1e-5)
+    no_tail = MLP(in_dim=16, out_dim=4, hidden_dim=8)
+    bias = no_tail.layers[0].bias.detach().clone()
+    assert torch.allclose(no_tail.forward_gathered(node, (src, dst)), no_tail(torch.cat([node[src], node[dst]], 1)),
+                          atol=1e-5)
+    assert torch.equal(no_tail.layers[0].bias, bias)  # the in-place adds never touch the parameter
+    with pytest.raises(ValueError, match="gathered inputs with 29 features"):
+        mlp.forward_gathered(node, (src, dst), tail)
