@@ -147,7 +147,7 @@ class HierarchicalGNN(nn.Module):
         norm = weighted_sum(torch.ones_like(h[:, :1])[hit], w, sup, s).clamp_min(1e-12)
         hs = self.super_node_encoder(torch.cat([weighted_sum(h[hit], w, sup, s) / norm, pool.centres], dim=1))
         s_src, s_dst = pool.super_edge_index
-        es = self.super_edge_encoder(torch.cat([hs[s_src], hs[s_dst]], dim=1))
+        es = self.super_edge_encoder.forward_gathered(hs, (s_src, s_dst))
         graph = HierarchicalGraph(edge_index=edge_index, super_edge_index=pool.super_edge_index,
                                   super_edge_weight=pool.super_edge_weight, bipartite_index=pool.bipartite_index,
                                   bipartite_weight=w)

@@ -32,13 +32,17 @@ def test_shapes_and_finite_gradients(edge_features):
                                            edge_features=edge_features), data)
 
 
-def train_steps(module, data, n_steps: int) -> None:
-    """Plain optimisation of a task module's training loss on one event."""
+def train_steps(module, data, n_steps: int, *, anneal: bool = False) -> None:
+    """Plain optimisation of a task module's training loss on one event; with ``anneal`` the learning
+    rate decays to 0 (cosine) over the steps, so the end point does not hinge on the exact step count."""
     opt = module.configure_optimizers()
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps) if anneal else None
     for _ in range(n_steps):
         opt.zero_grad()
         module.training_loss(data).loss.backward()
         opt.step()
+        if schedule is not None:
+            schedule.step()
 
 
 def check_edge_logits_model(model: torch.nn.Module, data) -> None:

@@ -80,7 +80,7 @@ def test_the_oc_loss_is_an_alternative(single_thread) -> None:
     module = tiny_module(loss="condensation", beta_head=True, builder="condensation", t_beta=0.5, t_d=0.4)
     out = module.training_loss(data)
     assert set(out.terms) >= {"attractive", "repulsive", "coward", "noise"}
-    train_steps(module, data, 300)
+    train_steps(module, data, 400, anneal=True)
     summary = _summary(module, data)
     assert summary["dm_efficiency"] == 1.0 and summary["dm_fake_rate"] == 0.0
 

@@ -125,7 +125,7 @@ class EvolvingGraphAttention(nn.Module):
             if self.restart:
                 h = h0
             w = 0 if self.share_weights else it
-            e = self.edge_encoders[w](torch.cat([h[edge_index[0]], h[edge_index[1]]], dim=1))
+            e = self.edge_encoders[w].forward_gathered(h, (edge_index[0], edge_index[1]))
             for step in self.steps[w]:
                 h, e = step(h, e, edge_index)
         return EvolvingGraphOutput(embedding=self.decode(h), node=h, graphs=graphs,

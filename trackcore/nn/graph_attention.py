@@ -53,11 +53,11 @@ class GraphAttentionStep(nn.Module):
 
     def _edge_update(self, h: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() or len(e) <= self.edge_chunk_size:
-            return e + self.edge_mlp(torch.cat([h[src], h[dst], e], dim=1))
+            return e + self.edge_mlp.forward_gathered(h, (src, dst), e)  # = edge_mlp(cat([h[src], h[dst], e]))
         out = torch.empty_like(e)
         for start in range(0, len(e), self.edge_chunk_size):
             part = slice(start, start + self.edge_chunk_size)
-            out[part] = e[part] + self.edge_mlp(torch.cat([h[src[part]], h[dst[part]], e[part]], dim=1))
+            out[part] = e[part] + self.edge_mlp.forward_gathered(h, (src[part], dst[part]), e[part])
         return out
 
     def forward(

@@ -147,6 +147,6 @@ class HierarchicalCell(nn.Module):
         if not self.update_edges:
             return HierarchicalState(node=h, edge=e, super_node=hs, super_edge=es)
         # 3.-4. super-edges and edges from their ends' new states
-        es = es + self.super_edge_network(torch.cat([hs[s_src], hs[s_dst], es], dim=1))
-        e = e + self.edge_network(torch.cat([h[src], h[dst], e], dim=1))
+        es = es + self.super_edge_network.forward_gathered(hs, (s_src, s_dst), es)  # = net(cat([hs[s], hs[d], es]))
+        e = e + self.edge_network.forward_gathered(h, (src, dst), e)
         return HierarchicalState(node=h, edge=e, super_node=hs, super_edge=es)
