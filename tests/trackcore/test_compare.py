@@ -82,12 +82,13 @@ def test_ckf_stage_keeps_the_selected_hits_of_each_track(tmp_path):
     truth = raw.truth.set_index("hit_id").loc[sorted(kept)]
     # a perfect "CKF": one track per particle, plus two hits the selection removed
     table = pd.DataFrame({"hit_id": truth.index, "track_id": truth["particle_id"].to_numpy()})
-    table = pd.concat([table, pd.DataFrame({"hit_id": dropped, "track_id": [-5, -5]})])
+    extra = 999_999_999_999  # a track made only of hits the selection removed
+    table = pd.concat([table, pd.DataFrame({"hit_id": dropped, "track_id": [extra, extra]})])
     (tmp_path / "data" / "acts-ckf").mkdir(parents=True)
     table.to_csv(tmp_path / "data" / "acts-ckf" / "event000001000-candidates.csv", index=False)
     assert write_ckf_stage([event], tmp_path / "data", tmp_path / "stage") == 1
     saved = torch.load(tmp_path / "stage" / "test" / "event000001000.pt", weights_only=False)
-    assert set(saved.track_hit_id.tolist()) == kept and -5 not in saved.track_id.tolist()
+    assert set(saved.track_hit_id.tolist()) == kept and extra not in saved.track_id.tolist()
     summary = evaluate_stage(tmp_path / "stage").tracking.summary()
     assert summary["dm_efficiency"] == 1.0 and summary["dm_fake_rate"] == 0.0
     with pytest.raises(FileNotFoundError, match="no ACTS CKF candidates for this event"):

@@ -11,15 +11,15 @@ selection keeps (e.g. pT > 1 GeV pixel hits), as the GNNs only ever see those.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
+from trackcore.build.candidates import TrackCandidates
 from trackcore.data.acts_sim.engine import CKF_DIR
+from trackcore.train.writer import save_stage_event
 
 CKF_FAMILY = "acts-ckf"
 
@@ -34,37 +34,32 @@ def ckf_timing(data_dir: str | Path) -> dict:
     return json.loads(path.read_text())
 
 
-def attach_ckf_candidates(event, candidates: pd.DataFrame):
+def attach_ckf_candidates(event, candidates: TrackCandidates):
     """``event`` (a processed event) with the CKF candidates on its hits attached.
 
     Shapes:
-        candidates: rows (hit_id, track_id); event.hit_id: (N,). Adds track_hit_id, track_id: (M,).
+        candidates: M rows (hit_id, track_id); event.hit_id: (N,). Adds track_hit_id, track_id: (M',), M' <= M.
     """
-    keep = np.isin(candidates["hit_id"].to_numpy(), event.hit_id.numpy())
-    kept = candidates[keep]
+    keep = np.isin(candidates.hit_id, event.hit_id.numpy())
     event = event.clone()
-    event.track_hit_id = torch.from_numpy(kept["hit_id"].to_numpy(np.int64, copy=True))
-    event.track_id = torch.from_numpy(kept["track_id"].to_numpy(np.int64, copy=True))
+    event.track_hit_id = torch.from_numpy(candidates.hit_id[keep].astype(np.int64))
+    event.track_id = torch.from_numpy(candidates.track_id[keep].astype(np.int64))
     return event
 
 
 def write_ckf_stage(events: Iterable, data_dir: str | Path, stage_dir: str | Path, split: str = "test") -> int:
-    """Write ``stage_dir/split/event<id>.pt`` for each processed event with its CKF candidates.
+    """Write ``stage_dir/split/event<id>.pt`` for each processed event with its CKF candidates
+    (replacing an earlier CKF stage: it is derived from the data, nothing is trained).
 
     Raises:
         FileNotFoundError: an event has no CKF candidate file in ``data_dir/acts-ckf``.
     """
-    folder = Path(stage_dir) / split
-    folder.mkdir(parents=True, exist_ok=True)
     n = 0
     for event in events:
-        name = f"event{int(event.event_id):09d}"
-        path = Path(data_dir) / CKF_DIR / f"{name}-candidates.csv"
+        path = Path(data_dir) / CKF_DIR / f"event{int(event.event_id):09d}-candidates.csv"
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no ACTS CKF candidates for this event")
-        out = folder / f"{name}.pt"
-        tmp = out.with_suffix(".pt.tmp")
-        torch.save(attach_ckf_candidates(event, pd.read_csv(path)), tmp)
-        os.replace(tmp, out)
+        save_stage_event(attach_ckf_candidates(event, TrackCandidates.load(path)), Path(stage_dir) / split,
+                         overwrite=True)
         n += 1
     return n

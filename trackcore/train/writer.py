@@ -13,6 +13,26 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from trackcore.build.candidates import TrackCandidates
 
 
+def save_stage_event(event: Any, folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Write one stage output: ``folder/event<id>.pt`` (atomically: a stopped run leaves no half file)
+    and, when the event carries track candidates, ``event<id>.tracks.csv``; returns the ``.pt`` path.
+
+    Raises:
+        FileExistsError: the file exists and ``overwrite`` is False (stage outputs are never mixed).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"event{int(event.event_id):09d}.pt"
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: exists; pass overwrite=True to replace a previous stage output")
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(event.cpu(), tmp)
+    os.replace(tmp, path)
+    if "track_id" in event:
+        TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy()).save(path.with_suffix(".tracks.csv"))
+    return path
+
+
 class StageWriter(BasePredictionWriter):
     """Write each predicted event to ``output_dir/<split>/event<id>.pt`` (and its candidates as CSV).
 
@@ -45,15 +65,5 @@ class StageWriter(BasePredictionWriter):
         dataloader_idx: int,
     ) -> None:
         folder = self.output_dir / self._split(trainer, dataloader_idx)
-        folder.mkdir(parents=True, exist_ok=True)
         for event in prediction:
-            path = folder / f"event{int(event.event_id):09d}.pt"
-            if path.exists() and not self.overwrite:
-                raise FileExistsError(f"{path}: exists; pass overwrite=True to replace a previous stage output")
-            tmp = path.with_suffix(".pt.tmp")
-            torch.save(event.cpu(), tmp)
-            os.replace(tmp, path)
-            if "track_id" in event:
-                TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy()).save(
-                    path.with_suffix(".tracks.csv")
-                )
+            save_stage_event(event, folder, overwrite=self.overwrite)

@@ -56,11 +56,15 @@ def test_ckf_candidates_parse_the_measurement_lists(tmp_path):
         '7,2,2,"[29,80]"\n'
     )
     table = ckf_candidates(path)
-    assert table["hit_id"].tolist() == [11, 29, 53, 29, 80] and table["track_id"].tolist() == [4, 4, 4, 7, 7]
+    assert table.hit_id.tolist() == [11, 29, 53, 29, 80] and table.track_id.tolist() == [4, 4, 4, 7, 7]
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not an ACTS CsvTrackWriter file"):
         ckf_candidates(bad)
+    garbled = tmp_path / "garbled.csv"
+    garbled.write_text('track_id,Measurements_ID\n3,"[1,x,2]"\n')
+    with pytest.raises(ValueError, match=r"garbled.csv: track 3: Measurements_ID .* is not a list of ids"):
+        ckf_candidates(garbled)
 
 
 def test_reco_timing_sums_tracker_algorithms_only(tmp_path):

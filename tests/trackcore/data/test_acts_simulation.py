@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from trackcore.cli import main
@@ -24,6 +23,7 @@ def acts_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_one_mu20_event_is_simulated_read_and_tracked_by_the_ckf(acts_run):
+    from trackcore.build.candidates import TrackCandidates
     from trackcore.compare.acts_ckf import attach_ckf_candidates
     from trackcore.data import ProcessingConfig, process_event
     from trackcore.data.trackml_io import list_events, read_event
@@ -39,8 +39,8 @@ def test_one_mu20_event_is_simulated_read_and_tracked_by_the_ckf(acts_run):
     # a ttbar event has top decay products: some particles with pT > 10 GeV and many hits
     pt = np.hypot(event.particles["px"], event.particles["py"])
     assert ((pt > 10) & (event.particles["nhits"] >= 8)).sum() >= 2
-    candidates = pd.read_csv(acts_run / "acts-ckf" / "event000001000-candidates.csv")
-    assert np.isin(candidates["hit_id"], event.hits["hit_id"]).all() and candidates["track_id"].nunique() > 50
+    candidates = TrackCandidates.load(acts_run / "acts-ckf" / "event000001000-candidates.csv")
+    assert np.isin(candidates.hit_id, event.hits["hit_id"]).all() and candidates.n_tracks > 50
     timing = json.loads((acts_run / "acts-ckf" / "timing.json").read_text())
     assert 0 < timing["ckf_seconds_per_event"] < timing["full_chain_seconds_per_event"]
     processed = attach_ckf_candidates(process_event(event, ProcessingConfig()), candidates)

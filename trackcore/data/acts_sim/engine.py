@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trackcore.build.candidates import TrackCandidates
 from trackcore.data.acts_sim.configs import DIGITIZATION_MODES, digitization_config, seeding_selection, write_json
 from trackcore.data.acts_sim.pythia_hepmc import MISSING_EXTRA_MESSAGE
 
@@ -271,20 +272,27 @@ def build_sequencer(
     return s, (detector, geometry, field, rnd)
 
 
-def ckf_candidates(tracks_csv: Path) -> pd.DataFrame:
-    """The CKF's tracks as a ``(hit_id, track_id)`` table (hit_id = ACTS measurement_id).
+def ckf_candidates(tracks_csv: Path) -> TrackCandidates:
+    """The CKF's tracks as candidates (hit_id = ACTS measurement_id, track_id = ACTS track_id).
 
     A measurement on several tracks appears once per track (shared hits are kept).
+
+    Raises:
+        ValueError: the file lacks the CsvTrackWriter columns or a measurement list is not a list
+            of integers (the file and the track are named).
     """
     tracks = pd.read_csv(tracks_csv)
     if "Measurements_ID" not in tracks.columns or "track_id" not in tracks.columns:
         raise ValueError(f"{tracks_csv}: no 'track_id'/'Measurements_ID' columns (not an ACTS CsvTrackWriter file)")
     hit_ids, track_ids = [], []
     for track_id, ids in zip(tracks["track_id"].to_numpy(), tracks["Measurements_ID"].astype(str), strict=True):
-        values = [int(v) for v in ids.strip("[] \n").split(",") if v.strip()]
+        try:
+            values = [int(v) for v in ids.strip("[] \n").split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"{tracks_csv}: track {track_id}: Measurements_ID {ids!r} is not a list of ids") from None
         hit_ids.extend(values)
         track_ids.extend([int(track_id)] * len(values))
-    return pd.DataFrame({"hit_id": np.asarray(hit_ids, dtype=np.int64), "track_id": np.asarray(track_ids, np.int64)})
+    return TrackCandidates(np.asarray(hit_ids, dtype=np.int64), np.asarray(track_ids, dtype=np.int64))
 
 
 def reco_seconds_per_event(timing_csv: Path) -> tuple[float, float]:
@@ -356,10 +364,9 @@ def simulate_acts(
         event = read_acts_event(acts_prefix)
         event.event_id = first_event_id + k
         events.append(write_event(event, out))
-        table = ckf_candidates(Path(f"{acts_prefix}-tracks_ckf.csv"))
-        path = ckf_dir / f"{event.name}-candidates.csv"
-        table.to_csv(path, index=False)
-        candidates.append(path)
+        candidates.append(
+            ckf_candidates(Path(f"{acts_prefix}-tracks_ckf.csv")).save(ckf_dir / f"{event.name}-candidates.csv")
+        )
     timing = {
         "ckf_seconds_per_event": ckf_seconds,
         "full_chain_seconds_per_event": chain_seconds,
