@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,13 +44,37 @@ def _pileup_values(text: str) -> list[float]:
     return mus
 
 
-def run(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
+def _result(data: str, device: str, families: list[str], checkpoints: dict[str, str], **fields: object) -> dict:
+    """The JSON of a benchmark run: what ran, where, with which weights, then ``fields``; families fill in."""
+    from trackcore.machine import machine_info, machine_line
 
+    machine = machine_info()
+    return {
+        "data": data,
+        "device": device,
+        **fields,
+        "checkpoints": checkpoints,
+        "random_weights": sorted(set(families) - set(checkpoints)),
+        "machine": machine,
+        "machine_line": machine_line(machine),
+        "families": {},
+    }
+
+
+def _saver(result: dict, json_path: Path):
+    """A callback that records a family's entry and rewrites the JSON: a stopped run keeps what it measured."""
+    import json
+
+    def save(family: str, entry: dict) -> None:
+        result["families"][family] = entry
+        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    return save
+
+
+def run(args: argparse.Namespace) -> int:
     from trackcore.bench import bench_events, load_modules, run_bench, write_markdown
     from trackcore.bench.runner import SIMULATED
-    from trackcore.machine import machine_info, machine_line
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     data, n_events = ("tiny", 3) if args.quick else (args.data, args.events)
@@ -79,22 +104,11 @@ def run(args: argparse.Namespace) -> int:
     )
     json_path = out / f"bench_{name}.json"
     timed = events[1:] if len(events) > 1 else events
-    result = {
-        "data": data,
-        "device": device,
-        "n_events": len(timed),
-        "hits_per_event": sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
-        "checkpoints": checkpoints,
-        "random_weights": sorted(set(families) - set(checkpoints)),
-        "machine": machine_info(),
-        "machine_line": machine_line(machine_info()),
-        "families": {},
-    }
-
-    def save(family: str, entry: dict) -> None:  # after every family: a stopped run keeps what it measured
-        result["families"][family] = entry
-        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-
+    result = _result(
+        data, device, families, checkpoints,
+        n_events=len(timed), hits_per_event=sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
+    )
+    save = _saver(result, json_path)
     run_bench(families, timed, modules, warmup=1, progress=lambda f: print(f"  {f}", flush=True), device=device,
               on_family=save)
     md = write_markdown(result, out / f"bench_{name}.md")
@@ -104,14 +118,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_scaling(families, modules, data, mus, n_events, device, checkpoints, out) -> int:
-    import json
-    from pathlib import Path
-
     from tqdm import tqdm
 
     from trackcore.bench import bench_events
     from trackcore.bench.scaling import plot_scaling, reset_peak_memory, run_scaling, write_scaling_markdown
-    from trackcore.machine import machine_info, machine_line
 
     print(f"bench --scaling: {families} on {n_events} {data} events at pile-up {mus}", flush=True)
     events_by_mu = {
@@ -120,25 +130,13 @@ def _run_scaling(families, modules, data, mus, n_events, device, checkpoints, ou
     }
     name = Path(data.split(":")[0]).name + ("_cuda" if device == "cuda" else "")
     json_path = out / f"scaling_{name}.json"
-    result = {
-        "data": data,
-        "device": device,
-        "mus": mus,
-        "events_per_mu": n_events,
-        "memory_kind": "resident high-water mark (VmHWM) reset before each pile-up value"
+    memory_kind = (
+        "resident high-water mark (VmHWM) reset before each pile-up value"
         if reset_peak_memory()
-        else "process peak RSS since start (ru_maxrss; could not be reset)",
-        "checkpoints": checkpoints,
-        "random_weights": sorted(set(families) - set(checkpoints)),
-        "machine": machine_info(),
-        "machine_line": machine_line(machine_info()),
-        "families": {},
-    }
-
-    def save(family: str, entry: dict) -> None:
-        result["families"][family] = entry
-        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-
+        else "process peak RSS since start (ru_maxrss; could not be reset)"
+    )
+    result = _result(data, device, families, checkpoints, mus=mus, events_per_mu=n_events, memory_kind=memory_kind)
+    save = _saver(result, json_path)
     run_scaling(families, events_by_mu, modules, device=device, progress=lambda m: print(f"  {m}", flush=True),
                 on_family=save)
     md = write_scaling_markdown(result, out / f"scaling_{name}.md")

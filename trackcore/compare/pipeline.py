@@ -216,12 +216,12 @@ def folder_splits(folder: Path) -> tuple[int, int, int]:
     return n - n_val - n_test, n_val, n_test
 
 
-def _run_ckf(plan: ComparisonPlan, step: StageStep, data: str) -> StepRecord:
+def _run_ckf(plan: ComparisonPlan, step: StageStep) -> StepRecord:
     """The acts-ckf stage: the test events, processed as ``step.config`` does, with the CKF's tracks."""
     from trackcore.compare.acts_ckf import ckf_timing, write_ckf_stage
     from trackcore.train.cli import main as train_main
 
-    folder = data_folder(data)
+    folder = data_folder(plan.data)
     cli = train_main(["--config", str(step.config), *plan.data_args, "--trainer.logger=false"], run=False)
     datamodule = cli.datamodule
     datamodule.prepare_data()
@@ -255,7 +255,7 @@ def run_family(
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
     if family in BASELINES:
-        result.steps[family] = _run_ckf(plan, plan.steps[family][0], plan.data)
+        result.steps[family] = _run_ckf(plan, plan.steps[family][0])
         return result
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
     for step in plan.steps[family]:
