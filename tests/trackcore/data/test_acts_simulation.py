@@ -52,6 +52,12 @@ def test_one_mu20_event_is_simulated_read_and_tracked_by_the_ckf(acts_run):
     assert settings["mu"] == 20 and settings["digitization"] == "smearing"
 
 
-def test_builtin_only_options_are_named(tmp_path, capsys):
-    assert main(["simulate", "--preset", "tiny", "--mu", "20", "--out", str(tmp_path)]) == 2
-    assert "--mu is an option of --engine acts" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--preset", "tiny", "--mu", "20"], "--mu is an option of --engine acts"),
+     (["--engine", "acts", "--detectors", "detectors.csv"], "--detectors is an option of the built-in engine"),
+     (["--engine", "acts", "--preset", "ttbar"], "unknown ACTS preset 'ttbar'")],
+)
+def test_engine_specific_options_are_named(tmp_path, capsys, args, message):
+    assert main(["simulate", *args, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
