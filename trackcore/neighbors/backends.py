@@ -75,11 +75,21 @@ def available_backends() -> list[str]:
     return [name for name in BACKENDS if usable[name]]
 
 
-def resolve_backend(backend: str, device: torch.device | str) -> str:
+KDTREE_RADIUS_MAX_DIM = 16
+"""On the CPU, ``"auto"`` radius searches in at most this many dimensions use the KD-tree."""
+
+
+def resolve_backend(backend: str, device: torch.device | str, *, radius_dim: int | None = None) -> str:
     """The concrete backend that will search points living on ``device``.
 
     ``"auto"`` picks ``"faiss-gpu"`` for CUDA points when faiss has GPU support, else ``"torch"`` for
-    CUDA points (exact, stays on the GPU), else ``"faiss-cpu"`` (else ``"torch"`` without faiss).
+    CUDA points (exact, stays on the GPU). On the CPU it picks ``"faiss-cpu"`` (else ``"torch"`` without
+    faiss), except for a radius search (``radius_dim`` given: the points' dimension) in at most
+    :data:`KDTREE_RADIUS_MAX_DIM` dimensions, which uses ``"kdtree"`` when scipy is installed: the radius
+    prunes the tree walk, while FAISS's flat index compares every pair (N^2). Measured on the trained
+    metric-learning embeddings (12-d, r = 0.1, cap 100, 1 thread): 4,029 real pT > 1 GeV pixel hits
+    0.22 s -> 0.06 s, 48,006 real pixel hits 6.5 s -> 1.2 s. Plain kNN stays on FAISS: on EggNet's
+    24-d embeddings the unbounded tree search was slower (0.10 s -> 0.23 s on 4k hits).
     A named backend is checked and returned as is. ``"faiss-cpu"`` and ``"kdtree"`` search on the host:
     CUDA points are copied there and the graph copied back.
 
@@ -91,6 +101,8 @@ def resolve_backend(backend: str, device: torch.device | str) -> str:
     if backend == "auto":
         if is_cuda:
             return "faiss-gpu" if faiss_gpu_available() else "torch"
+        if radius_dim is not None and radius_dim <= KDTREE_RADIUS_MAX_DIM and kdtree_available():
+            return "kdtree"
         return "faiss-cpu" if faiss_cpu_available() else "torch"
     if backend not in BACKENDS:
         choices = ", ".join(repr(b) for b in ("auto", *BACKENDS))

@@ -24,6 +24,20 @@ def test_auto_picks_by_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_backend("auto", "cpu") == "torch"
 
 
+def test_auto_radius_search_in_few_dimensions_uses_the_kdtree_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackcore.neighbors import radius_graph
+
+    assert resolve_backend("auto", "cpu", radius_dim=12) == "kdtree"
+    assert resolve_backend("auto", "cpu", radius_dim=backends.KDTREE_RADIUS_MAX_DIM + 1) == "faiss-cpu"
+    assert radius_graph(torch.rand(50, 3), 0.3, max_num_neighbors=4).backend == "kdtree"
+    assert radius_graph(torch.rand(50, 24), 0.3).backend == "faiss-cpu"
+    assert knn_graph(torch.rand(50, 3), 2).backend == "faiss-cpu"  # plain kNN stays on FAISS
+    monkeypatch.setattr(backends, "faiss_gpu_available", lambda: True)
+    assert resolve_backend("auto", "cuda", radius_dim=3) == "faiss-gpu"  # the GPU keeps its own choice
+    monkeypatch.setattr(backends, "kdtree_available", lambda: False)
+    assert resolve_backend("auto", "cpu", radius_dim=3) == "faiss-cpu"
+
+
 @pytest.mark.parametrize("name", ["faiss-cpu", "torch", "kdtree"])
 def test_named_cpu_backends_resolve_to_themselves(name: str) -> None:
     assert resolve_backend(name, "cpu") == name
