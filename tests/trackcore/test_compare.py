@@ -39,6 +39,19 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
     again = (report / "report.md").read_text()
     assert "reused" in again
 
+    # --models-from: predict with the first comparison's checkpoints, train nothing; on the same events
+    # the same models give the same tracks
+    transfer = tmp_path / "transfer"
+    models = ["--models-from", str(report / "work")]
+    assert main([*args[:5], "--out", str(transfer), "--families", "ec,hgnn", *models]) == 0
+    assert not (transfer / "work" / "runs" / "ml").exists() and (transfer / "work" / "runs" / "ml-predict").is_dir()
+    moved = json.loads((transfer / "metrics.json").read_text())
+    assert moved["models_from"] == str((report / "work").resolve())
+    for family in ("ec", "hgnn"):
+        assert moved["families"][family]["summary"] == metrics["families"][family]["summary"]
+        assert moved["families"][family]["checkpoints"] == metrics["families"][family]["checkpoints"]
+    assert "none here (models of --models-from)" in (transfer / "report.md").read_text()
+
 
 def test_plan_names_bad_families_and_data(tmp_path):
     with pytest.raises(ValueError, match="unknown families"):
@@ -49,6 +62,16 @@ def test_plan_names_bad_families_and_data(tmp_path):
     assert [s.name for s in plan.steps["oc"]] == ["ml", "ec", "oc"]
     assert all("real_pt1" in s.config.name for s in plan.steps["oc"])
     assert "--trainer.max_epochs=3" in plan.train_args
+
+
+def test_models_from_needs_a_run_of_every_step(tmp_path):
+    ckpt = tmp_path / "old" / "runs" / "ml" / "version_0" / "checkpoints" / "epoch=1.ckpt"
+    ckpt.parent.mkdir(parents=True)
+    ckpt.write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=r"missing/runs/eggnet: no run with a checkpoint here"):
+        plan_comparison(["eggnet"], data="small", work_dir=tmp_path, models_from=tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match=r"old/runs/ec: no run with a checkpoint here"):
+        plan_comparison(["ec"], data="small", work_dir=tmp_path, models_from=tmp_path / "old")
 
 
 def test_folder_data_is_split_80_10_10_and_takes_a_benchmark(tmp_path):

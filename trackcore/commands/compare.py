@@ -31,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", default=None, help="runs and stages of the comparison (default: OUT/work)")
     p.add_argument("--out", default=None, help="report folder (default: reports/compare_<data>)")
     p.add_argument("--retrain", action="store_true", help="train again even where a stage folder exists")
+    p.add_argument(
+        "--models-from",
+        default=None,
+        help="work dir of an earlier comparison: predict with its best checkpoints instead of training "
+        "(e.g. models trained on acts-ttbar-mu20 tested on acts-ttbar-mu200)",
+    )
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.epilog = "Arguments after -- go to every `trackcore fit` (e.g. -- --trainer.max_epochs=2)."
@@ -64,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         train_args=getattr(args, "train_args", []),
         data_root=args.data_root,
         benchmark=args.benchmark,
+        models_from=args.models_from,
     )
     start = time.perf_counter()
     results = {}
@@ -77,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         poi=ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits),
         data=args.data,
         quick=args.quick,
+        models_from=plan.models_from,
     )
     print(report.read_text())
     print(f"wrote {report} ({time.perf_counter() - start:.0f} s)")

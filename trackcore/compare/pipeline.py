@@ -61,6 +61,8 @@ class ComparisonPlan:
     train_args: tuple[str, ...] = ()
     quick: bool = False
     data: str = "small"
+    models_from: Path | None = None
+    """Work dir of an earlier comparison whose best checkpoints every step uses instead of training."""
 
     def stage_dir(self, stage: str) -> Path:
         return self.work_dir / "stages" / stage
@@ -76,6 +78,7 @@ class StepRecord:
     n_events: int
     checkpoint: Path | None
     config: Path
+    trained_elsewhere: bool = False
 
 
 @dataclass
@@ -120,6 +123,7 @@ def plan_comparison(
     train_args: Sequence[str] = (),
     data_root: str | Path | None = None,
     benchmark: str | None = None,
+    models_from: str | Path | None = None,
 ) -> ComparisonPlan:
     """The steps of ``families`` on ``data``: ``tiny``/``small`` (simulated presets), ``real``
     (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
@@ -127,10 +131,13 @@ def plan_comparison(
     ``quick`` trains each stage for 3 epochs on at most 30 training events per epoch.
     ``train_args`` go to every ``fit``; ``data_root`` (the processed-event cache) and ``benchmark``
     (the hit selection, e.g. ``pt1_all``; default the configs' ``pt1_pixel``) to the steps that
-    read raw events.
+    read raw events. ``models_from``: the work dir of an earlier comparison; every step then predicts
+    with that run's best checkpoint instead of training (e.g. models trained at mu = 20, tested at
+    mu = 200).
 
     Raises:
         ValueError: an unknown family, or a data folder that does not exist.
+        FileNotFoundError: ``models_from`` lacks a run (with a checkpoint) of a step the families need.
     """
     unknown = [f for f in families if f not in FAMILIES + BASELINES]
     if unknown or not families:
@@ -180,6 +187,11 @@ def plan_comparison(
 
         get_benchmark(benchmark)  # an unknown name fails here, before any training
         data_args.append(f"--data.init_args.benchmark={benchmark}")
+    if models_from is not None:
+        models_from = Path(models_from).resolve()
+        for family in families:
+            for step in steps[family] if family not in BASELINES else ():
+                _best_checkpoint(models_from / "runs" / step.name)  # a missing model fails before any work
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
         extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]
@@ -190,6 +202,7 @@ def plan_comparison(
         train_args=(*extra, *train_args),
         quick=quick,
         data=data,
+        models_from=models_from,
     )
 
 
@@ -236,7 +249,7 @@ def _best_checkpoint(run_dir: Path) -> Path:
     ckpts = sorted(run_dir.glob("version_*/checkpoints/*.ckpt"), key=lambda p: p.stat().st_mtime)
     best = [p for p in ckpts if p.name != "last.ckpt"]
     if not ckpts:
-        raise FileNotFoundError(f"{run_dir}: the run left no checkpoint")
+        raise FileNotFoundError(f"{run_dir}: no run with a checkpoint here")
     return best[-1] if best else ckpts[-1]
 
 
@@ -271,14 +284,16 @@ def run_family(
         common = ["--config", str(step.config), *data]
         stage = plan.stage_dir(step.name)
         train_seconds = predict_seconds = float("nan")
+        source_run = run_dir if plan.models_from is None else plan.models_from / "runs" / step.name
         if retrain or not stage.is_dir():
-            start = time.perf_counter()
-            quick = list(step.quick_args) if plan.quick else []
-            try:
-                train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
-            finally:
-                finish_wandb_run()  # one W&B run per stage
-            train_seconds = time.perf_counter() - start
+            if plan.models_from is None:
+                start = time.perf_counter()
+                quick = list(step.quick_args) if plan.quick else []
+                try:
+                    train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
+                finally:
+                    finish_wandb_run()  # one W&B run per stage
+                train_seconds = time.perf_counter() - start
             start = time.perf_counter()
             train_main(
                 [
@@ -286,19 +301,20 @@ def run_family(
                     *common,
                     "--trainer.enable_progress_bar=false",
                     f"--run_name={run_dir}-predict",
-                    f"--ckpt_path={_best_checkpoint(run_dir)}",
+                    f"--ckpt_path={_best_checkpoint(source_run)}",
                     f"--predict_dir={stage}",
                 ]
             )
             finish_wandb_run()
             predict_seconds = time.perf_counter() - start
-        configs = sorted(run_dir.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
+        configs = sorted(source_run.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
         result.steps[step.name] = StepRecord(
             train_seconds=train_seconds,
             predict_seconds=predict_seconds,
             n_events=sum(1 for _ in stage.glob("*/event*.pt")),
-            checkpoint=_best_checkpoint(run_dir),
+            checkpoint=_best_checkpoint(source_run),
             config=configs[-1] if configs else step.config,
+            trained_elsewhere=plan.models_from is not None,
         )
     for record in result.steps.values():
         if record.checkpoint is None:

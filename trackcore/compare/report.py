@@ -49,6 +49,8 @@ def _machine(info: Mapping[str, Any]) -> str:
 def _training(result: FamilyResult) -> str:
     if result.family in BASELINES:
         return "none (not trained)"
+    if result.steps and all(r.trained_elsewhere for r in result.steps.values()):
+        return "none here (models of --models-from)"
     reused = result.reused_steps
     if len(reused) == len(result.steps):
         return "reused (trained before)"
@@ -63,6 +65,7 @@ def write_report(
     data: str,
     quick: bool,
     n_displays: int = 1,
+    models_from: str | Path | None = None,
 ) -> Path:
     """Evaluate every family's test split and write the report folder; returns ``report.md``.
 
@@ -89,6 +92,15 @@ def write_report(
         "",
         f"Test events: {next(iter(reports.values())).n_events}; particles of interest: pT > {poi.min_pt:g} GeV, "
         f">= {poi.min_hits} hits. Machine: {_machine(machine_info())}.",
+        *(
+            [
+                "",
+                f"The GNNs were not trained on these events: every step used the best checkpoint of the "
+                f"comparison in `{models_from}` (trained on its own data).",
+            ]
+            if models_from is not None
+            else []
+        ),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -151,7 +163,8 @@ def write_report(
             shutil.copyfile(record.config, configs / f"{family}_{step}.yaml")
     lines += ["", "Resolved configs: `configs/<family>_<step>.yaml`."]
     (out / "metrics.json").write_text(
-        json.dumps({"data": data, "quick": quick, "families": table, "machine": machine_info()}, indent=2, default=str)
+        json.dumps({"data": data, "quick": quick, "models_from": None if models_from is None else str(models_from),
+                    "families": table, "machine": machine_info()}, indent=2, default=str)
         + "\n"
     )
     report_md = out / "report.md"
