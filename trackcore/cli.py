@@ -42,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="builtin (fast, vectorised) or acts (Pythia 8 ttbar + pile-up, Fatras, Generic detector; "
                    "also runs the ACTS CKF on the same measurements: needs the 'acts' extra)")
     p.add_argument("--mu", type=float, default=None, help="acts: mean pile-up (default: the preset's, else 200)")
-    p.add_argument("--digitization", choices=["smearing"], default="smearing",
-                   help="acts: Gaussian smearing (geometric clustering is not available yet)")
+    p.add_argument("--digitization", choices=["smearing", "geometric"], default="smearing",
+                   help="acts: Gaussian smearing of each simulated hit, or geometric: cells crossed, clustered "
+                   "(nearby particles merge into one measurement)")
 
     p = sub.add_parser("inspect", help="summarise an event or a folder of events")
     p.add_argument("path", help="event prefix, one of its files, or a folder of events")

@@ -29,6 +29,23 @@ def test_smearing_config_has_pitch_over_sqrt12_for_every_volume():
         digitization_config("exact")
 
 
+def test_geometric_config_has_the_module_cells_of_every_volume_and_acts_reads_it(tmp_path):
+    from trackcore.data.acts_sim.configs import GEOMETRIC_SEGMENTATION, write_json
+
+    config = digitization_config("geometric")
+    by_volume = {e["volume"]: e["value"]["geometric"] for e in config["entries"]}
+    assert sorted(by_volume) == [7, 8, 9, 12, 13, 14, 16, 17, 18]
+    pixel = by_volume[8]["segmentation"]["binningdata"]
+    # pinned: 50 um x 50 um pixels on a 16.8 mm x 72 mm module
+    assert [(b["value"], b["bins"], b["max"] - b["min"]) for b in pixel] == [("binX", 336, 16.8), ("binY", 1440, 72.0)]
+    for volumes, (h0, n0, h1, n1, _) in GEOMETRIC_SEGMENTATION.items():
+        cells = [b for b in by_volume[volumes[0]]["segmentation"]["binningdata"]]
+        assert [b["bins"] for b in cells] == [n0, n1] and [b["max"] for b in cells] == [h0, h1]
+    assert 2 * 72.0 / 1200 == pytest.approx(PITCH_MM[(16, 17, 18)][0])  # long strips: the smearing pitch too
+    acts_json = pytest.importorskip("acts.examples.json", reason="pyacts (optional extra `acts`) is not installed")
+    assert acts_json.readDigiConfigFromJson(str(write_json(config, tmp_path / "digi.json"))) is not None
+
+
 def test_seeding_uses_four_pixel_layers_per_volume():
     selection = seeding_selection()
     assert len(selection) == 12 and {s["volume"] for s in selection} == {7, 8, 9}

@@ -61,3 +61,24 @@ def test_one_mu20_event_is_simulated_read_and_tracked_by_the_ckf(acts_run):
 def test_engine_specific_options_are_named(tmp_path, capsys, args, message):
     assert main(["simulate", *args, "--out", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_geometric_digitisation_clusters_cells_into_measurements(tmp_path):
+    pytest.importorskip("acts", reason="pyacts (optional extra `acts`) is not installed")
+    pytest.importorskip("pythia8mc", reason="pythia8mc (optional extra `acts`) is not installed")
+    import pandas as pd
+
+    from trackcore.data.trackml_io import list_events, read_event
+
+    args = ["simulate", "--engine", "acts", "--preset", "acts-ttbar-mu20", "--events", "1",
+            "--digitization", "geometric", "--out", str(tmp_path)]
+    assert main(args) == 0
+    [prefix] = list_events(tmp_path)
+    event = read_event(prefix)  # validates the tables
+    cells = pd.read_csv(tmp_path / "acts_csv" / "event000000000-cells.csv")
+    measurements = pd.read_csv(tmp_path / "acts_csv" / "event000000000-measurements.csv")
+    assert len(measurements) == event.n_hits
+    # a particle crossing a 150-350 um sensor fires several cells, clustered into one measurement
+    assert 2.0 < len(cells) / len(measurements) < 8.0 and cells["measurement_id"].nunique() == len(measurements)
+    assert json.loads((tmp_path / "simulation.json").read_text())["settings"]["digitization"] == "geometric"

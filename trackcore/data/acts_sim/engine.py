@@ -58,7 +58,7 @@ class ActsSettings:
     Args:
         mu: mean number of pile-up (minimum-bias) interactions per event (Poisson), 0 for none.
         hard_process: the Pythia process of the hard scatter (``ttbar``).
-        digitization: ``smearing`` (the only mode so far, see ``configs.DIGITIZATION_MODES``).
+        digitization: ``smearing`` or ``geometric`` (clusters; see ``configs.DIGITIZATION_MODES``).
         eta_max: generated particles and seeding cover ``|eta| < eta_max``.
         field_t: solenoid field along z (tesla).
         beam_sigma_xy_mm, beam_sigma_z_mm: Gaussian beam spot of the vertices.
