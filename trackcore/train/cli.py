@@ -5,7 +5,7 @@
     trackcore predict --config ... --ckpt_path best.ckpt --predict_dir stage_out/
 
 The model, data, optimizer and scheduler are ``class_path``/``init_args`` blocks in YAML; the
-resolved config is saved as ``config.yaml`` beside every run's logs. Every run logs to CSV
+resolved config is saved as ``config.yaml`` beside every run's logs (none without a logger). Every run logs to CSV
 (and to W&B when installed, offline unless configured) and keeps the last and best
 checkpoints (``checkpoint:`` block of the config).
 """
@@ -16,11 +16,25 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from trackcore.train.loggers import default_loggers
 from trackcore.train.module import TrackingModule
 from trackcore.train.writer import StageWriter
+
+
+class SaveConfigBesideLogs(SaveConfigCallback):
+    """Save the resolved ``config.yaml`` in the run's log folder, and nowhere when there is none.
+
+    Lightning's callback falls back to the working directory when the trainer has no logger
+    (``--trainer.logger=false``, usual for a quick ``test``), leaving a stray ``config.yaml``
+    there that each later run overwrites.
+    """
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if not trainer.loggers:
+            return
+        super().setup(trainer, pl_module, stage)
 
 
 class TrackCLI(LightningCLI):
@@ -70,6 +84,7 @@ def main(args: list[str] | None = None, *, run: bool = True) -> TrackCLI:
         run=run,
         seed_everything_default=0,
         trainer_defaults={"deterministic": "warn", "log_every_n_steps": 10, "devices": 1},
+        save_config_callback=SaveConfigBesideLogs,
         save_config_kwargs={"overwrite": True},
         auto_configure_optimizers=False,
     )

@@ -45,6 +45,12 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
                 "--data.init_args.preset=tiny", f"--data.init_args.data_root={data}", "--run_name=override",
                 "--trainer.enable_progress_bar=false", "--data.init_args.progress=false"])
     assert cli.model.r_infer == 0.37
+    assert (Path("runs") / "override" / "version_0" / "config.yaml").is_file()  # the config beside the logs
+    train_main(["test", "--config", str(CONFIG), f"--ckpt_path={last}", "--trainer.logger=false",
+                "--model.init_args.model.init_args.hidden_dim=32", "--model.init_args.model.init_args.n_layers=2",
+                "--data.init_args.preset=tiny", f"--data.init_args.data_root={data}",
+                "--trainer.enable_progress_bar=false", "--data.init_args.progress=false"])
+    assert not Path("config.yaml").exists()  # no logger: no stray config in the working folder
     _fit("resumed", 3, data, f"--ckpt_path={last}")
 
     def epochs(run: Path, version: int) -> pd.DataFrame:
