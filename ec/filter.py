@@ -49,7 +49,7 @@ class FilterMLP(nn.Module):
                        activation=activation, layer_norm=layer_norm)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        parts = [x[edge_index[0]], x[edge_index[1]]]
+        parts = [x.index_select(0, edge_index[0]), x.index_select(0, edge_index[1])]
         if self.edge_features:
             parts.append(geometric_edge_features(x, edge_index))
         return self.mlp(torch.cat(parts, dim=1)).squeeze(-1)

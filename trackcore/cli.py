@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from trackcore.allocator import keep_freed_memory
+
 
 def _volumes(text: str) -> tuple[int, ...]:
     presets = {"pixel": (7, 8, 9), "all": (7, 8, 9, 12, 13, 14, 16, 17, 18)}
@@ -101,6 +103,7 @@ TRAIN_COMMANDS = ("fit", "validate", "test", "predict")
 def main(argv: Sequence[str] | None = None) -> int:
     from_sys = argv is None
     argv = list(sys.argv[1:] if from_sys else argv)
+    keep_freed_memory()  # large tensors are reused instead of page-faulted in anew (trackcore.allocator)
     if argv and argv[0] in TRAIN_COMMANDS:
         # Training commands are LightningCLI's own parser (YAML configs, class_path/init_args, --help);
         # it reads sys.argv itself when we were called from the shell.

@@ -188,15 +188,15 @@ def condensation_loss(
         return CondensationLoss(total, zero, zero, zero, noise_term, 0)
 
     alpha = condensation_points(beta, object_j, k)
-    x_a, q_a = x_j[alpha], q[alpha]
+    x_a, q_a = x_j.index_select(0, alpha), q.index_select(0, alpha)
     members = torch.nonzero(object_j >= 0).squeeze(1)
     mk = object_j[members]
-    d2 = ((x_j[members] - x_a[mk]) ** 2).sum(1)
+    d2 = ((x_j.index_select(0, members) - x_a.index_select(0, mk)) ** 2).sum(1)
     if normalization == "hits":
         att_norm = rep_norm = float(n)
     else:
         att_norm, rep_norm = float(max(len(members) - k, 1)), float(max((k - 1) * n, 1))
-    attractive = (q[members] * q_a[mk] * d2).sum() / att_norm
+    attractive = (q.index_select(0, members) * q_a.index_select(0, mk) * d2).sum() / att_norm
 
     if implementation == "dense":
         dist = torch.cdist(x_j, x_a)  # (N, K)
@@ -208,8 +208,8 @@ def condensation_loss(
         j, kk = graph.edge_index[0], graph.edge_index[1]
         keep = object_j[j] != kk
         j, kk = j[keep], kk[keep]
-        d = torch.linalg.vector_norm(x_j[j] - x_a[kk], dim=1)
-        repulsive = (q[j] * q_a[kk] * torch.relu(1.0 - d)).sum() / rep_norm
+        d = torch.linalg.vector_norm(x_j.index_select(0, j) - x_a.index_select(0, kk), dim=1)
+        repulsive = (q.index_select(0, j) * q_a.index_select(0, kk) * torch.relu(1.0 - d)).sum() / rep_norm
 
     coward = (1.0 - beta[alpha]).mean()
     total = (attractive_weight * attractive + repulsive_weight * repulsive + coward_weight * coward

@@ -79,7 +79,7 @@ def hinge_embedding_loss(
             f"balance=True averages positives and negatives separately: needs reduction='mean' (got {reduction!r})"
         )
 
-    diff = x_j[pairs[0]] - x_j[pairs[1]]
+    diff = x_j.index_select(0, pairs[0]) - x_j.index_select(0, pairs[1])
     d2 = diff.pow(2).sum(dim=-1)
     d = torch.sqrt(d2 + _EPS)
     push = torch.clamp(margin - d, min=0.0)

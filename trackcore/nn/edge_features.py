@@ -34,7 +34,7 @@ def geometric_edge_features(x: torch.Tensor, edge_index: torch.Tensor) -> torch.
     if x.dim() != 2 or x.size(1) < 3:
         raise ValueError(f"Expected 'x' of shape (N, >=3) with r, phi, z first (got {tuple(x.shape)})")
     src, dst = edge_index[0], edge_index[1]
-    d = x[dst] - x[src]
+    d = x.index_select(0, dst) - x.index_select(0, src)
     dr, dphi, dz = d[:, 0], wrap_phi(d[:, 1]), d[:, 2]
     deta = d[:, 3] if x.size(1) > 3 else torch.zeros_like(dr)
     safe_dr = torch.where(dr.abs() < MIN_ABS_DR, torch.full_like(dr, MIN_ABS_DR).copysign(dr), dr)

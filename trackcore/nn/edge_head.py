@@ -66,4 +66,5 @@ class EdgeClassifierHead(nn.Module):
                 f"Expected 'edge_index' to have shape (2, {edge_attr.size(0)}), one column per edge "
                 f"(got {tuple(edge_index.shape)})"
             )
-        return self.mlp(torch.cat([x[edge_index[0]], x[edge_index[1]], edge_attr], dim=1)).squeeze(-1)
+        # = mlp(cat([x[src], x[dst], edge_attr])), in cache-sized chunks without gradients
+        return self.mlp.forward_gathered(x, (edge_index[0], edge_index[1]), edge_attr).squeeze(-1)

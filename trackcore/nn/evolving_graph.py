@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trackcore.neighbors import knn_graph
-from trackcore.nn.graph_attention import DEFAULT_EDGE_CHUNK, GraphAttentionStep
+from trackcore.nn.graph_attention import GraphAttentionStep
 from trackcore.nn.mlp import MLP
 
 
@@ -71,7 +71,7 @@ class EvolvingGraphAttention(nn.Module):
         mlp_layers: int = 2,
         activation: str = "silu",
         knn_backend: str = "auto",
-        edge_chunk_size: int = DEFAULT_EDGE_CHUNK,
+        edge_chunk_size: int | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("hidden_dim", hidden_dim), ("emb_dim", emb_dim), ("n_iterations", n_iterations),

@@ -376,7 +376,7 @@ class GMPool(nn.Module):
         Shapes:
             u: ``(N, D)``; edge_index: ``(2, E)`` -> ``(E,)``.
         """
-        dot_e = (u[edge_index[0]] * u[edge_index[1]]).sum(dim=-1)
+        dot_e = (u.index_select(0, edge_index[0]) * u.index_select(0, edge_index[1])).sum(dim=-1)
         return torch.atanh(dot_e.clamp(-1 + _CLAMP, 1 - _CLAMP))
 
     def select_cut(self, s_e: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -451,7 +451,7 @@ class GMPool(nn.Module):
         both = torch.cat([graph.edge_index, graph.edge_index.flip(0)], dim=1)
         key = torch.unique(both[0] * n_super + both[1])
         index = torch.stack([key // n_super, key % n_super])
-        dot_e = (centres_k[index[0]] * centres_k[index[1]]).sum(dim=-1)
+        dot_e = (centres_k.index_select(0, index[0]) * centres_k.index_select(0, index[1])).sum(dim=-1)
         weight_e = torch.sigmoid(_batch_norm(self.super_norm, dot_e))
         return index, weight_e / weight_e.mean()
 
@@ -465,7 +465,8 @@ class GMPool(nn.Module):
         k = min(self.bipartite_k, centres_k.size(0))
         graph = knn_graph(centres_k.detach(), k, query=u.detach(), backend=self.backend)
         index = graph.edge_index.flip(0)
-        logit_b = _batch_norm(self.bipartite_norm, (u[index[0]] * centres_k[index[1]]).sum(dim=-1))
+        dot_b = (u.index_select(0, index[0]) * centres_k.index_select(0, index[1])).sum(dim=-1)
+        logit_b = _batch_norm(self.bipartite_norm, dot_b)
         return index, logit_b, _scatter_softmax(logit_b, index[0], u.size(0))
 
 
@@ -483,8 +484,8 @@ def _batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor) -> torch.Tensor:
 def _scatter_softmax(x: torch.Tensor, index: torch.Tensor, num_groups: int) -> torch.Tensor:
     """Softmax of ``x`` within each group of equal ``index`` (shifted by the group maximum for stability)."""
     group_max = x.new_full((num_groups,), -math.inf).scatter_reduce(0, index, x.detach(), "amax", include_self=True)
-    e = torch.exp(x - group_max[index])
-    return e / e.new_zeros(num_groups).index_add(0, index, e)[index]
+    e = torch.exp(x - group_max.index_select(0, index))
+    return e / e.new_zeros(num_groups).index_add(0, index, e).index_select(0, index)
 
 
 def _check_finite(name: str, value: float) -> float:

@@ -8,10 +8,6 @@ from torch_geometric.utils import softmax
 
 from trackcore.nn.mlp import MLP
 
-# Edges processed at a time by the edge network when no gradient is needed (inference on large
-# events): bounds the (E, 3 hidden) input of the edge MLP, the largest tensor of a step.
-DEFAULT_EDGE_CHUNK = 1 << 18
-
 
 class GraphAttentionStep(nn.Module):
     """An edge network, attention over each node's incoming edges, and a node network; residual.
@@ -26,7 +22,8 @@ class GraphAttentionStep(nn.Module):
         hidden_dim: size of node and edge states.
         mlp_layers, activation: the edge and node MLPs (:class:`trackcore.nn.MLP`, hidden-state
             output: LayerNorm and activation on the output layer too).
-        edge_chunk_size: edges through the edge MLP at a time when gradients are off (memory).
+        edge_chunk_size: edges through the edge MLP at a time when gradients are off; None: sized
+            to the CPU cache (:func:`trackcore.nn.mlp.gather_chunk_size`).
 
     Shapes:
         h: (N, hidden_dim); e: (E, hidden_dim); edge_index: (2, E), ``[0]`` source, ``[1]`` target
@@ -39,7 +36,7 @@ class GraphAttentionStep(nn.Module):
         hidden_dim: int = 128,
         mlp_layers: int = 2,
         activation: str = "silu",
-        edge_chunk_size: int = DEFAULT_EDGE_CHUNK,
+        edge_chunk_size: int | None = None,
     ) -> None:
         super().__init__()
         hidden = dict(hidden_dim=hidden_dim, n_layers=mlp_layers, activation=activation,
@@ -47,18 +44,13 @@ class GraphAttentionStep(nn.Module):
         self.edge_mlp = MLP(in_dim=3 * hidden_dim, out_dim=hidden_dim, **hidden)
         self.attention = nn.Linear(hidden_dim, 1)
         self.node_mlp = MLP(in_dim=2 * hidden_dim, out_dim=hidden_dim, **hidden)
-        if edge_chunk_size < 1:
+        if edge_chunk_size is not None and edge_chunk_size < 1:
             raise ValueError(f"edge_chunk_size must be >= 1 (got {edge_chunk_size})")
         self.edge_chunk_size = edge_chunk_size
 
     def _edge_update(self, h: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-        if torch.is_grad_enabled() or len(e) <= self.edge_chunk_size:
-            return e + self.edge_mlp.forward_gathered(h, (src, dst), e)  # = edge_mlp(cat([h[src], h[dst], e]))
-        out = torch.empty_like(e)
-        for start in range(0, len(e), self.edge_chunk_size):
-            part = slice(start, start + self.edge_chunk_size)
-            out[part] = e[part] + self.edge_mlp.forward_gathered(h, (src[part], dst[part]), e[part])
-        return out
+        # = e + edge_mlp(cat([h[src], h[dst], e])), in cache-sized chunks without gradients
+        return self.edge_mlp.forward_gathered(h, (src, dst), e, residual=e, chunk_size=self.edge_chunk_size)
 
     def forward(
         self, h: torch.Tensor, e: torch.Tensor, edge_index: torch.Tensor

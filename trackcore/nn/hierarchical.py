@@ -138,15 +138,15 @@ class HierarchicalCell(nn.Module):
 
         # 1. super-nodes: weighted super-edge messages and the soft-assigned hits' states
         from_super_edges = weighted_sum(es, graph.super_edge_weight, s_dst, s)
-        from_hits = weighted_sum(h[hit], graph.bipartite_weight, sup, s)
+        from_hits = weighted_sum(h.index_select(0, hit), graph.bipartite_weight, sup, s)
         hs = hs + self.super_node_network(torch.cat([hs, from_super_edges, from_hits], dim=1))
         # 2. hits: incoming and outgoing edges, and their super-nodes' new states
-        from_super_nodes = weighted_sum(hs[sup], graph.bipartite_weight, hit, n)
+        from_super_nodes = weighted_sum(hs.index_select(0, sup), graph.bipartite_weight, hit, n)
         h = h + self.node_network(torch.cat(
             [h, aggregate(e, dst, n, self.aggrs), aggregate(e, src, n, self.aggrs), from_super_nodes], dim=1))
         if not self.update_edges:
             return HierarchicalState(node=h, edge=e, super_node=hs, super_edge=es)
         # 3.-4. super-edges and edges from their ends' new states
-        es = es + self.super_edge_network.forward_gathered(hs, (s_src, s_dst), es)  # = net(cat([hs[s], hs[d], es]))
-        e = e + self.edge_network.forward_gathered(h, (src, dst), e)
+        es = self.super_edge_network.forward_gathered(hs, (s_src, s_dst), es, residual=es)  # es + net([hs_s, hs_d, es])
+        e = self.edge_network.forward_gathered(h, (src, dst), e, residual=e)
         return HierarchicalState(node=h, edge=e, super_node=hs, super_edge=es)

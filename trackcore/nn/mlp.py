@@ -82,18 +82,37 @@ class MLP(nn.Module):
         return self.layers(x)
 
     def forward_gathered(
-        self, node: torch.Tensor, indices: Sequence[torch.Tensor], tail: torch.Tensor | None = None
+        self,
+        node: torch.Tensor,
+        indices: Sequence[torch.Tensor],
+        tail: torch.Tensor | None = None,
+        *,
+        residual: torch.Tensor | None = None,
+        chunk_size: int | None = None,
     ) -> torch.Tensor:
-        """``self(torch.cat([node[i] for i in indices] + [tail], dim=1))`` without building that input.
+        """``self(torch.cat([node[i] for i in indices] + [tail], dim=1)) + residual`` without building that input.
 
         The first linear layer is split by input blocks and applied to ``node`` before the gather
         (``(W_k node)[i]`` rather than ``W_k (node[i])``): on a graph with E >> N edges this replaces
         an ``(E, K*F)`` concatenation and an ``(E, K*F) x (K*F, H)`` product by K ``(N, F) x (F, H)``
         products and gathers of the result. Same parameters, same output up to float rounding.
 
+        Without gradients (inference) the rows go through the layers ``chunk_size`` at a time, so
+        that each chunk's intermediate tensors stay in the CPU cache instead of streaming
+        ``(E, H)`` tensors through memory once per layer, LayerNorm and activation: at 1.08M
+        edges x 64 features this halves the time of an edge network on the CPU (1.99 s -> 0.98 s,
+        one thread). With gradients the rows go through at once (autograd keeps them all anyway).
+
+        Args:
+            node: node states, gathered by each index.
+            indices: one index per gathered block, in the order of the input features.
+            tail: per-row features appended after the gathered blocks (edge states), or None.
+            residual: added to the output (``e + mlp([h_s, h_t, e])``), or None.
+            chunk_size: rows per chunk without gradients; None: :func:`gather_chunk_size`.
+
         Shapes:
             node: ``(N, F)``; each index ``(E,)`` int64; tail ``(E, F_t)`` or None, with
-            ``len(indices) * F + F_t == in_dim`` -> ``(E, F_out)``.
+            ``len(indices) * F + F_t == in_dim``; residual ``(E, F_out)`` or None -> ``(E, F_out)``.
         """
         first = self.layers[0]
         width = node.size(1)
@@ -101,8 +120,38 @@ class MLP(nn.Module):
         if expected != self.in_dim:
             raise ValueError(f"Expected gathered inputs with {self.in_dim} features in all (got {expected})")
         weight = first.weight
-        out = None if tail is None else torch.addmm(first.bias, tail, weight[:, len(indices) * width :].T)
-        for k, index in enumerate(indices):
-            part = (node @ weight[:, k * width : (k + 1) * width].T)[index]  # a fresh tensor: add in place
-            out = part.add_(first.bias) if out is None else out.add_(part)
-        return self.layers[1:](out)
+        projected = [node @ weight[:, k * width : (k + 1) * width].T for k in range(len(indices))]
+        tail_weight = None if tail is None else weight[:, len(indices) * width :].T
+        n_rows = indices[0].numel() if indices else (0 if tail is None else tail.size(0))
+
+        def rows(part: slice) -> torch.Tensor:
+            if tail is None:
+                out = None
+            else:
+                out = torch.addmm(first.bias, tail[part], tail_weight)
+            for proj, index in zip(projected, indices, strict=True):
+                # index_select, not [index]: advanced indexing is 2-9x slower on the CPU (and in backward)
+                gathered = proj.index_select(0, index[part])  # a fresh tensor: add in place
+                out = gathered.add_(first.bias) if out is None else out.add_(gathered)
+            out = self.layers[1:](out)
+            return out if residual is None else out + residual[part]
+
+        chunk = chunk_size if chunk_size is not None else gather_chunk_size(max(self.out_dim, first.out_features))
+        if chunk < 1:
+            raise ValueError(f"Expected 'chunk_size' >= 1 (got {chunk})")
+        if torch.is_grad_enabled() or n_rows <= chunk:
+            return rows(slice(None))
+        result = node.new_empty(n_rows, self.out_dim)
+        for start in range(0, n_rows, chunk):
+            part = slice(start, start + chunk)
+            result[part] = rows(part)
+        return result
+
+
+GATHER_CHUNK_BYTES = 4 << 20
+"""Bytes of one ``(chunk, H)`` float tensor in :meth:`MLP.forward_gathered` without gradients (fits the cache)."""
+
+
+def gather_chunk_size(width: int) -> int:
+    """Rows per chunk of :meth:`MLP.forward_gathered` for layers ``width`` wide (16,384 at 64 features)."""
+    return max(256, GATHER_CHUNK_BYTES // (4 * max(width, 1)))

@@ -93,3 +93,25 @@ def test_forward_gathered_equals_mlp_of_the_concatenation():
     assert torch.equal(no_tail.layers[0].bias, bias)  # the in-place adds never touch the parameter
     with pytest.raises(ValueError, match="gathered inputs with 29 features"):
         mlp.forward_gathered(node, (src, dst), tail)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 50, 64, None])
+def test_forward_gathered_in_chunks_without_gradients_is_the_same(chunk_size):
+    import torch
+
+    from trackcore.nn.mlp import MLP, gather_chunk_size
+
+    torch.manual_seed(1)
+    mlp = MLP(in_dim=2 * 8 + 8, out_dim=8, hidden_dim=16, n_layers=2, activation="silu",
+              output_activation="silu", output_layer_norm=True)
+    node, edge = torch.randn(20, 8), torch.randn(50, 8)
+    src, dst = torch.randint(0, 20, (50,)), torch.randint(0, 20, (50,))
+    expected = edge + mlp(torch.cat([node[src], node[dst], edge], dim=1))
+    with torch.no_grad():
+        got = mlp.forward_gathered(node, (src, dst), edge, residual=edge, chunk_size=chunk_size)
+    assert torch.allclose(got, expected, atol=1e-5)
+    with_grad = mlp.forward_gathered(node, (src, dst), edge, residual=edge, chunk_size=chunk_size)
+    assert with_grad.requires_grad and torch.allclose(with_grad, expected, atol=1e-5)
+    assert gather_chunk_size(64) == 16384 and gather_chunk_size(1 << 20) == 256
+    with pytest.raises(ValueError, match="'chunk_size' >= 1"):
+        mlp.forward_gathered(node, (src, dst), edge, chunk_size=0)
