@@ -50,7 +50,7 @@ def knn_graph(
     """
     x, query = check_points(x, query)
     k = check_positive_int("k", k)
-    name = resolve_backend(backend, x.device)
+    name = resolve_backend(backend, x.device, knn_shape=(x.size(0), x.size(1)))
 
     def chunk_edges(searcher: Searcher, q: torch.Tensor, db: torch.Tensor, start: int, self_graph: bool) -> EdgeParts:
         exclude_self = self_graph and not loop

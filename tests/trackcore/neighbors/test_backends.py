@@ -31,11 +31,16 @@ def test_auto_radius_search_in_few_dimensions_uses_the_kdtree_on_cpu(monkeypatch
     assert resolve_backend("auto", "cpu", radius_dim=backends.KDTREE_RADIUS_MAX_DIM + 1) == "faiss-cpu"
     assert radius_graph(torch.rand(50, 3), 0.3, max_num_neighbors=4).backend == "kdtree"
     assert radius_graph(torch.rand(50, 24), 0.3).backend == "faiss-cpu"
-    assert knn_graph(torch.rand(50, 3), 2).backend == "faiss-cpu"  # plain kNN stays on FAISS
+    assert knn_graph(torch.rand(50, 3), 2).backend == "faiss-cpu"  # small kNN stays on FAISS
+    big = backends.KDTREE_KNN_MIN_POINTS
+    assert resolve_backend("auto", "cpu", knn_shape=(big, 24)) == "kdtree"  # large kNN: the N log N tree
+    assert resolve_backend("auto", "cpu", knn_shape=(big - 1, 24)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(big, backends.KDTREE_KNN_MAX_DIM + 1)) == "faiss-cpu"
     monkeypatch.setattr(backends, "faiss_gpu_available", lambda: True)
     assert resolve_backend("auto", "cuda", radius_dim=3) == "faiss-gpu"  # the GPU keeps its own choice
     monkeypatch.setattr(backends, "kdtree_available", lambda: False)
     assert resolve_backend("auto", "cpu", radius_dim=3) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(big, 24)) == "faiss-cpu"
 
 
 @pytest.mark.parametrize("name", ["faiss-cpu", "torch", "kdtree"])
