@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
-from trackcore.nn.mlp import MLP
+from trackcore.nn.mlp import MLP, gather_chunk_size
 
 
 class GraphAttentionStep(nn.Module):
@@ -58,5 +58,12 @@ class GraphAttentionStep(nn.Module):
         src, dst = edge_index[0], edge_index[1]
         e = self._edge_update(h, e, src, dst)
         alpha = softmax(self.attention(e).squeeze(-1), dst, num_nodes=h.size(0))
-        message = h.new_zeros(h.shape).index_add(0, dst, alpha.unsqueeze(-1) * e)
+        message = h.new_zeros(h.shape)
+        if torch.is_grad_enabled():
+            message = message.index_add(0, dst, alpha.unsqueeze(-1) * e)
+        else:  # the weighted edge states in cache-sized chunks, as the edge update
+            chunk = self.edge_chunk_size or gather_chunk_size(e.size(1))
+            for start in range(0, len(e), chunk):
+                part = slice(start, start + chunk)
+                message.index_add_(0, dst[part], alpha[part].unsqueeze(-1) * e[part])
         return h + self.node_mlp(torch.cat([h, message], dim=1)), e

@@ -89,9 +89,11 @@ def test_chunked_inference_equals_the_whole_edge_update() -> None:
     chunked.load_state_dict(whole.state_dict())
     h, e = torch.randn(20, 8), torch.randn(50, 8)
     edge_index = torch.randint(20, (2, 50))
+    with_grad = whole(h, e, edge_index)  # the unchunked path
     with torch.no_grad():
-        for a, b in zip(whole(h, e, edge_index), chunked(h, e, edge_index), strict=True):
+        for a, b, c in zip(whole(h, e, edge_index), chunked(h, e, edge_index), with_grad, strict=True):
             torch.testing.assert_close(a, b)
+            torch.testing.assert_close(a, c.detach())
 
 
 def test_attention_is_a_softmax_over_incoming_edges() -> None:
