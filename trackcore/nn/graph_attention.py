@@ -62,7 +62,7 @@ class GraphAttentionStep(nn.Module):
         if torch.is_grad_enabled():
             message = message.index_add(0, dst, alpha.unsqueeze(-1) * e)
         else:  # the weighted edge states in cache-sized chunks, as the edge update
-            chunk = self.edge_chunk_size or gather_chunk_size(e.size(1))
+            chunk = self.edge_chunk_size or (gather_chunk_size(e.size(1)) if e.device.type == "cpu" else len(e) or 1)
             for start in range(0, len(e), chunk):
                 part = slice(start, start + chunk)
                 message.index_add_(0, dst[part], alpha[part].unsqueeze(-1) * e[part])

@@ -108,7 +108,8 @@ class MLP(nn.Module):
             indices: one index per gathered block, in the order of the input features.
             tail: per-row features appended after the gathered blocks (edge states), or None.
             residual: added to the output (``e + mlp([h_s, h_t, e])``), or None.
-            chunk_size: rows per chunk without gradients; None: :func:`gather_chunk_size`.
+            chunk_size: rows per chunk without gradients; None: :func:`gather_chunk_size` on the CPU,
+                all rows at once on a GPU.
 
         Shapes:
             node: ``(N, F)``; each index ``(E,)`` int64; tail ``(E, F_t)`` or None, with
@@ -136,9 +137,14 @@ class MLP(nn.Module):
             out = self.layers[1:](out)
             return out if residual is None else out + residual[part]
 
-        chunk = chunk_size if chunk_size is not None else gather_chunk_size(max(self.out_dim, first.out_features))
-        if chunk < 1:
-            raise ValueError(f"Expected 'chunk_size' >= 1 (got {chunk})")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"Expected 'chunk_size' >= 1 (got {chunk_size})")
+        if chunk_size is not None:
+            chunk = chunk_size
+        elif node.device.type == "cpu":
+            chunk = gather_chunk_size(max(self.out_dim, first.out_features))
+        else:  # a GPU streams memory fast; one pass keeps the kernel launches few
+            chunk = n_rows
         if torch.is_grad_enabled() or n_rows <= chunk:
             return rows(slice(None))
         result = node.new_empty(n_rows, self.out_dim)
