@@ -16,9 +16,9 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
+from trackcore.train.checkpoint import BestAndLastCheckpoint
 from trackcore.train.loggers import default_loggers
 from trackcore.train.module import TrackingModule
 from trackcore.train.writer import StageWriter
@@ -42,7 +42,7 @@ class TrackCLI(LightningCLI):
     """LightningCLI with any :class:`TrackingModule` subclass and any LightningDataModule."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(BestAndLastCheckpoint, "checkpoint")
         parser.set_defaults({
             "checkpoint.save_last": True,
             "checkpoint.save_top_k": 1,

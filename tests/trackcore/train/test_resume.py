@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from trackcore.cli import main
 from trackcore.train.cli import main as train_main
@@ -34,6 +35,11 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
     first = _fit("resumed", 2, data)
     last = first / "version_0" / "checkpoints" / "last.ckpt"
     assert last.is_file()
+    # last.ckpt is the latest epoch even when the monitored metric stopped improving (the loss
+    # falls, so "max" keeps epoch 0 as the best; Lightning >= 2.5 alone would leave last.ckpt there)
+    stale = _fit("stale", 2, data, "--checkpoint.mode=max") / "version_0" / "checkpoints"
+    assert sorted(p.name for p in stale.iterdir()) == ["epoch=0-step=4.ckpt", "last.ckpt"]
+    assert torch.load(stale / "last.ckpt", weights_only=False)["epoch"] == 1
     # A CLI checkpoint rebuilds its module with no arguments (the YAML config is in its hyper-parameters).
     from ec.metric_learning import EmbeddingNet, MetricLearning
 
