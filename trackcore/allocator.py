@@ -55,6 +55,11 @@ def keep_freed_memory() -> bool:
     return _applied
 
 
+def keeps_freed_memory() -> bool:
+    """Whether :func:`keep_freed_memory` has set the thresholds in this process (it is not called here)."""
+    return bool(_applied)
+
+
 def release_freed_memory() -> bool:
     """Give the memory this process has freed back to the OS now (glibc ``malloc_trim``); whether it could.
 

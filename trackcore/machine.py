@@ -7,6 +7,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from trackcore.allocator import keeps_freed_memory
+
 _PACKAGES = ("torch", "torch-geometric", "faiss-cpu", "faiss-gpu-cu12", "scikit-learn", "scipy", "numpy")
 
 
@@ -42,6 +44,7 @@ def machine_info() -> dict:
         "versions": versions,
         "thread_env": {n: os.environ.get(n) for n in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")},
         "load_avg_1min": os.getloadavg()[0],
+        "keeps_freed_memory": keeps_freed_memory(),  # trackcore.allocator's glibc thresholds
     }
     try:
         import faiss
@@ -61,5 +64,6 @@ def machine_line(info: dict) -> str:
         f"Machine: {info['cpu_model']}, {info['cpus_usable']} usable cores{gpu}; torch {v.get('torch')} "
         f"({info['torch_threads']} threads), faiss {faiss} ({info.get('faiss_omp_threads', '?')} OpenMP threads), "
         f"scikit-learn {v.get('scikit-learn')}, scipy {v.get('scipy')}; thread env {info['thread_env']}; "
-        f"1-min load average at start {info['load_avg_1min']:.2f}."
+        f"1-min load average at start {info['load_avg_1min']:.2f}; "
+        f"freed memory kept (trackcore.allocator): {'yes' if info.get('keeps_freed_memory') else 'no'}."
     )
