@@ -10,7 +10,8 @@ tuning guide recommends jemalloc or tcmalloc for the same reason; this is the sa
 the allocator every Linux machine has.
 
 The cost: memory freed by the process is kept for reuse rather than given back, so the resident
-size stays at the peak of what was live (the peak itself does not grow).
+size stays near the peak of what was live. Full-density peaks moved by -0.7 to +0.24 GB per family
+with all the speed-ups of the same change (benchmarks/results/bench_trackml-full_*).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from typing import Any
 
 ENV = "TRACKCORE_MALLOC_TUNING"
 """Set to ``0`` to leave glibc's defaults alone."""
@@ -34,6 +36,14 @@ _M_MMAP_THRESHOLD = -3
 _applied: bool | None = None
 
 
+def _glibc(name: str) -> Any:
+    """glibc's function ``name``, or None (musl and others: no libc.so.6, or no such function)."""
+    try:
+        return getattr(ctypes.CDLL("libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def keep_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds for this process (once); whether they are set.
 
@@ -46,9 +56,8 @@ def keep_freed_memory() -> bool:
     _applied = False
     if os.environ.get(ENV, "1") == "0" or not sys.platform.startswith("linux"):
         return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # musl and others: no libc.so.6 or no mallopt
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     _applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
@@ -66,9 +75,8 @@ def release_freed_memory() -> bool:
     For measurements of peak memory one after another (``trackcore bench --scaling``): what the
     previous measurement freed is not counted as resident in the next.
     """
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+    trim = _glibc("malloc_trim")
+    if trim is None:
         return False
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     trim(0)

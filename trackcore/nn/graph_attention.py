@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
-from trackcore.nn.mlp import MLP, gather_chunk_size
+from trackcore.nn.mlp import MLP, inference_chunks
 
 
 class GraphAttentionStep(nn.Module):
@@ -23,7 +23,7 @@ class GraphAttentionStep(nn.Module):
         mlp_layers, activation: the edge and node MLPs (:class:`trackcore.nn.MLP`, hidden-state
             output: LayerNorm and activation on the output layer too).
         edge_chunk_size: edges through the edge MLP at a time when gradients are off; None: sized
-            to the CPU cache (:func:`trackcore.nn.mlp.gather_chunk_size`).
+            to the CPU cache (:func:`trackcore.nn.mlp.inference_chunks`).
 
     Shapes:
         h: (N, hidden_dim); e: (E, hidden_dim); edge_index: (2, E), ``[0]`` source, ``[1]`` target
@@ -58,12 +58,11 @@ class GraphAttentionStep(nn.Module):
         src, dst = edge_index[0], edge_index[1]
         e = self._edge_update(h, e, src, dst)
         alpha = softmax(self.attention(e).squeeze(-1), dst, num_nodes=h.size(0))
-        message = h.new_zeros(h.shape)
-        if torch.is_grad_enabled():
-            message = message.index_add(0, dst, alpha.unsqueeze(-1) * e)
-        else:  # the weighted edge states in cache-sized chunks, as the edge update
-            chunk = self.edge_chunk_size or (gather_chunk_size(e.size(1)) if e.device.type == "cpu" else len(e) or 1)
-            for start in range(0, len(e), chunk):
-                part = slice(start, start + chunk)
+        parts = inference_chunks(len(e), e.size(1), e.device, self.edge_chunk_size)  # as the edge update
+        if len(parts) == 1:
+            message = h.new_zeros(h.shape).index_add(0, dst, alpha.unsqueeze(-1) * e)
+        else:
+            message = h.new_zeros(h.shape)
+            for part in parts:
                 message.index_add_(0, dst[part], alpha[part].unsqueeze(-1) * e[part])
         return h + self.node_mlp(torch.cat([h, message], dim=1)), e

@@ -137,19 +137,11 @@ class MLP(nn.Module):
             out = self.layers[1:](out)
             return out if residual is None else out + residual[part]
 
-        if chunk_size is not None and chunk_size < 1:
-            raise ValueError(f"Expected 'chunk_size' >= 1 (got {chunk_size})")
-        if chunk_size is not None:
-            chunk = chunk_size
-        elif node.device.type == "cpu":
-            chunk = gather_chunk_size(max(self.out_dim, first.out_features))
-        else:  # a GPU streams memory fast; one pass keeps the kernel launches few
-            chunk = n_rows
-        if torch.is_grad_enabled() or n_rows <= chunk:
+        parts = inference_chunks(n_rows, max(self.out_dim, first.out_features), node.device, chunk_size)
+        if len(parts) == 1:
             return rows(slice(None))
         result = node.new_empty(n_rows, self.out_dim)
-        for start in range(0, n_rows, chunk):
-            part = slice(start, start + chunk)
+        for part in parts:
             result[part] = rows(part)
         return result
 
@@ -161,3 +153,25 @@ GATHER_CHUNK_BYTES = 4 << 20
 def gather_chunk_size(width: int) -> int:
     """Rows per chunk of :meth:`MLP.forward_gathered` for layers ``width`` wide (16,384 at 64 features)."""
     return max(256, GATHER_CHUNK_BYTES // (4 * max(width, 1)))
+
+
+def inference_chunks(
+    n_rows: int, width: int, device: torch.device, chunk_size: int | None = None
+) -> list[slice]:
+    """The row slices that per-row (edge) work ``width`` wide goes through, one slice for all rows
+    while gradients are on (autograd keeps every row anyway).
+
+    Without gradients: ``chunk_size`` rows at a time where given; otherwise :func:`gather_chunk_size`
+    rows on the CPU (each chunk's tensors stay in its cache) and all rows at once on a GPU (it
+    streams memory fast, and one pass keeps the kernel launches few).
+
+    Raises:
+        ValueError: ``chunk_size < 1``.
+    """
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"Expected 'chunk_size' >= 1 (got {chunk_size})")
+    if chunk_size is None:
+        chunk_size = gather_chunk_size(width) if device.type == "cpu" else n_rows
+    if torch.is_grad_enabled() or n_rows <= chunk_size:
+        return [slice(None)]
+    return [slice(start, start + chunk_size) for start in range(0, n_rows, chunk_size)]
