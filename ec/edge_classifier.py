@@ -17,6 +17,7 @@ from torch import nn
 from ec.edge_scoring import EdgeScoringModule
 from trackcore.build import cc_and_walk, connected_components
 from trackcore.build.candidates import TrackCandidates
+from trackcore.build.refine import HelixRefinement
 from trackcore.nn import EDGE_FEATURE_NAMES, EdgeClassifierHead, InteractionNetwork, geometric_edge_features
 
 
@@ -70,7 +71,7 @@ class EdgeClassifier(EdgeScoringModule):
 
     Args:
         model: an :class:`InteractionGNN` (any module ``(x, edge_index) -> logits``).
-        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
         pos_weight: weight of true edges in the BCE (~2 in Exa.TrkX).
         edge_cut: score cut for edge metrics and connected components.
         building: ``"cc"`` (connected components) or ``"walk"`` (CC and walk).
@@ -92,9 +93,10 @@ class EdgeClassifier(EdgeScoringModule):
         walk_min: float = 0.1,
         walk_max: float = 0.6,
         min_track_hits: int = 3,
+        refine: HelixRefinement | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         pos_weight=pos_weight, edge_cut=edge_cut)
+                         pos_weight=pos_weight, edge_cut=edge_cut, refine=refine)
         if building not in ("cc", "walk"):
             raise ValueError(f"building must be 'cc' or 'walk' (got {building!r})")
         self.building = building

@@ -18,6 +18,7 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from trackcore.build.refine import HelixRefinement
 from trackcore.losses import CondensationLoss, ContrastiveLoss, condensation_loss, contrastive_loss
 from trackcore.train import ClusteringTrackingModule, LossOutput, batch_events
 
@@ -29,7 +30,7 @@ class EggNetModule(ClusteringTrackingModule):
 
     Args:
         model: an :class:`eggnet.model.EggNet` (``x -> EggNetOutput``).
-        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
         loss: ``"contrastive"`` (EggNet) or ``"condensation"`` (needs the model's beta head).
         margin: hinge margin of the contrastive loss (1 on the unit sphere).
         knn_pairs: neighbours per hit of the loss's kNN pairs (the model's ``k`` by default).
@@ -71,10 +72,11 @@ class EggNetModule(ClusteringTrackingModule):
         scan_min_samples: Sequence[int] | None = None,
         scan_t_beta: Sequence[float] | None = None,
         scan_t_d: Sequence[float] | None = None,
+        refine: HelixRefinement | None = None,
     ) -> None:
         has_beta = bool(getattr(model, "has_beta", False))
         super().__init__(
-            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits, refine=refine,
             builder=builder, eps=eps, min_samples=min_samples, t_beta=t_beta, t_d=t_d, min_track_hits=min_track_hits,
             scan_eps=scan_eps, scan_min_samples=scan_min_samples, scan_t_beta=scan_t_beta, scan_t_d=scan_t_d,
             has_beta=has_beta,

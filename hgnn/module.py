@@ -29,6 +29,7 @@ from torch import nn
 
 from trackcore.build import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, module_key, scan_result
 from trackcore.build.candidates import TrackCandidates
+from trackcore.build.refine import HelixRefinement
 from trackcore.losses import (
     bipartite_targets,
     embedding_loss_weight,
@@ -60,7 +61,7 @@ class HGNNModule(TrackingModule):
 
     Args:
         model: a :class:`hgnn.model.HierarchicalGNN`.
-        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
         input_keys: per-hit tensors concatenated as node features, ``x`` first.
         edge_score_cut: run on the edges of ``ec``'s scored graph with ``edge_score >=`` this
             (None: the whole input graph).
@@ -80,7 +81,8 @@ class HGNNModule(TrackingModule):
         assignment: ``"threshold"``, ``"argmax"``, ``"topk"`` or ``"matching"`` (bipartite model).
         threshold: score cut of ``"threshold"`` (0.7 in the paper).
         min_weight, k: of ``"argmax"``/``"topk"``/``"matching"``.
-        scan_threshold: thresholds scanned on the validation events every validation epoch.
+        scan_threshold: thresholds scanned on the validation events every validation epoch (each judged
+            after the refinement, when ``refine`` is given).
         hdbscan_min_cluster_size: of the embedding variant's HDBSCAN.
         min_track_hits: smaller candidates are dropped.
     """
@@ -110,8 +112,10 @@ class HGNNModule(TrackingModule):
         scan_threshold: Sequence[float] | None = None,
         hdbscan_min_cluster_size: int = 3,
         min_track_hits: int = 3,
+        refine: HelixRefinement | None = None,
     ) -> None:
-        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+                         refine=refine)
         self.input_keys = check_input_keys(input_keys)
         self.edge_score_cut = check_edge_score_cut(edge_score_cut)
         if schedule_epochs < 0:
@@ -229,7 +233,7 @@ class HGNNModule(TrackingModule):
             return super().evaluate_event_tracks(stage, event_id, event, outputs)
         keep = {key: outputs[key].detach().cpu() for key in ("bipartite_hit", "bipartite_super", "bipartite_score")}
         self._scan_inputs.append((event_id, (int(event.num_nodes), event.hit_id.cpu()), keep,
-                                  EventTruth.from_data(event)))
+                                  EventTruth.from_data(event), event.cpu() if self.refine is not None else None))
         return None
 
     def on_validation_epoch_end(self) -> None:
@@ -239,8 +243,10 @@ class HGNNModule(TrackingModule):
             evaluations = {}
             for t in self.scan_threshold:
                 options = AssignmentOptions(method="threshold", threshold=t, min_hits=self.min_track_hits)
-                evaluations[(t,)] = [evaluate_tracks(self._assign(out, n, hit_id, options), truth, self.poi)
-                                     for _, (n, hit_id), out, truth in inputs]
+                evaluations[(t,)] = [
+                    evaluate_tracks(self.refine_tracks(self._assign(out, n, hit_id, options), event), truth, self.poi)
+                    for _, (n, hit_id), out, truth, event in inputs
+                ]
             try:
                 scan = scan_result(evaluations, ["threshold"])
                 best = float(scan.best_params["threshold"])

@@ -22,6 +22,7 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from trackcore.build.refine import HelixRefinement
 from trackcore.losses import CondensationLoss, condensation_loss, objects_of_interest
 from trackcore.train import (
     ClusteringTrackingModule,
@@ -39,7 +40,7 @@ class ObjectCondensation(ClusteringTrackingModule):
 
     Args:
         model: a module ``(x, edge_index) -> CondensationOutput`` (beta (N,), coords (N, D)).
-        optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`
+        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`
             (``min_pt``/``min_hits`` define the particles of interest of the metrics).
         builder, eps, min_samples, t_beta, t_d, min_track_hits, scan_eps, scan_min_samples,
             scan_t_beta, scan_t_d: track building and its validation-time scans, see
@@ -91,9 +92,10 @@ class ObjectCondensation(ClusteringTrackingModule):
         scan_t_d: Sequence[float] | None = None,
         input_keys: Sequence[str] = ("x",),
         edge_score_cut: float | None = None,
+        refine: HelixRefinement | None = None,
     ) -> None:
         super().__init__(
-            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits, refine=refine,
             builder=builder, eps=eps, min_samples=min_samples, t_beta=t_beta, t_d=t_d, min_track_hits=min_track_hits,
             scan_eps=scan_eps, scan_min_samples=scan_min_samples, scan_t_beta=scan_t_beta, scan_t_d=scan_t_d,
         )

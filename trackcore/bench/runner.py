@@ -137,7 +137,7 @@ def event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: to
             event = with_outputs(event, scores)
     module = modules[family]
     outputs, times["gnn"] = _timed(lambda: module.infer(event), device)
-    candidates, times["building"] = _timed(lambda: module.build_tracks(with_outputs(event, outputs), outputs), device)
+    candidates, times["building"] = _timed(lambda: module.tracks(with_outputs(event, outputs), outputs), device)
     _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(cpu_event), module.poi))
     return times
 

@@ -5,6 +5,7 @@ Every builder returns a :class:`TrackCandidates` ``(hit_id, track_id)`` table.
 >>> from trackcore.build import connected_components, cc_and_walk, dbscan, assign
 >>> tracks = connected_components(edge_index, num_hits, scores=scores, threshold=0.5, hit_id=hit_id)
 >>> tracks = dbscan(embedding, eps=0.1, min_samples=3, hit_id=hit_id)
+>>> tracks = HelixRefinement()(tracks, pos, hit_id)  # clean, merge and extend with a helix fit
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ _LAZY = {
     **dict.fromkeys(["DBSCANScan", "scan_dbscan"], "trackcore.build.dbscan_scan"),
     "hdbscan": "trackcore.build.hdbscan_clustering",
     "cc_and_walk": "trackcore.build.walkthrough",
+    **dict.fromkeys(["HelixFits", "HelixRefinement", "fit_helices"], "trackcore.build.refine"),
 }
 
 __all__ = ["TrackCandidates", "as_numpy", *_LAZY]

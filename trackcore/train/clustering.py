@@ -17,6 +17,9 @@ validation metrics are those of the best setting, and the checkpoint keeps it, s
 ``trackcore test/predict --ckpt_path`` use what validation chose. A builder not in use that has
 a grid is scanned too and logged as ``val/<builder>/...``. Without grids, the configured values
 are used as given. ``trackcore scan`` redoes a scan on a predicted stage folder, with timings.
+With ``refine`` (the helix-fit refinement), the scans choose on the unrefined candidates (a
+refinement per grid point would multiply the scan's cost), and the validation metrics are those of
+the chosen setting after refinement, as test and predict build them.
 
 A subclass's :meth:`~trackcore.train.TrackingModule.infer` returns ``{"coords": (N, D)}`` and,
 for condensation points, ``"beta": (N,)``.
@@ -34,7 +37,8 @@ from torch import nn
 
 from trackcore.build import condensation_clustering, dbscan, scan_condensation, scan_dbscan
 from trackcore.build.candidates import TrackCandidates
-from trackcore.metrics import EventTruth, TrackingEvaluation
+from trackcore.build.refine import HelixRefinement
+from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
 from trackcore.train.module import TrackingModule, gather_by_event
 
 BUILDERS = ("dbscan", "condensation")
@@ -47,7 +51,7 @@ class ClusteringTrackingModule(TrackingModule):
     """Track building by clustering the ``coords`` (and ``beta``) that :meth:`infer` returns.
 
     Args:
-        model, optimizer, scheduler, min_pt, min_hits: see :class:`~trackcore.train.TrackingModule`.
+        model, optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
         builder: ``"dbscan"`` or ``"condensation"``.
         eps, min_samples: DBSCAN's radius and core-point count (``builder="dbscan"``).
         t_beta, t_d: seed threshold and capture radius (``builder="condensation"``).
@@ -76,8 +80,10 @@ class ClusteringTrackingModule(TrackingModule):
         scan_t_beta: Sequence[float] | None = None,
         scan_t_d: Sequence[float] | None = None,
         has_beta: bool = True,
+        refine: HelixRefinement | None = None,
     ) -> None:
-        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+                         refine=refine)
         if builder not in BUILDERS:
             raise ValueError(f"builder must be one of {BUILDERS} (got {builder!r})")
         for name, value in (("eps", eps), ("t_d", t_d)):
@@ -103,8 +109,9 @@ class ClusteringTrackingModule(TrackingModule):
                 if not len(grid_a) or not len(grid_b):
                     raise ValueError(f"{a} and {b} must not be empty")
                 self.scan_grids[name] = (list(grid_a), list(grid_b))
-        # (event id, coords, beta or None, truth) of this validation epoch's events, for the scans
-        self._scan_inputs: list[tuple[int, np.ndarray, np.ndarray | None, EventTruth]] = []
+        # (event id, coords, beta or None, truth, event) of this validation epoch's events, for the scans;
+        # the event (on the CPU) gives the refinement its hit positions
+        self._scan_inputs: list[tuple[int, np.ndarray, np.ndarray | None, EventTruth, Any]] = []
 
     # ------------------------------------------------------------------ building
     def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
@@ -144,6 +151,7 @@ class ClusteringTrackingModule(TrackingModule):
             outputs["coords"].detach().float().cpu().numpy(),
             None if beta is None else beta.detach().float().cpu().numpy(),
             EventTruth.from_data(event),
+            event.cpu() if self.refine is not None else None,
         ))
 
     def on_validation_epoch_end(self) -> None:
@@ -156,11 +164,11 @@ class ClusteringTrackingModule(TrackingModule):
         self._scan_inputs = []
         for builder, (grid_a, grid_b) in self.scan_grids.items():
             if builder == "dbscan":
-                scan = scan_dbscan([(x, truth) for _, x, _, truth in inputs], grid_a, [int(m) for m in grid_b],
+                scan = scan_dbscan([(x, truth) for _, x, _, truth, _ in inputs], grid_a, [int(m) for m in grid_b],
                                    min_hits=self.min_track_hits, poi=self.poi)
                 self.eps, self.min_samples = scan.best_eps, scan.best_min_samples
             else:
-                scan = scan_condensation([(x, beta, truth) for _, x, beta, truth in inputs], grid_a, grid_b,
+                scan = scan_condensation([(x, beta, truth) for _, x, beta, truth, _ in inputs], grid_a, grid_b,
                                          min_hits=self.min_track_hits, poi=self.poi)
                 self.t_beta, self.t_d = scan.best_params["t_beta"], scan.best_params["t_d"]
             for name, value in scan.best_params.items():
@@ -169,7 +177,11 @@ class ClusteringTrackingModule(TrackingModule):
                 self.log(f"val/{builder}/{key}", float(scan.best[key]))
             if builder == self.builder:
                 # The base's validation metrics: the builder in use, at the setting just chosen.
-                self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, scan.best_evaluations, strict=True)})
+                chosen = scan.best_evaluations
+                if self.refine is not None:
+                    chosen = [evaluate_tracks(self.refine_tracks(self._build(x, beta, event.hit_id), event), truth,
+                                              self.poi) for _, x, beta, truth, event in inputs]
+                self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, chosen, strict=True)})
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[CHECKPOINT_KEY] = self.building_params

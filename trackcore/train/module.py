@@ -7,6 +7,8 @@ implements three hooks:
 - :meth:`TrackingModule.training_loss`: the loss of one batch (a typed :class:`LossOutput`);
 - :meth:`TrackingModule.infer`: the stage's per-event outputs (scores, embeddings, graphs);
 - :meth:`TrackingModule.build_tracks` (optional): track candidates from those outputs;
+  with ``refine`` given, every candidate set then passes the shared helix-fit refinement
+  (:class:`~trackcore.build.refine.HelixRefinement`: clean, merge, extend) in :meth:`TrackingModule.tracks`;
 - :meth:`TrackingModule.edge_metrics` (optional): edge efficiency/purity of one event.
 
 The base does the rest the same way for everyone: logging the loss terms, computing the
@@ -26,6 +28,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.build.candidates import TrackCandidates
+from trackcore.build.refine import HelixRefinement
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 
 
@@ -157,6 +160,9 @@ class TrackingModule(L.LightningModule):
         scheduler: a callable ``optimizer -> LRScheduler``, or None; stepped per epoch.
         min_pt: particles of interest for the tracking metrics: pT > min_pt (GeV).
         min_hits: ... and at least this many hits.
+        refine: the helix-fit refinement applied to every candidate set of :meth:`build_tracks`
+            (validation, test, predict, bench); None builds without it. In YAML: ``refine: {}`` for
+            the defaults, or ``refine: {tol_xy: 0.2, tol_rz: 0.7}``.
     """
 
     def __init__(
@@ -167,6 +173,7 @@ class TrackingModule(L.LightningModule):
         scheduler: LRSchedulerCallable | None = None,
         min_pt: float = 1.0,
         min_hits: int = 3,
+        refine: HelixRefinement | None = None,
     ) -> None:
         super().__init__()
         # Under LightningCLI this records the YAML config (class paths included), so that
@@ -177,6 +184,7 @@ class TrackingModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.poi = ParticlesOfInterest(min_pt=min_pt, min_hits=min_hits)
+        self.refine = refine
         # (event id, edge metrics, tracking evaluation) of each event of the current val/test epoch.
         self._results: dict[str, list[_EventResult]] = {"val": [], "test": []}
 
@@ -197,6 +205,16 @@ class TrackingModule(L.LightningModule):
         """Track candidates from :meth:`infer`'s outputs; None for stages that make no tracks."""
         return None
 
+    def refine_tracks(self, candidates: TrackCandidates | None, event: Any) -> TrackCandidates | None:
+        """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None)."""
+        if self.refine is None or candidates is None:
+            return candidates
+        return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu())
+
+    def tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
+        """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`."""
+        return self.refine_tracks(self.build_tracks(event, outputs), event)
+
     def target_hits(self, event: Any) -> torch.Tensor | None:
         """Hits of particles above the pT cut of the particles of interest (None: no cut).
 
@@ -212,7 +230,7 @@ class TrackingModule(L.LightningModule):
         against its truth (None for stages that make no tracks). A module may return None and set
         the event's ``tracking`` in ``self._results[stage]`` before the epoch ends (e.g. after a
         validation-time scan of its building parameters)."""
-        candidates = self.build_tracks(event, outputs)
+        candidates = self.tracks(event, outputs)
         return None if candidates is None else evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
 
     def set_val_tracking(self, tracking: dict[int, TrackingEvaluation]) -> None:
@@ -307,7 +325,7 @@ class TrackingModule(L.LightningModule):
         for event in batch_events(batch):
             outputs = self.infer(event)
             event = with_outputs(event, outputs)
-            candidates = self.build_tracks(event, outputs)
+            candidates = self.tracks(event, outputs)
             if candidates is not None:
                 event.track_hit_id = torch.from_numpy(candidates.hit_id)
                 event.track_id = torch.from_numpy(candidates.track_id)

@@ -1,0 +1,174 @@
+"""The helix-fit refinement: fits, clean, merge, extend, and its errors, on hand-built helices (mm, 2 T)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.trackcore.build.helpers import track_sets
+from trackcore.build.candidates import TrackCandidates
+from trackcore.build.refine import HelixRefinement, fit_helices
+
+RADII = np.array([32.0, 72.0, 116.0, 172.0, 260.0, 360.0])  # barrel layers (mm)
+
+
+def helix(pt: float, phi0: float, eta: float, z0: float, charge: int = 1, radii: np.ndarray = RADII) -> np.ndarray:
+    """Points of a helix from (0, 0, z0) at the given transverse radii (2 T field).
+
+    Shapes:
+        return: (len(radii), 3).
+    """
+    big_r = pt / (0.3 * 2.0) * 1000.0  # transverse radius of curvature, mm
+    s = 2 * big_r * np.arcsin(radii / (2 * big_r))  # transverse arc length to each radius
+    x = big_r / charge * (np.sin(phi0 + charge * s / big_r) - np.sin(phi0))
+    y = -big_r / charge * (np.cos(phi0 + charge * s / big_r) - np.cos(phi0))
+    return np.stack([x, y, z0 + s * np.sinh(eta)], axis=1)
+
+
+def candidates(tracks: list[list[int]]) -> TrackCandidates:
+    hit = np.concatenate([np.asarray(t, np.int64) for t in tracks])
+    label = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+    return TrackCandidates(hit, label)
+
+
+def event() -> np.ndarray:
+    """Two particles of 6 hits each (ids 0-5 and 6-11), 1 mm apart at the first layer, and a noise hit (12)."""
+    a = helix(1.5, 0.30, 0.4, 10.0)
+    b = helix(2.0, 0.31, 0.45, -5.0, charge=-1)
+    noise = np.array([[60.0, 30.0, 40.0]])
+    return np.concatenate([a, b, noise])
+
+
+def test_fit_is_exact_on_helices_and_straight_lines() -> None:
+    pixel = RADII[:4]
+    pos = np.concatenate([helix(1.0, 0.1, 0.2, 0.0, radii=pixel), helix(1e4, -2.0, 3.5, 50.0, radii=pixel),
+                          helix(1.0, 2.5, -1.2, -30.0, -1, radii=pixel)])
+    group = np.repeat(np.arange(3), len(pixel))
+    fits = fit_helices(pos, group, 3)
+    dxy, drz = fits.residuals(pos, group)
+    assert dxy.max() < 1e-6
+    # z is linear in the arc length, not in r: within r^3 / 24R^2 = 0.07 mm at r = 172 mm for pT = 1 GeV
+    assert drz[len(pixel):2 * len(pixel)].max() < 1e-6 and drz.max() < 0.03
+    assert fits.radius[0] == pytest.approx(1000.0 / 0.6, rel=1e-6)
+    np.testing.assert_allclose(fits.eta, [0.2, 3.5, -1.2], atol=2e-3)
+    np.testing.assert_allclose(fits.z_at_beam, [0.0, 50.0, -30.0], atol=0.1)
+
+
+def test_fit_handles_exactly_collinear_hits() -> None:
+    pos = np.array([[10.0, 10.0, 1.0], [20.0, 20.0, 2.0], [40.0, 40.0, 4.0], [80.0, 80.0, 8.0]])
+    group = np.zeros(4, np.int64)
+    fits = fit_helices(pos, group, 1)
+    assert np.isinf(fits.radius[0])
+    dxy, drz = fits.residuals(pos + np.array([0.0, 0.5, 0.0]), group)
+    np.testing.assert_allclose(dxy, 0.5 / np.sqrt(2), atol=1e-9)  # distance to the transverse line
+
+
+def test_clean_removes_a_stray_hit_and_extend_gives_it_to_its_track() -> None:
+    pos = event()
+    # track 0 holds particle a plus b's first hit (6); track 1 holds the rest of b
+    given = candidates([[0, 1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11]])
+    out = HelixRefinement()(given, pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}
+    # without extend, the stray hit is only released
+    out = HelixRefinement(extend=False)(given, pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(7, 12))}
+
+
+def test_clean_keeps_a_second_helix_as_its_own_candidate() -> None:
+    pos = event()
+    out = HelixRefinement(merge=False, extend=False)(candidates([list(range(12))]), pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}
+
+
+def test_merge_joins_the_pieces_of_one_particle_and_not_of_two() -> None:
+    pos = event()
+    out = HelixRefinement(extend=False)(candidates([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]), pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}
+    out = HelixRefinement(merge=False, extend=False)(candidates([[0, 1, 2], [3, 4, 5]]), pos)
+    assert len(track_sets(out)) == 2
+
+
+def test_extend_takes_helix_hits_and_not_noise() -> None:
+    pos = event()
+    out = HelixRefinement()(candidates([[0, 1, 2, 4], [6, 7, 8, 9, 10, 11]]), pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}  # 3 and 5 join, 12 stays out
+    out = HelixRefinement(extend_radius=70.0)(candidates([[0, 1, 2, 4]]), pos)
+    assert track_sets(out) == {frozenset({0, 1, 2, 3, 4})}  # hit 5 is 100 mm from the nearest track hit
+
+
+def test_tolerances_decide_what_fits() -> None:
+    pos = event()
+    pos[3, 2] += 0.4  # a (r, z) miss of 0.4 mm on one hit
+    given = candidates([list(range(6))])
+    assert track_sets(HelixRefinement(tol_rz=0.5, extend=False)(given, pos)) == {frozenset(range(6))}
+    assert track_sets(HelixRefinement(tol_rz=0.2, extend=False)(given, pos)) == {frozenset({0, 1, 2, 4, 5})}
+
+
+def test_small_and_hopeless_candidates_are_dropped_and_ids_kept() -> None:
+    pos = event()
+    hit_id = np.arange(13) * 10 + 7
+    # a 2-hit track, a 3-hit track of unrelated hits, and a 4-hit track of particle a
+    given = TrackCandidates(hit_id[[0, 1, 6, 11, 12, 2, 3, 4, 5]], np.array([0, 0, 1, 1, 1, 2, 2, 2, 2]))
+    out = HelixRefinement(extend=False)(given, pos, hit_id)
+    assert track_sets(out) == {frozenset(hit_id[[2, 3, 4, 5]])}
+    out = HelixRefinement()(given, pos, hit_id)  # extend gives the released a-hits back
+    assert track_sets(out) == {frozenset(hit_id[[0, 1, 2, 3, 4, 5]])}
+
+
+def test_shared_hits_stay_shared() -> None:
+    pos = event()
+    out = HelixRefinement(merge=False)(candidates([[0, 1, 2, 3], [3, 4, 5]]), pos)
+    assert track_sets(out) == {frozenset({0, 1, 2, 3, 4, 5})} or out.n_shared_hits() == 1
+
+
+def test_many_hits_use_a_seeded_triple_sample() -> None:
+    radii = np.linspace(30.0, 1000.0, 40)
+    pos = np.concatenate([helix(5.0, 1.0, 0.1, 0.0, radii=radii), [[500.0, 500.0, 0.0]]])
+    ref = HelixRefinement(max_triples=50, extend=False)
+    out = ref(candidates([list(range(41))]), pos)
+    assert track_sets(out) == {frozenset(range(40))}
+    assert track_sets(ref(candidates([list(range(41))]), pos)) == track_sets(out)
+
+
+def test_bad_input_is_named() -> None:
+    pos = event()
+    given = candidates([[0, 1, 2]])
+    with pytest.raises(ValueError, match="shape"):
+        HelixRefinement()(given, pos[:, :2])
+    bad = pos.copy()
+    bad[1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        HelixRefinement()(given, bad)
+    with pytest.raises(ValueError, match="not among the event's hits.*99"):
+        HelixRefinement()(TrackCandidates(np.array([0, 1, 99]), np.zeros(3, np.int64)), pos)
+    with pytest.raises(ValueError, match="tol_xy"):
+        HelixRefinement(tol_xy=0.0)
+    with pytest.raises(ValueError, match="min_hits"):
+        HelixRefinement(min_hits=2)
+    with pytest.raises(ValueError, match="merge_window"):
+        HelixRefinement(merge_window=(0.1, 0.1))
+    assert len(HelixRefinement()(TrackCandidates.empty(), pos)) == 0
+
+
+def test_every_module_path_uses_the_refined_candidates() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from trackcore.train import TrackingModule
+
+    class Fixed(TrackingModule):
+        """Builds one 7-hit candidate holding a stray hit of the other particle."""
+
+        def infer(self, event):
+            return {}
+
+        def build_tracks(self, event, outputs):
+            return candidates([[0, 1, 2, 3, 4, 5, 6]])
+
+    pos = torch.from_numpy(event())
+    ev = SimpleNamespace(pos=pos, hit_id=torch.arange(13))
+    plain = Fixed(model=torch.nn.Linear(1, 1))
+    assert plain.refine is None and track_sets(plain.tracks(ev, {})) == {frozenset(range(7))}
+    refined = Fixed(model=torch.nn.Linear(1, 1), refine=HelixRefinement())
+    assert track_sets(refined.tracks(ev, {})) == {frozenset(range(6))}
