@@ -7,13 +7,19 @@ reclusters from those neighbour lists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trackcore.build._checks import check_count, check_positive
 from trackcore.build.candidates import TrackCandidates
 from trackcore.build.condensation import condensation_graph
-from trackcore.build.scan import BuilderScan, Objective, dm_efficiency_minus_fake_rate, scan_result
+from trackcore.build.scan import (
+    BuilderScan,
+    Objective,
+    check_postprocess,
+    dm_efficiency_minus_fake_rate,
+    scan_result,
+)
 
 if TYPE_CHECKING:  # trackcore.metrics imports trackcore.build.candidates: import it lazily
     from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation
@@ -29,6 +35,7 @@ def scan_condensation(
     backend: str = "auto",
     min_hits: int = 1,
     poi: ParticlesOfInterest | None = None,
+    postprocess: Sequence[Callable[[TrackCandidates], TrackCandidates]] | None = None,
 ) -> BuilderScan:
     """Evaluate :func:`~trackcore.build.condensation_clustering` for every ``(t_beta, t_d)``.
 
@@ -37,7 +44,7 @@ def scan_condensation(
             strengths, row ``j`` belonging to ``truth.hit_id_j[j]``.
         t_beta_values: seed thresholds to try, in [0, 1).
         t_d_values: capture radii to try (> 0).
-        objective, max_num_neighbors, backend, min_hits, poi: as in
+        objective, max_num_neighbors, backend, min_hits, poi, postprocess: as in
             :func:`~trackcore.build.scan_dbscan`.
 
     Shapes:
@@ -60,6 +67,7 @@ def scan_condensation(
         raise ValueError("Expected at least one (x, beta, truth) event to scan")
 
     evaluations: dict[tuple[float, float], list[TrackingEvaluation]] = {}
+    post = check_postprocess(postprocess, len(events))
     for i, (x, beta, truth) in enumerate(events):
         if len(x) != truth.n_hits:
             raise ValueError(f"Event {i}: 'x' has {len(x)} rows but its truth has {truth.n_hits} hits")
@@ -67,6 +75,8 @@ def scan_condensation(
                                    max_num_neighbors=max_num_neighbors, backend=backend)
         for t_beta in t_beta_grid:
             for t_d in t_d_grid:
-                candidates = TrackCandidates.from_labels(seeds.labels(t_beta, t_d), truth.hit_id_j, min_hits=min_hits)
+                candidates = post[i](
+                    TrackCandidates.from_labels(seeds.labels(t_beta, t_d), truth.hit_id_j, min_hits=min_hits)
+                )
                 evaluations.setdefault((t_beta, t_d), []).append(evaluate_tracks(candidates, truth, poi))
     return scan_result(evaluations, ("t_beta", "t_d"), objective)

@@ -9,13 +9,19 @@ shared metrics over all events together (:meth:`TrackingEvaluation.concat`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from trackcore.build._checks import check_count, check_positive
 from trackcore.build.candidates import TrackCandidates, as_numpy
 from trackcore.build.dbscan_clustering import dbscan_graph, labels_from_graph
-from trackcore.build.scan import BuilderScan, Objective, dm_efficiency_minus_fake_rate, scan_result
+from trackcore.build.scan import (
+    BuilderScan,
+    Objective,
+    check_postprocess,
+    dm_efficiency_minus_fake_rate,
+    scan_result,
+)
 
 if TYPE_CHECKING:  # trackcore.metrics imports trackcore.build.candidates: import it lazily
     from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation
@@ -43,6 +49,7 @@ def scan_dbscan(
     backend: str = "auto",
     min_hits: int = 1,
     poi: ParticlesOfInterest | None = None,
+    postprocess: Sequence[Callable[[TrackCandidates], TrackCandidates]] | None = None,
 ) -> DBSCANScan:
     """Evaluate DBSCAN on ``events`` for every ``(eps, min_samples)`` and pick the best.
 
@@ -59,6 +66,9 @@ def scan_dbscan(
         backend: neighbour-search backend (``"auto"``: KD-tree on CPU).
         min_hits: clusters with fewer hits are not tracks.
         poi: particles of interest of the metrics (default: theirs).
+        postprocess: one function per event applied to every candidate set before it is
+            evaluated (e.g. the helix-fit refinement, so that the scan judges the final tracks);
+            None evaluates the builder's output.
 
     Shapes:
         x: (N_hits, D) per event, N_hits = ``len(truth.hit_id_j)``.
@@ -76,6 +86,7 @@ def scan_dbscan(
         raise ValueError("Expected at least one value in 'eps_values' and in 'min_samples_values'")
     if not len(events):
         raise ValueError("Expected at least one (x, truth) event to scan")
+    post = check_postprocess(postprocess, len(events))
 
     evaluations: dict[tuple[float, int], list[TrackingEvaluation]] = {}
     for i, (x, truth) in enumerate(events):
@@ -90,7 +101,7 @@ def scan_dbscan(
                 label_j = labels_from_graph(
                     neighbor_e, query_e, distance_e, truth.n_hits, eps=eps, min_samples=min_samples
                 )
-                candidates = TrackCandidates.from_labels(label_j, truth.hit_id_j, min_hits=min_hits)
+                candidates = post[i](TrackCandidates.from_labels(label_j, truth.hit_id_j, min_hits=min_hits))
                 evaluations.setdefault((eps, min_samples), []).append(evaluate_tracks(candidates, truth, poi))
 
     result = scan_result(evaluations, ("eps", "min_samples"), objective)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from trackcore.build.candidates import TrackCandidates
+
 if TYPE_CHECKING:  # trackcore.metrics imports trackcore.build.candidates: import it lazily
     from trackcore.metrics import TrackingEvaluation
 
@@ -59,6 +61,22 @@ class BuilderScan:
         for name, value in self.best_params.items():
             mask &= (t[name] == value).to_numpy()
         return t[mask].iloc[0]
+
+
+def check_postprocess(
+    postprocess: Sequence[Callable[[TrackCandidates], TrackCandidates]] | None, n_events: int
+) -> list[Callable[[TrackCandidates], TrackCandidates]]:
+    """One candidate post-processing function per event (the identity where ``postprocess`` is None)."""
+    if postprocess is None:
+        return [_identity] * n_events
+    post = list(postprocess)
+    if len(post) != n_events:
+        raise ValueError(f"Expected one postprocess function per event: {n_events} (got {len(post)})")
+    return post
+
+
+def _identity(candidates: TrackCandidates) -> TrackCandidates:
+    return candidates
 
 
 def scan_result(

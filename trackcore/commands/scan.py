@@ -4,7 +4,8 @@ For stages that write per-hit cluster coordinates (OC's ``coords``, or any ``--k
 DBSCAN's ``eps`` x ``min_samples`` and, where the events carry ``beta``, condensation points'
 ``t_beta`` x ``t_d`` (:func:`trackcore.build.scan_dbscan`, :func:`trackcore.build.scan_condensation`).
 Run it on the validation split, put the best values in the config, then evaluate the test
-split. Writes into ``--out`` (default ``STAGE_DIR/scan/<split>``):
+split. With ``--refine`` every setting is judged (and timed) after the helix-fit refinement, as a
+module with ``refine`` builds its tracks. Writes into ``--out`` (default ``STAGE_DIR/scan/<split>``):
 
 - ``scan_<builder>.csv``: every setting with its objective and tracking summary;
 - ``scan_<builder>.png``: the objective (DM efficiency - DM fake rate) over the grid;
@@ -64,10 +65,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.add_argument("--max-abs-eta", type=float, default=None, help="particles of interest: |eta| below this")
+    p.add_argument("--refine", action="store_true",
+                   help="judge (and time) every setting after the helix-fit refinement (trackcore.build.refine, "
+                        "default tolerances), as a module with refine: {} builds its tracks")
     p.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/scan/SPLIT)")
 
 
-def _read(files: list[Path], key: str) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
+def _read(files: list[Path], key: str, keep: list | None = None) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
+    """(coords, beta or None, truth) of each event; with ``keep``, the events themselves are appended to it."""
     from trackcore.metrics import EventTruth
     from trackcore.metrics.stage_report import load_stage_event
 
@@ -81,6 +86,8 @@ def _read(files: list[Path], key: str) -> list[tuple[np.ndarray, np.ndarray | No
         beta = getattr(event, "beta", None)
         events.append((coords.float().numpy(), None if beta is None else beta.float().numpy(),
                        EventTruth.from_data(event)))
+        if keep is not None:
+            keep.append(event)
     return events
 
 
@@ -92,11 +99,15 @@ def _build_condensation(clustering: Callable, options: dict, min_hits: int, even
     return clustering(event[0], event[1], **options, hit_id=event[2].hit_id_j, min_hits=min_hits)
 
 
-def _median_build_seconds(build: Callable[[tuple], Any], events: list[tuple]) -> float:
+def _refined(refine: Callable, event: Any, candidates: Any) -> Any:
+    return refine(candidates, event.pos, event.hit_id, getattr(event, "volume_id", None))
+
+
+def _median_build_seconds(build: Callable[[tuple], Any], events: list[tuple], post: list[Callable]) -> float:
     times = []
-    for event in events:
+    for event, finish in zip(events, post, strict=True):
         start = time.perf_counter()
-        build(event)
+        finish(build(event))
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
@@ -110,7 +121,14 @@ def run(args: argparse.Namespace) -> int:
 
     poi = ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits, max_abs_eta=args.max_abs_eta)
     files = stage_event_files(args.stage_dir, args.split)
-    events = _read(files, args.key)
+    full: list[Any] | None = [] if args.refine else None
+    events = _read(files, args.key, full)
+    post = None
+    if full is not None:
+        from trackcore.build.refine import HelixRefinement
+
+        refine = HelixRefinement()
+        post = [partial(_refined, refine, event) for event in full]
     has_beta = all(beta is not None for _, beta, _ in events)
     builders = ["dbscan", "condensation"] if args.builder == "both" else [args.builder]
     if "condensation" in builders and not has_beta:
@@ -121,20 +139,21 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.stage_dir) / "scan" / args.split
     out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"stage_dir": str(args.stage_dir), "split": args.split, "n_events": len(events),
-                              "key": args.key, "min_track_hits": args.min_track_hits,
+                              "key": args.key, "min_track_hits": args.min_track_hits, "refine": bool(args.refine),
                               "particles_of_interest": {"min_pt": poi.min_pt, "min_hits": poi.min_hits,
                                                         "max_abs_eta": poi.max_abs_eta}}
     written = []
     for builder in builders:
         if builder == "dbscan":
             scan = scan_dbscan([(x, truth) for x, _, truth in events], args.eps, args.min_samples,
-                               min_hits=args.min_track_hits, poi=poi)
+                               min_hits=args.min_track_hits, poi=poi, postprocess=post)
             options = {"eps": scan.best_eps, "min_samples": scan.best_min_samples}
             build = partial(_build_dbscan, dbscan, options, args.min_track_hits)
         else:
-            scan = scan_condensation(events, args.t_beta, args.t_d, min_hits=args.min_track_hits, poi=poi)
+            scan = scan_condensation(events, args.t_beta, args.t_d, min_hits=args.min_track_hits, poi=poi,
+                                     postprocess=post)
             build = partial(_build_condensation, condensation_clustering, scan.best_params, args.min_track_hits)
-        seconds = _median_build_seconds(build, events)
+        seconds = _median_build_seconds(build, events, post or [lambda c: c] * len(events))
         scan.table.to_csv(out / f"scan_{builder}.csv", index=False)
         title = f"{builder}: {args.split}, {len(events)} events"
         written += [out / f"scan_{builder}.csv", plot_scan(scan, out / f"scan_{builder}.png", title=title)]

@@ -209,7 +209,9 @@ class TrackingModule(L.LightningModule):
         """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None)."""
         if self.refine is None or candidates is None:
             return candidates
-        return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu())
+        volume_id = getattr(event, "volume_id", None)
+        return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu(),
+                           None if volume_id is None else volume_id.cpu())
 
     def tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`."""

@@ -77,3 +77,22 @@ def test_bad_inputs_raise():
         scan_dbscan([(EVENTS[0][0][:5], EVENTS[0][1])], [0.5], [2])
     with pytest.raises(ValueError, match="finite objective"):
         scan_dbscan(EVENTS, [0.5], [2], objective=lambda s: float("nan"))
+
+
+def test_postprocess_judges_each_setting_after_it():
+    from trackcore.build.candidates import TrackCandidates
+
+    def split_in_two(candidates: TrackCandidates) -> TrackCandidates:
+        """Every track loses its first two rows."""
+        frame = candidates.to_frame()
+        frame = frame[frame.groupby("track_id").cumcount() >= 2]
+        return TrackCandidates.from_frame(frame)
+
+    raw = scan_dbscan(EVENTS, [0.5, 1.5], [2])
+    post = scan_dbscan(EVENTS, [0.5, 1.5], [2], postprocess=[split_in_two] * len(EVENTS))
+    assert raw.best_eps == post.best_eps == 0.5
+    # each particle keeps 3 of its 5 hits: still double-majority matched, no longer perfectly
+    assert raw.best["perfect_efficiency"] == 1.0 and post.best["perfect_efficiency"] == 0.0
+    assert post.best["dm_efficiency"] == 1.0
+    with pytest.raises(ValueError, match="one postprocess function per event"):
+        scan_dbscan(EVENTS, [0.5], [2], postprocess=[split_in_two])

@@ -172,3 +172,17 @@ def test_every_module_path_uses_the_refined_candidates() -> None:
     assert plain.refine is None and track_sets(plain.tracks(ev, {})) == {frozenset(range(7))}
     refined = Fixed(model=torch.nn.Linear(1, 1), refine=HelixRefinement())
     assert track_sets(refined.tracks(ev, {})) == {frozenset(range(6))}
+
+
+def test_only_candidates_of_the_judged_volumes_are_refined() -> None:
+    pos = event()
+    volume = np.full(13, 8)
+    volume[[9, 12]] = 13  # a strip hit in b and the noise hit
+    given = candidates([[0, 1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11]])
+    out = HelixRefinement()(given, pos, volume_id=volume)
+    # a (pixel only) loses the stray hit 6; b (holds a strip hit) passes as given, 6 is not extended into it
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(7, 12))}
+    out = HelixRefinement(volumes=None)(given, pos, volume_id=volume)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}
+    with pytest.raises(ValueError, match="volume_id"):
+        HelixRefinement()(given, pos, volume_id=volume[:5])
