@@ -316,7 +316,7 @@ class HelixRefinement:
         triples = _all_triples(n) if n <= 24 else None
         if triples is None or len(triples) > self.max_triples:
             rng = np.random.default_rng(self.seed)
-            triples = np.sort(np.stack([rng.choice(n, 3, replace=False) for _ in range(self.max_triples)]), axis=1)
+            triples = np.sort(np.argpartition(rng.random((self.max_triples, n)), 3, axis=1)[:, :3], axis=1)
         x, y, z = p[:, 0], p[:, 1], p[:, 2]
         r = np.hypot(x, y)
         a, b, c = triples[:, 0], triples[:, 1], triples[:, 2]
@@ -422,12 +422,13 @@ class HelixRefinement:
             return tracks
         rows = np.concatenate(tracks)
         owner = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
-        graph = radius_graph(torch.from_numpy(p[free]), self.extend_radius, query=torch.from_numpy(p[rows]),
+        # each free hit queries its nearest candidate hits
+        graph = radius_graph(torch.from_numpy(p[rows]), self.extend_radius, query=torch.from_numpy(p[free]),
                              max_num_neighbors=self.extend_neighbors, backend="kdtree")
         near, query = graph.edge_index.numpy()
         if not near.size:
             return tracks
-        key = np.unique(free[near] * len(tracks) + owner[query])  # distinct (hit, track) pairs
+        key = np.unique(free[query] * len(tracks) + owner[near])  # distinct (hit, track) pairs
         hit, track = key // len(tracks), key % len(tracks)
         _, fits = self.fit_ok(p, tracks)
         dxy, drz = fits.residuals(p[hit], track)
