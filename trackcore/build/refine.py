@@ -9,7 +9,9 @@ module gives every family the same check, after building:
 
 1. **Clean.** A candidate whose hits do not all lie on one helix (within the tolerances) keeps
    its largest helix-consistent subset, found by a robust search over the helices through hit
-   triples (all triples up to ``max_triples``, a seeded sample beyond). The rest, if it has
+   triples (all triples up to ``max_triples``, a seeded sample beyond). A candidate of more than
+   ``max_clean_hits`` hits that does not fit is not searched (that would be a track finder run on a
+   blob, e.g. the whole event that an untrained model's clustering returns) but released. The rest, if it has
    ``>= min_hits`` hits, is tried as a candidate of its own; otherwise its hits are released.
 2. **Merge.** Candidates with nearby track parameters (azimuth of the mean hit, pseudorapidity
    and ``z0`` of the fitted line, within ``merge_window``) whose union lies on one helix become
@@ -186,6 +188,8 @@ class HelixRefinement:
         extend_radius, extend_neighbors: an unassigned hit is tried on the candidates of its
             ``extend_neighbors`` nearest candidate hits within ``extend_radius`` (mm).
         max_triples: triples tried per candidate by the robust search (a seeded sample beyond).
+        max_clean_hits: larger candidates that do not fit one helix are released, not searched
+            (a pixel track has ~4-15 hits; the search costs ``max_triples x hits`` per track it finds).
         seed: of that sample.
         volumes: the volumes whose hits the helix model judges (default: the TrackML pixel volumes,
             which the simulated presets and the ACTS generic detector share); candidates with a hit
@@ -202,6 +206,7 @@ class HelixRefinement:
     extend_radius: float = 200.0
     extend_neighbors: int = 32
     max_triples: int = 2000
+    max_clean_hits: int = 60
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
 
@@ -210,6 +215,7 @@ class HelixRefinement:
         check_positive("tol_rz", self.tol_rz)
         check_count("min_hits", self.min_hits, minimum=3)
         check_count("max_triples", self.max_triples, minimum=1)
+        check_count("max_clean_hits", self.max_clean_hits, minimum=self.min_hits)
         check_positive("extend_radius", self.extend_radius)
         check_count("extend_neighbors", self.extend_neighbors, minimum=1)
         window = tuple(self.merge_window)
@@ -359,6 +365,8 @@ class HelixRefinement:
         queue = [t for t, good in zip(tracks, ok, strict=True) if not good]
         while queue:
             hits = queue.pop()
+            if len(hits) > self.max_clean_hits:
+                continue
             keep = self.inliers(p[hits])
             if keep.sum() < self.min_hits:
                 continue

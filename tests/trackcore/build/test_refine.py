@@ -186,3 +186,12 @@ def test_only_candidates_of_the_judged_volumes_are_refined() -> None:
     assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 12))}
     with pytest.raises(ValueError, match="volume_id"):
         HelixRefinement()(given, pos, volume_id=volume[:5])
+
+
+def test_blobs_larger_than_max_clean_hits_are_released_not_searched() -> None:
+    pos = event()
+    given = candidates([list(range(12))])  # two particles in one candidate
+    assert len(track_sets(HelixRefinement(max_clean_hits=12, merge=False, extend=False)(given, pos))) == 2
+    assert len(HelixRefinement(max_clean_hits=11, merge=False, extend=False)(given, pos)) == 0
+    with pytest.raises(ValueError, match="max_clean_hits"):
+        HelixRefinement(max_clean_hits=2)
