@@ -83,6 +83,10 @@ class HGNNModule(TrackingModule):
         min_weight, k: of ``"argmax"``/``"topk"``/``"matching"``.
         scan_threshold: thresholds scanned on the validation events every validation epoch (each judged
             after the refinement, when ``refine`` is given).
+        scan_argmax: whether that scan also tries ``"argmax"`` (with ``min_weight``) beside the
+            thresholds; the best of all is used. After the refinement argmax won on both presets'
+            validation events (issue 8 note): each hit in exactly one candidate, which the refinement
+            then splits and repairs.
         hdbscan_min_cluster_size: of the embedding variant's HDBSCAN.
         min_track_hits: smaller candidates are dropped.
     """
@@ -110,6 +114,7 @@ class HGNNModule(TrackingModule):
         min_weight: float = 0.5,
         k: int = 2,
         scan_threshold: Sequence[float] | None = None,
+        scan_argmax: bool = False,
         hdbscan_min_cluster_size: int = 3,
         min_track_hits: int = 3,
         refine: HelixRefinement | None = None,
@@ -141,6 +146,9 @@ class HGNNModule(TrackingModule):
             if not len(scan_threshold) or not all(0.0 <= t <= 1.0 for t in scan_threshold):
                 raise ValueError(f"scan_threshold must be a non-empty list of values in [0, 1] (got {scan_threshold})")
         self.scan_threshold = None if scan_threshold is None else [float(t) for t in scan_threshold]
+        if scan_argmax and scan_threshold is None:
+            raise ValueError("scan_argmax adds argmax to the threshold scan: set scan_threshold too")
+        self.scan_argmax = bool(scan_argmax)
         self.hdbscan_min_cluster_size, self.min_track_hits = hdbscan_min_cluster_size, min_track_hits
         self._scan_inputs: list[tuple[int, tuple[int, Any], dict[str, torch.Tensor], EventTruth]] = []
 
@@ -241,29 +249,38 @@ class HGNNModule(TrackingModule):
             inputs = gather_by_event(self._scan_inputs, key=lambda item: item[0])
             self._scan_inputs = []
             evaluations = {}
-            for t in self.scan_threshold:
-                options = AssignmentOptions(method="threshold", threshold=t, min_hits=self.min_track_hits)
-                evaluations[(t,)] = [
+            grid = [(0.0, t) for t in self.scan_threshold] + ([(1.0, float("nan"))] if self.scan_argmax else [])
+            for is_argmax, t in grid:
+                options = self._scan_options(bool(is_argmax), t)
+                evaluations[(is_argmax, t)] = [
                     evaluate_tracks(self.refine_tracks(self._assign(out, n, hit_id, options), event), truth, self.poi)
                     for _, (n, hit_id), out, truth, event in inputs
                 ]
             try:
-                scan = scan_result(evaluations, ["threshold"])
-                best = float(scan.best_params["threshold"])
+                scan = scan_result(evaluations, ["argmax", "threshold"])
+                best = scan.best_params
+                self.assignment = self._scan_options(bool(best["argmax"]), float(best["threshold"]))
                 chosen = scan.best_evaluations
-            except NoFiniteObjectiveError:  # no threshold made a track yet (early training): keep ours
-                best = self.assignment.threshold
-                chosen = evaluations.get((best,), next(iter(evaluations.values())))
-            self.assignment = AssignmentOptions(method="threshold", threshold=best, min_hits=self.min_track_hits)
-            self.log("val/threshold", best)
+            except NoFiniteObjectiveError:  # no setting made a track yet (early training): keep ours
+                chosen = next(iter(evaluations.values()))
+            self.log("val/threshold", self.assignment.threshold)
+            self.log("val/argmax", float(self.assignment.method == "argmax"))
             self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, chosen, strict=True)})
         super().on_validation_epoch_end()
 
+    def _scan_options(self, is_argmax: bool, threshold: float) -> AssignmentOptions:
+        """One point of the validation-time scan: argmax (with ``min_weight``) or a threshold."""
+        if is_argmax:
+            return AssignmentOptions(method="argmax", min_weight=self.assignment.min_weight,
+                                     min_hits=self.min_track_hits)
+        return AssignmentOptions(method="threshold", threshold=threshold, min_weight=self.assignment.min_weight,
+                                 min_hits=self.min_track_hits)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"threshold": self.assignment.threshold}
+        checkpoint[CHECKPOINT_KEY] = {"threshold": self.assignment.threshold,
+                                      "argmax": self.assignment.method == "argmax"}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get(CHECKPOINT_KEY)
-        if saved is not None and self.scan_threshold is not None:
-            self.assignment = AssignmentOptions(method="threshold", threshold=float(saved["threshold"]),
-                                                min_hits=self.min_track_hits)
+        if saved is not None and self.scan_threshold is not None:  # checkpoints before scan_argmax lack "argmax"
+            self.assignment = self._scan_options(bool(saved.get("argmax", False)), float(saved["threshold"]))

@@ -158,7 +158,7 @@ def test_validation_scan_chooses_the_threshold_and_the_checkpoint_keeps_it(tmp_p
     path = tmp_path / "hgnn.ckpt"
     trainer.save_checkpoint(path)
     ckpt = torch.load(path, weights_only=False)
-    assert ckpt["building"] == {"threshold": module.assignment.threshold}
+    assert ckpt["building"] == {"threshold": module.assignment.threshold, "argmax": False}
     restored = tiny_module(data, threshold=0.9, scan_threshold=[0.0, 0.5, 1.0])
     restored.on_load_checkpoint({"building": {"threshold": 0.5}})
     assert restored.assignment.threshold == 0.5
@@ -173,6 +173,7 @@ def test_validation_scan_chooses_the_threshold_and_the_checkpoint_keeps_it(tmp_p
         ({"assignment": "greedy"}, "Unknown assignment method"),
         ({"scan_threshold": [0.5], "assignment": "argmax"}, "scan_threshold needs"),
         ({"scan_threshold": [1.5]}, "scan_threshold must be"),
+        ({"scan_argmax": True}, "scan_argmax adds argmax to the threshold scan"),
         ({"matching_weight": "count"}, "matching_weight must be"),
         ({"min_embedding_weight": 2.0}, r"min_embedding_weight must be in \[0, 1\]"),
         ({"schedule_epochs": -1}, "schedule_epochs must be >= 0"),
@@ -200,3 +201,21 @@ def test_a_scan_where_no_threshold_makes_a_track_keeps_the_threshold(tmp_path, s
                         enable_model_summary=False, default_root_dir=tmp_path)
     metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
     assert module.assignment.threshold == 1.0 and metrics["val/dm_efficiency"] == 0.0
+
+
+def test_the_scan_can_choose_argmax_and_the_checkpoint_keeps_it(tmp_path, single_thread):
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    # threshold 1.0 makes no track (sigmoid scores never reach 1, no finite objective); argmax makes tracks
+    module = tiny_module(data, threshold=1.0, min_weight=0.0, scan_threshold=[1.0], scan_argmax=True)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
+    assert module.assignment.method == "argmax" and metrics["val/argmax"] == 1.0
+    path = tmp_path / "hgnn.ckpt"
+    trainer.save_checkpoint(path)
+    assert torch.load(path, weights_only=False)["building"]["argmax"] is True
+    restored = tiny_module(data, threshold=0.5, min_weight=0.0, scan_threshold=[0.5, 1.0], scan_argmax=True)
+    assert restored.assignment.method == "threshold"
+    restored.on_load_checkpoint(torch.load(path, weights_only=False))
+    assert restored.assignment.method == "argmax" and restored.assignment.min_weight == 0.0

@@ -147,6 +147,12 @@ def test_bad_input_is_named() -> None:
         HelixRefinement(min_hits=2)
     with pytest.raises(ValueError, match="merge_window"):
         HelixRefinement(merge_window=(0.1, 0.1))
+    with pytest.raises(ValueError, match="recover_window"):
+        HelixRefinement(recover_window=(0.1,))
+    with pytest.raises(ValueError, match="recover_neighbors"):
+        HelixRefinement(recover_neighbors=2)
+    with pytest.raises(ValueError, match="max_d0"):
+        HelixRefinement(max_d0=0.0)
     assert len(HelixRefinement()(TrackCandidates.empty(), pos)) == 0
 
 
@@ -195,3 +201,37 @@ def test_blobs_larger_than_max_clean_hits_are_released_not_searched() -> None:
     assert len(HelixRefinement(max_clean_hits=11, merge=False, extend=False)(given, pos)) == 0
     with pytest.raises(ValueError, match="max_clean_hits"):
         HelixRefinement(max_clean_hits=2)
+
+
+def recover_event(offset: float) -> np.ndarray:
+    """Particle a (hits 0-5), particle c of 4 pixel hits (6-9) whose helix misses the beam line by
+    ``offset`` mm, and 3 noise hits (10-12) in c's direction that lie on no helix with its hits."""
+    a = helix(1.5, 0.30, 0.4, 10.0)
+    c = helix(1.2, 2.0, -0.8, 20.0, radii=RADII[:4]) + offset * np.array([-np.sin(2.0), np.cos(2.0), 0.0])
+    noise = np.array([[-20.0, 30.0, -30.0], [-31.0, 65.0, -60.0], [-55.0, 98.0, -110.0]])
+    return np.concatenate([a, c, noise])
+
+
+def test_recover_finds_a_particle_in_no_candidate_but_not_noise_or_a_displaced_one() -> None:
+    given = candidates([list(range(6))])
+    pos = recover_event(0.0)
+    assert HelixRefinement(recover=True).fit_ok(pos, [np.arange(6, 10)])[1].d0[0] < 1e-6
+    assert track_sets(HelixRefinement()(given, pos)) == {frozenset(range(6))}  # off by default
+    out = HelixRefinement(recover=True)(given, pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 10))}
+    displaced = recover_event(3.0)
+    d0 = HelixRefinement().fit_ok(displaced, [np.arange(6, 10)])[1].d0[0]
+    assert 2.5 < d0 < 3.5
+    assert track_sets(HelixRefinement(recover=True)(given, displaced)) == {frozenset(range(6))}
+    out = HelixRefinement(recover=True, max_d0=4.0)(given, displaced)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 10))}
+    # hits outside the direction window are not neighbours: c's hits alone, spread in azimuth, stay free
+    assert track_sets(HelixRefinement(recover=True, recover_window=(1e-4, 1e-4))(given, pos)) == {frozenset(range(6))}
+
+
+def test_recover_takes_a_particle_released_as_strays_of_two_candidates() -> None:
+    pos = recover_event(0.0)
+    # c's hits are strays of two candidates of particle a: the clean step releases them, recover rebuilds c
+    given = candidates([[0, 1, 2, 6, 7], [3, 4, 5, 8, 9]])
+    assert track_sets(HelixRefinement()(given, pos)) == {frozenset(range(6))}
+    assert track_sets(HelixRefinement(recover=True)(given, pos)) == {frozenset(range(6)), frozenset(range(6, 10))}
