@@ -63,6 +63,17 @@ def test_scan_without_beta_scans_dbscan_only_and_names_missing_tensors(tmp_path,
     assert main(["scan", str(stage), "--key", "embedding"]) == 2
     assert "no 'embedding' tensor" in capsys.readouterr().err
     assert main(["scan", str(tmp_path / "nope")]) == 2
+    assert main(["scan", str(stage), "--recover"]) == 2
+    assert "give --refine too" in capsys.readouterr().err
+
+
+def test_scan_records_the_refinement_it_judged_with(tmp_path):
+    stage = tmp_path / "stage"
+    _write(stage / "val", [_condensed_event(1000, beta=False)])
+    args = ["scan", str(stage), "--eps", "0.1", "--min-samples", "1", "--min-pt", "0", "--refine", "--recover"]
+    assert main(args) == 0
+    result = json.loads((stage / "scan" / "val" / "scan.json").read_text())
+    assert result["refine"] is True and result["recover"] is True
 
 
 @pytest.mark.parametrize("bad", ["--eps=a,b", "--min-samples=0.5"])

@@ -4,7 +4,7 @@ For stages that write per-hit cluster coordinates (OC's ``coords``, or any ``--k
 DBSCAN's ``eps`` x ``min_samples`` and, where the events carry ``beta``, condensation points'
 ``t_beta`` x ``t_d`` (:func:`trackcore.build.scan_dbscan`, :func:`trackcore.build.scan_condensation`).
 Run it on the validation split, put the best values in the config, then evaluate the test
-split. With ``--refine`` every setting is judged (and timed) after the helix-fit refinement, as a
+split. With ``--refine`` (and ``--recover``) every setting is judged (and timed) after the helix-fit refinement, as a
 module with ``refine`` builds its tracks. Writes into ``--out`` (default ``STAGE_DIR/scan/<split>``):
 
 - ``scan_<builder>.csv``: every setting with its objective and tracking summary;
@@ -68,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refine", action="store_true",
                    help="judge (and time) every setting after the helix-fit refinement (trackcore.build.refine, "
                         "default tolerances), as a module with refine: {} builds its tracks")
+    p.add_argument("--recover", action="store_true",
+                   help="with --refine: also rebuild free hits into helices through the beam line, as refine: "
+                        "{recover: true} does")
     p.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/scan/SPLIT)")
 
 
@@ -121,13 +124,15 @@ def run(args: argparse.Namespace) -> int:
 
     poi = ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits, max_abs_eta=args.max_abs_eta)
     files = stage_event_files(args.stage_dir, args.split)
+    if args.recover and not args.refine:
+        raise ValueError("--recover is a step of the refinement: give --refine too")
     full: list[Any] | None = [] if args.refine else None
     events = _read(files, args.key, full)
     post = None
     if full is not None:
         from trackcore.build.refine import HelixRefinement
 
-        refine = HelixRefinement()
+        refine = HelixRefinement(recover=args.recover)
         post = [partial(_refined, refine, event) for event in full]
     has_beta = all(beta is not None for _, beta, _ in events)
     builders = ["dbscan", "condensation"] if args.builder == "both" else [args.builder]
@@ -140,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"stage_dir": str(args.stage_dir), "split": args.split, "n_events": len(events),
                               "key": args.key, "min_track_hits": args.min_track_hits, "refine": bool(args.refine),
+                              "recover": bool(args.recover),
                               "particles_of_interest": {"min_pt": poi.min_pt, "min_hits": poi.min_hits,
                                                         "max_abs_eta": poi.max_abs_eta}}
     written = []
