@@ -235,3 +235,10 @@ def test_recover_takes_a_particle_released_as_strays_of_two_candidates() -> None
     given = candidates([[0, 1, 2, 6, 7], [3, 4, 5, 8, 9]])
     assert track_sets(HelixRefinement()(given, pos)) == {frozenset(range(6))}
     assert track_sets(HelixRefinement(recover=True)(given, pos)) == {frozenset(range(6)), frozenset(range(6, 10))}
+
+
+def test_recover_alone_is_a_track_finder_from_no_candidates() -> None:
+    pos = recover_event(0.0)
+    out = HelixRefinement(recover=True)(TrackCandidates.empty(), pos)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 10))}  # the noise hits stay out
+    assert len(HelixRefinement()(TrackCandidates.empty(), pos)) == 0
