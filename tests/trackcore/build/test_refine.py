@@ -242,3 +242,20 @@ def test_recover_alone_is_a_track_finder_from_no_candidates() -> None:
     out = HelixRefinement(recover=True)(TrackCandidates.empty(), pos)
     assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 10))}  # the noise hits stay out
     assert len(HelixRefinement()(TrackCandidates.empty(), pos)) == 0
+
+
+def test_hits_of_one_barrel_layer_are_not_a_helix() -> None:
+    # one hit of each of 6 particles on the 72 mm layer: a circle about the beam line and a line of constant r
+    phi = np.linspace(0.2, 0.5, 6)
+    layer = np.stack([72.0 * np.cos(phi), 72.0 * np.sin(phi), np.linspace(-40.0, 60.0, 6)], 1)
+    a = helix(1.5, 0.30, 0.4, 10.0)
+    pos = np.concatenate([a, layer])
+    fits = fit_helices(layer, np.zeros(6, np.int64), 1)
+    assert fits.radius[0] == pytest.approx(72.0) and abs(fits.eta[0]) > 6.0
+    given = candidates([list(range(12))])
+    assert track_sets(HelixRefinement(extend=False)(given, pos)) == {frozenset(range(6))}
+    # without the cut the layer "helix" is the largest one and even takes particle a's hit on that layer
+    assert track_sets(HelixRefinement(extend=False, max_eta=1e3)(given, pos)) == {
+        frozenset({1, *range(6, 12)}), frozenset({0, 2, 3, 4, 5})}
+    with pytest.raises(ValueError, match="max_eta"):
+        HelixRefinement(max_eta=0.0)
