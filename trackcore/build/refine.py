@@ -28,7 +28,7 @@ module gives every family the same check, after building:
    rebuilds the short particles a builder scattered as strays of other candidates (on real
    pT > 1 GeV validation events, 188 of HGNN's 237 missed particles). **But given no candidates
    it is a geometric track finder, and on the pT > 1 GeV benchmarks (softer particles' hits
-   removed using the truth) it alone finds 97.2% of the real test particles with 0.1% fakes
+   removed using the truth) it alone finds 97.5% of the real test particles with 0.1% fakes
    (``benchmarks/geometric_baseline.py``)**: a model's numbers with this step on would measure the
    geometry more than the model, so no shipped model config turns it on.
 
