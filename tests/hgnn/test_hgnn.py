@@ -219,3 +219,34 @@ def test_the_scan_can_choose_argmax_and_the_checkpoint_keeps_it(tmp_path, single
     assert restored.assignment.method == "threshold"
     restored.on_load_checkpoint(torch.load(path, weights_only=False))
     assert restored.assignment.method == "argmax" and restored.assignment.min_weight == 0.0
+
+
+def test_regroup_top_k_gives_the_refinement_the_second_choices(single_thread):
+    from torch_geometric.data import Data
+
+    from tests.trackcore.build.helpers import track_sets
+    from tests.trackcore.build.test_refine import recover_event
+    from trackcore.build.refine import HelixRefinement
+
+    pos = torch.from_numpy(recover_event(0.0))  # particle a: hits 0-5, c: 6-9, noise: 10-12
+    event = Data(pos=pos, hit_id=torch.arange(13) + 100, num_nodes=13)
+    # argmax puts c's hits as strays into a's two super-nodes (0, 1); their second choice, super-node 2, holds c
+    first = [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 2, 2, 2]
+    second = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0]
+    score = [0.9] * 6 + [0.6] * 4 + [0.9] * 3
+    outputs = {"bipartite_hit": torch.arange(13).repeat_interleave(2),
+               "bipartite_super": torch.tensor([s for pair in zip(first, second, strict=True) for s in pair]),
+               "bipartite_score": torch.tensor([s for v in score for s in (v, 1.0 - v)])}
+    data = tiny_graph_event()
+    a, c = frozenset(range(100, 106)), frozenset(range(106, 110))
+    for top_k, expected in [(None, {a}), (1, {a}), (2, {a, c})]:
+        module = tiny_module(data, assignment="argmax", min_weight=0.0, refine=HelixRefinement(), regroup_top_k=top_k)
+        assert track_sets(module.tracks(event, outputs)) == expected, top_k
+    groups = tiny_module(data, regroup_top_k=2).refine_groups(event, outputs)
+    assert len(groups.hit_id) == 26 and set(groups.track_id.tolist()) == {0, 1, 2}
+    assert tiny_module(data).refine_groups(event, outputs) is None
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="regroup_top_k must be None or an integer >= 1"):
+            tiny_module(data, regroup_top_k=bad)
+    with pytest.raises(ValueError, match="regroup_top_k needs the bipartite model"):
+        tiny_module(data, variant="embedding", regroup_top_k=2)

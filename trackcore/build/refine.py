@@ -32,6 +32,15 @@ module gives every family the same check, after building:
    (``benchmarks/geometric_baseline.py``)**: a model's numbers with this step on would measure the
    geometry more than the model, so no shipped model config turns it on.
 
+5. **Regroup** (only when the caller passes ``groups``: which hits a model holds may share a
+   track, e.g. each hit's top-3 HGNN super-nodes). Hits in no candidate are searched for helices
+   as in step 4, but each free hit only among the free hits that share a group with it (nearest
+   first, up to ``recover_neighbors``), so it can only rebuild what the model grouped: a model's
+   second choices for the hits its first choice lost. Groups of more than ``max_clean_hits`` free
+   hits are blobs and not searched. Control (real pT > 1 GeV validation events): after a trained
+   HGNN it takes the DM efficiency from 95.0% to 97.9%; after the same HGNN untrained, from 31% to
+   37% (step 4 alone, from no candidates: 97%).
+
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
 
@@ -216,10 +225,10 @@ class HelixRefinement:
             ``extend_neighbors`` nearest candidate hits within ``extend_radius`` (mm).
         max_triples: triples tried per candidate by the robust search (a seeded sample beyond).
         recover: whether free hits are searched for helices of their own (step 4).
-        recover_neighbors: free hits searched around each free hit (including it).
+        recover_neighbors: free hits searched around each free hit (including it), in steps 4 and 5.
         recover_window: ``(azimuth rad, pseudorapidity)`` seen from the origin, within which free
             hits are neighbours.
-        max_d0: largest transverse impact parameter of a recovered candidate (mm).
+        max_d0: largest transverse impact parameter of a recovered or regrouped candidate (mm).
         max_eta: largest ``|pseudorapidity|`` of a helix's ``(r, z)`` line. Hits of several
             particles on one barrel layer lie on a circle about the beam line (exactly so in the
             simulated presets' cylindrical layers) and on a line of constant ``r``: a "helix" with
@@ -285,7 +294,12 @@ class HelixRefinement:
 
     # ------------------------------------------------------------------ the one entry point
     def __call__(
-        self, candidates: TrackCandidates, pos: Any, hit_id: Any | None = None, volume_id: Any | None = None
+        self,
+        candidates: TrackCandidates,
+        pos: Any,
+        hit_id: Any | None = None,
+        volume_id: Any | None = None,
+        groups: TrackCandidates | None = None,
     ) -> TrackCandidates:
         """Refined candidates (new consecutive track ids).
 
@@ -296,6 +310,8 @@ class HelixRefinement:
             volume_id: TrackML volume of each hit. With ``volumes`` set, candidates holding a hit
                 of another volume pass unchanged and only hits of ``volumes`` are extended; None
                 judges every hit.
+            groups: hits a model holds may share a track (a hit may be in several groups), as
+                ``(hit_id, group id)`` rows; given, step 5 (regroup) runs.
 
         Shapes:
             pos: (N_hits, 3); hit_id, volume_id: (N_hits,).
@@ -327,6 +343,12 @@ class HelixRefinement:
             tracks = self._merge(tracks, p)
         if self.extend and tracks:
             tracks = self._extend(tracks, p, judged, aside)
+        if groups is not None:
+            try:
+                group_lists = self._as_index_lists(groups, ids)
+            except ValueError as err:
+                raise ValueError(f"groups: {err}") from None
+            tracks += self._regroup(tracks + aside, p, judged, group_lists)
         if self.recover:
             tracks += self._recover(tracks + aside, p, judged)
         tracks += aside
@@ -540,14 +562,19 @@ class HelixRefinement:
                     out[t] = candidate
         return out
 
+    @staticmethod
+    def _free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:
+        """Indices of the judged hits in no candidate."""
+        assigned = ~judged
+        for hits in tracks:
+            assigned[hits] = True
+        return np.flatnonzero(~assigned)
+
     def _recover(self, tracks: list[np.ndarray], p: np.ndarray, judged: np.ndarray) -> list[np.ndarray]:
         """New candidates from the judged hits in no candidate (step 4), largest first."""
         from trackcore.neighbors import radius_graph
 
-        assigned = ~judged
-        for hits in tracks:
-            assigned[hits] = True
-        free = np.flatnonzero(~assigned)
+        free = self._free_hits(tracks, judged)
         if free.size < self.min_hits:
             return []
         q = p[free]
@@ -558,16 +585,61 @@ class HelixRefinement:
         graph = radius_graph(torch.from_numpy(direction), 1.0, max_num_neighbors=self.recover_neighbors - 1,
                              backend="kdtree")
         near, query = graph.edge_index.numpy()  # grouped by query, nearest first
+        return self._seeded_helices(p, free, query, near)
+
+    def _regroup(
+        self, tracks: list[np.ndarray], p: np.ndarray, judged: np.ndarray, groups: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """New candidates from the judged hits in no candidate, each searched among its group mates (step 5)."""
+        free = self._free_hits(tracks, judged)
+        if free.size < self.min_hits or not groups:
+            return []
+        slot = np.full(len(p), -1, np.int64)
+        slot[free] = np.arange(len(free))
+        member = np.concatenate(groups)
+        group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        keep = slot[member] >= 0
+        member, group = slot[member[keep]], group[keep]
+        _, group, size = np.unique(group, return_inverse=True, return_counts=True)
+        keep = size[group] <= self.max_clean_hits  # a blob is not searched (as in the clean step)
+        member, group = member[keep], group[keep]
+        order = np.argsort(group, kind="stable")
+        member, group = member[order], group[order]
+        # every ordered pair of free hits within a group
+        start = np.searchsorted(group, group)  # where each member's group begins
+        count = np.bincount(group)[group]
+        first = np.repeat(np.arange(len(member)), count)
+        second = np.repeat(start, count) + np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count)
+        i, j = member[first], member[second]
+        key = np.unique(i[i != j] * len(free) + j[i != j])
+        i, j = key // len(free), key % len(free)
+        dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
+        order = np.lexsort((dist, i))  # grouped by hit, nearest mate first
+        return self._seeded_helices(p, free, i[order], j[order])
+
+    def _seeded_helices(
+        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray
+    ) -> list[np.ndarray]:
+        """Helices through each free hit among its listed neighbours, accepted largest first, each hit in one.
+
+        Shapes:
+            free: (F,) hit indices; query, near: (P,) positions in ``free``, grouped by ``query``
+            with the nearest neighbour first (only the first ``recover_neighbors - 1`` are used).
+        """
         k = self.recover_neighbors
+        q = p[free]
         local = np.full((len(free), k), -1, np.int64)  # each free hit, then its neighbours, nearest first
         local[:, 0] = np.arange(len(free))
         rank = np.arange(len(query)) - np.searchsorted(query, query)  # position within the query's group
-        local[query, 1 + rank] = near
+        use = rank < k - 1
+        local[query[use], 1 + rank[use]] = near[use]
+        seeds = np.flatnonzero((local[:, 1:] >= 0).sum(1) >= self.min_hits - 1)  # enough neighbours for a helix
+        local = local[seeds]
         valid = local >= 0
         triples = _triples_through_first(k)
         proposals = []
         chunk = max(1, 2_000_000 // (len(triples) * k))  # bounds the (B, T, k) residual arrays
-        for start in range(0, len(free), chunk):
+        for start in range(0, len(local), chunk):
             rows = local[start:start + chunk]
             keep = self.best_helices(q[np.maximum(rows, 0)], triples, valid[start:start + chunk])
             for hits, mask in zip(rows, keep, strict=True):

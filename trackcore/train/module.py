@@ -205,17 +205,27 @@ class TrackingModule(L.LightningModule):
         """Track candidates from :meth:`infer`'s outputs; None for stages that make no tracks."""
         return None
 
-    def refine_tracks(self, candidates: TrackCandidates | None, event: Any) -> TrackCandidates | None:
-        """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None)."""
+    def refine_tracks(
+        self, candidates: TrackCandidates | None, event: Any, groups: TrackCandidates | None = None
+    ) -> TrackCandidates | None:
+        """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None); ``groups``:
+        see :meth:`refine_groups`."""
         if self.refine is None or candidates is None:
             return candidates
         volume_id = getattr(event, "volume_id", None)
         return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu(),
-                           None if volume_id is None else volume_id.cpu())
+                           None if volume_id is None else volume_id.cpu(), groups=groups)
+
+    def refine_groups(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
+        """Which hits the model holds may share a track, for the refinement's regroup step (None: no such step)."""
+        return None
 
     def tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`."""
-        return self.refine_tracks(self.build_tracks(event, outputs), event)
+        candidates = self.build_tracks(event, outputs)
+        if self.refine is None or candidates is None:
+            return candidates
+        return self.refine_tracks(candidates, event, self.refine_groups(event, outputs))
 
     def target_hits(self, event: Any) -> torch.Tensor | None:
         """Hits of particles above the pT cut of the particles of interest (None: no cut).

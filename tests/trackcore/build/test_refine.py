@@ -259,3 +259,32 @@ def test_hits_of_one_barrel_layer_are_not_a_helix() -> None:
         frozenset({1, *range(6, 12)}), frozenset({0, 2, 3, 4, 5})}
     with pytest.raises(ValueError, match="max_eta"):
         HelixRefinement(max_eta=0.0)
+
+
+def test_regroup_rebuilds_only_what_the_model_grouped() -> None:
+    pos = recover_event(0.0)
+    given = candidates([[0, 1, 2, 6, 7], [3, 4, 5, 8, 9]])  # c's hits are strays of two candidates of a
+    a, c = frozenset(range(6)), frozenset(range(6, 10))
+    # the model's second choices hold c's hits (and two noise hits) in one group: c is rebuilt, noise left out
+    grouped = candidates([[0, 1, 2, 6, 7], [3, 4, 5, 8, 9], [6, 7, 8, 9, 10, 11]])
+    assert track_sets(HelixRefinement()(given, pos, groups=grouped)) == {a, c}
+    # a hit may be in several groups: c's hits linked only through shared memberships
+    chained = candidates([[6, 7, 10], [7, 8, 9, 12]])
+    assert track_sets(HelixRefinement()(given, pos, groups=chained)) == {a, c}
+    # groups that keep c's hits apart give nothing: the step searches only among group mates
+    apart = candidates([[6, 7, 10], [8, 9, 11, 12]])
+    assert track_sets(HelixRefinement()(given, pos, groups=apart)) == {a}
+    assert track_sets(HelixRefinement()(given, pos, groups=TrackCandidates.empty())) == {a}
+    # the beam-line requirement holds here too
+    displaced = recover_event(3.0)
+    assert track_sets(HelixRefinement()(given, displaced, groups=grouped)) == {a}
+
+
+def test_regroup_does_not_search_blobs_and_names_unknown_hits() -> None:
+    pos = recover_event(0.0)
+    blob = candidates([list(range(13))])  # e.g. an untrained model's single super-node
+    out = HelixRefinement(max_clean_hits=13)(TrackCandidates.empty(), pos, groups=blob)
+    assert track_sets(out) == {frozenset(range(6)), frozenset(range(6, 10))}
+    assert len(HelixRefinement(max_clean_hits=12)(TrackCandidates.empty(), pos, groups=blob)) == 0
+    with pytest.raises(ValueError, match="not among the event's hits"):
+        HelixRefinement()(TrackCandidates.empty(), pos, groups=candidates([[0, 1, 99]]))
