@@ -518,10 +518,7 @@ class HelixRefinement:
     ) -> list[np.ndarray]:
         from trackcore.neighbors import radius_graph
 
-        assigned = ~judged
-        for hits in tracks + aside:
-            assigned[hits] = True
-        free = np.flatnonzero(~assigned)
+        free = self._free_hits(tracks + aside, judged)
         if not free.size:
             return tracks
         rows = np.concatenate(tracks)
