@@ -19,6 +19,15 @@ module gives every family the same check, after building:
 3. **Extend.** A hit in no candidate, within ``extend_radius`` of some hit of a candidate and on
    that candidate's helix, joins it (the nearest-fitting candidate if several); the candidate
    must still fit as a whole.
+3b. **Fill holes** (off by default, ``fill_holes=True``; needs the hits' ``volume_id`` and
+   ``layer_id``). A hole is a layer of the judged volumes that the candidate's helix crosses (by
+   ``hole_margin`` inside its sensitive area) where the candidate has no hit
+   (:mod:`trackcore.build.holes`). Each hole takes the free hit of that layer nearest the
+   candidate's beam-constrained helix (the fit with a point on the beam line added, which a
+   3-hit piece needs to extrapolate), within ``fill_tolerance``, if the candidate still fits. On
+   ACTS ttbar mu = 20 pixel events after EC (validation) it lifts the DM efficiency from 98.4% to
+   98.5% and cuts the fakes from 19 to 16: the fakes are mostly pieces of a particle whose missing
+   layers' hits lie free.
 4. **Recover** (off by default, ``recover=True``). Hits still in no candidate are searched for
    helices of their own: each such hit and its ``recover_neighbors - 1`` nearest free hits in
    the direction seen from the origin (azimuth and pseudorapidity, within ``recover_window``)
@@ -40,6 +49,14 @@ module gives every family the same check, after building:
    hits are blobs and not searched. Control (real pT > 1 GeV validation events): after a trained
    HGNN it takes the DM efficiency from 95.0% to 97.9%; after the same HGNN untrained, from 31% to
    37% (step 4 alone, from no candidates: 97%).
+
+**Quality cut** (off by default: ``max_holes``, ``min_layers``). At the end, judged candidates
+with more than ``max_holes`` holes or fewer than ``min_layers`` distinct layers are dropped, as
+the ACTS CKF drops tracks with too many holes or measurements. A fake is usually a piece
+of a particle (its other hits on the helix's remaining layers) or a few hits on one or two layers,
+whose helix is barely constrained; so ``max_holes=0, min_layers=3`` after filling keeps the
+complete candidates (ACTS ttbar mu = 20 validation, after EC: fakes 16 -> 2 of ~2,400, DM
+98.5% -> 95.0%).
 
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
@@ -85,6 +102,7 @@ import torch
 
 from trackcore.build._checks import check_count, check_hit_id, check_positive
 from trackcore.build.candidates import TrackCandidates, as_numpy
+from trackcore.build.holes import LayerTable
 
 _TRIPLES: dict[int, np.ndarray] = {}
 
@@ -210,6 +228,20 @@ def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int) -> HelixFits:
                      r0=mr, z0=mz, ur=np.cos(angle), uz=np.sin(angle))
 
 
+def beam_constrained_fits(p: np.ndarray, tracks: list[np.ndarray], fits: HelixFits) -> HelixFits:
+    """Each track's helix refitted with one more point on the beam line, ``(0, 0, z)`` with ``z``
+    where its fitted ``(r, z)`` line meets ``r = 0``: a prompt particle's circle passes the beam line,
+    so short tracks (3 hits, two of them on one layer's overlapping modules) extrapolate far better.
+
+    Shapes:
+        p: (N_hits, 3) float64; tracks: G index arrays; fits: their :func:`fit_helices`.
+    """
+    rows = np.concatenate(tracks)
+    group = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+    beam = np.stack([np.zeros(len(tracks)), np.zeros(len(tracks)), fits.z_at_beam], 1)
+    return fit_helices(np.vstack([p[rows], beam]), np.r_[group, np.arange(len(tracks))], len(tracks))
+
+
 @dataclass(frozen=True)
 class HelixRefinement:
     """Clean, merge and extend track candidates with a helix fit (see the module docstring).
@@ -241,6 +273,13 @@ class HelixRefinement:
         volumes: the volumes whose hits the helix model judges (default: the TrackML pixel volumes,
             which the simulated presets and the ACTS generic detector share); candidates with a hit
             elsewhere pass unchanged. None judges every hit.
+        fill_holes: whether holes are filled with free hits (step 3b).
+        fill_tolerance: ``(transverse, (r, z))`` largest residuals (mm) of a filling hit on the
+            beam-constrained helix.
+        max_holes: the quality cut's largest number of holes (None: no such cut).
+        min_layers: the quality cut's smallest number of distinct layers (None: no such cut).
+        hole_margin: how far inside a layer's sensitive area the helix must cross it for a
+            missing hit to count as a hole (mm).
     """
 
     tol_xy: float = 0.15
@@ -261,6 +300,11 @@ class HelixRefinement:
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
+    fill_holes: bool = False
+    fill_tolerance: tuple[float, float] = (0.3, 1.0)
+    max_holes: int | None = None
+    min_layers: int | None = None
+    hole_margin: float = 1.0
 
     def __post_init__(self) -> None:
         check_positive("tol_xy", self.tol_xy)
@@ -287,6 +331,18 @@ class HelixRefinement:
                                window, strict=True):
             check_positive(name, value)
         object.__setattr__(self, "merge_window", tuple(float(v) for v in window))
+        fill_tolerance = tuple(self.fill_tolerance)
+        if len(fill_tolerance) != 2:
+            raise ValueError(f"fill_tolerance must be (transverse mm, (r, z) mm) (got {self.fill_tolerance!r})")
+        for name, value in zip(("fill_tolerance transverse", "fill_tolerance (r, z)"), fill_tolerance, strict=True):
+            check_positive(name, value)
+        object.__setattr__(self, "fill_tolerance", tuple(float(v) for v in fill_tolerance))
+        if self.max_holes is not None:
+            check_count("max_holes", self.max_holes, minimum=0)
+        if self.min_layers is not None:
+            check_count("min_layers", self.min_layers, minimum=1)
+        if not (isinstance(self.hole_margin, int | float) and np.isfinite(self.hole_margin) and self.hole_margin >= 0):
+            raise ValueError(f"hole_margin must be a finite length >= 0 in mm (got {self.hole_margin!r})")
         if self.volumes is not None:
             if not len(self.volumes):
                 raise ValueError("volumes must be None (every hit) or name at least one volume (got ())")
@@ -300,6 +356,7 @@ class HelixRefinement:
         hit_id: Any | None = None,
         volume_id: Any | None = None,
         groups: TrackCandidates | None = None,
+        layer_id: Any | None = None,
     ) -> TrackCandidates:
         """Refined candidates (new consecutive track ids).
 
@@ -312,12 +369,16 @@ class HelixRefinement:
                 judges every hit.
             groups: hits a model holds may share a track (a hit may be in several groups), as
                 ``(hit_id, group id)`` rows; given, step 5 (regroup) runs.
+            layer_id: TrackML layer of each hit; with ``volume_id``, needed by ``fill_holes``,
+                ``max_holes`` and ``min_layers``.
 
         Shapes:
-            pos: (N_hits, 3); hit_id, volume_id: (N_hits,).
+            pos: (N_hits, 3); hit_id, volume_id, layer_id: (N_hits,).
 
         Raises:
-            ValueError: ``pos`` not ``(N, 3)`` or not finite, or a candidate hit that is not in ``hit_id``.
+            ValueError: ``pos`` not ``(N, 3)`` or not finite, a candidate hit that is not in
+                ``hit_id``, hole settings without ``volume_id`` and ``layer_id``, or a judged hit
+                on a layer the TrackML detector does not have.
         """
         p = as_numpy(pos).astype(np.float64, copy=False)
         if p.ndim != 2 or p.shape[1] != 3:
@@ -333,6 +394,7 @@ class HelixRefinement:
             if vol.shape != (len(p),):
                 raise ValueError(f"Expected one 'volume_id' per hit: {len(p)} (got shape {tuple(vol.shape)})")
             judged = np.isin(vol, self.volumes)
+        layer = self._layer_rows(len(p), volume_id, layer_id, judged)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
         if self.clean:
@@ -343,6 +405,8 @@ class HelixRefinement:
             tracks = self._merge(tracks, p)
         if self.extend and tracks:
             tracks = self._extend(tracks, p, judged, aside)
+        if self.fill_holes and tracks:
+            tracks = self._fill_holes(tracks, p, judged, aside, layer)
         if groups is not None:
             try:
                 group_lists = self._as_index_lists(groups, ids)
@@ -351,6 +415,8 @@ class HelixRefinement:
             tracks += self._regroup(tracks + aside, p, judged, group_lists)
         if self.recover:
             tracks += self._recover(tracks + aside, p, judged)
+        if (self.max_holes is not None or self.min_layers is not None) and tracks:
+            tracks = self._quality(tracks, p, layer)
         tracks += aside
         if not tracks:
             return TrackCandidates.empty()
@@ -558,6 +624,97 @@ class HelixRefinement:
                 if self.fit_ok(p, [candidate])[0][0]:
                     out[t] = candidate
         return out
+
+    def _layer_rows(
+        self, n_hits: int, volume_id: Any | None, layer_id: Any | None, judged: np.ndarray
+    ) -> tuple[LayerTable, np.ndarray] | None:
+        """The layers holes are counted on and each hit's row among them (-1 for hits not judged),
+        or None when no hole setting is on."""
+        if not self.fill_holes and self.max_holes is None and self.min_layers is None:
+            return None
+        if volume_id is None or layer_id is None:
+            raise ValueError("fill_holes, max_holes and min_layers need the hits' volume_id and layer_id "
+                             "(the processed event's volume_id and layer_id tensors)")
+        vol, lay = as_numpy(volume_id), as_numpy(layer_id)
+        for name, values in (("volume_id", vol), ("layer_id", lay)):
+            if values.shape != (n_hits,):
+                raise ValueError(f"Expected one '{name}' per hit: {n_hits} (got shape {tuple(values.shape)})")
+        table = LayerTable.of_volumes(self.volumes)
+        rows = np.where(judged, table.index(vol, lay), -1)
+        unknown = judged & (rows < 0)
+        if unknown.any():
+            first = int(np.flatnonzero(unknown)[0])
+            raise ValueError(f"{int(unknown.sum())} judged hit(s) lie on no layer of the TrackML detector "
+                             f"(first: volume_id {int(vol[first])}, layer_id {int(lay[first])}); "
+                             "holes cannot be counted on this detector")
+        return table, rows
+
+    def _holes(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray]
+               ) -> tuple[np.ndarray, HelixFits]:
+        """(G, L) holes of each track (:meth:`LayerTable.holes`, ``hole_margin``) and the tracks' fits."""
+        table, rows_of_hit = layer
+        rows = np.concatenate(tracks)
+        group = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+        fits = fit_helices(p[rows], group, len(tracks))
+        return table.holes(fits, group, rows_of_hit[rows], self.hole_margin), fits
+
+    def _fill_holes(
+        self, tracks: list[np.ndarray], p: np.ndarray, judged: np.ndarray, aside: list[np.ndarray],
+        layer: tuple[LayerTable, np.ndarray] | None,
+    ) -> list[np.ndarray]:
+        """Step 3b: each hole of a track takes the free hit of that layer nearest its beam-constrained
+        helix (within ``fill_tolerance``; each hit to its best track), if the track still fits."""
+        assert layer is not None
+        free = self._free_hits(tracks + aside, judged)
+        if not free.size:
+            return tracks
+        holes, fits = self._holes(tracks, p, layer)
+        beam = beam_constrained_fits(p, tracks, fits)
+        free_layer = layer[1][free]
+        pairs_t, pairs_h = [], []
+        for j in np.flatnonzero(holes.any(0)):
+            t = np.flatnonzero(holes[:, j])
+            h = free[free_layer == j]
+            if h.size:
+                pairs_t.append(np.repeat(t, h.size))
+                pairs_h.append(np.tile(h, t.size))
+        if not pairs_t:
+            return tracks
+        track, hit = np.concatenate(pairs_t), np.concatenate(pairs_h)
+        dxy, drz = beam.residuals(p[hit], track)
+        score = np.maximum(dxy / self.fill_tolerance[0], drz / self.fill_tolerance[1])
+        keep = score <= 1.0
+        if not keep.any():
+            return tracks
+        track, hit, score = track[keep], hit[keep], score[keep]
+        order = np.lexsort((score, hit))  # each hit: its best-fitting track
+        track, hit, score = track[order], hit[order], score[order]
+        first = np.r_[True, hit[1:] != hit[:-1]]
+        track, hit, score = track[first], hit[first], score[first]
+        order = np.lexsort((score, layer[1][hit], track))  # each (track, hole): its best-fitting hit
+        track, hit = track[order], hit[order]
+        key = track * len(layer[0]) + layer[1][hit]
+        first = np.r_[True, key[1:] != key[:-1]]
+        out = list(tracks)
+        for t, h in zip(track[first], hit[first], strict=True):
+            grown = np.union1d(out[t], [h])
+            if self.fit_ok(p, [grown])[0][0]:
+                out[t] = grown
+        return out
+
+    def _quality(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray] | None
+                 ) -> list[np.ndarray]:
+        """The quality cut: tracks with more than ``max_holes`` holes or fewer than ``min_layers``
+        distinct layers are dropped."""
+        assert layer is not None
+        holes, _ = self._holes(tracks, p, layer)
+        keep = np.ones(len(tracks), bool)
+        if self.max_holes is not None:
+            keep &= holes.sum(1) <= self.max_holes
+        if self.min_layers is not None:
+            n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
+            keep &= n_layers >= self.min_layers
+        return [t for t, k in zip(tracks, keep, strict=True) if k]
 
     @staticmethod
     def _free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:

@@ -103,7 +103,8 @@ def _build_condensation(clustering: Callable, options: dict, min_hits: int, even
 
 
 def _refined(refine: Callable, event: Any, candidates: Any) -> Any:
-    return refine(candidates, event.pos, event.hit_id, getattr(event, "volume_id", None))
+    return refine(candidates, event.pos, event.hit_id, getattr(event, "volume_id", None),
+                  layer_id=getattr(event, "layer_id", None))
 
 
 def _median_build_seconds(build: Callable[[tuple], Any], events: list[tuple], post: list[Callable]) -> float:

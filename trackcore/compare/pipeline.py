@@ -101,17 +101,25 @@ class FamilyResult:
         return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
 
 
-def step_configs(*, real: bool) -> dict[str, Path]:
+def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
     """The shipped config of every step: ``ml`` and ``ec`` (ec's two stages), ``oc``, ``eggnet``, ``hgnn``;
-    the ``small``-preset configs, or with ``real`` those of the real pT > 1 GeV pixel events."""
+    the ``small``-preset configs, or with ``real`` those of the real pT > 1 GeV pixel events. With
+    ``acts`` (the ACTS ttbar presets) a step takes its ``acts_*`` config where one exists (EC's edge
+    classifier), else the ``small`` one."""
     suffix = "real_pt1" if real else "small"
-    return {
+    configs = {
         "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
         "ec": CONFIG_DIR / "ec" / f"{suffix}_edge_classifier.yaml",
         "oc": CONFIG_DIR / "oc" / f"{suffix}.yaml",
         "eggnet": CONFIG_DIR / "eggnet" / f"{suffix}.yaml",
         "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
     }
+    if acts:
+        for step, path in configs.items():
+            own = path.with_name(path.name.replace(f"{suffix}_", "acts_", 1) if "_" in path.stem
+                                 else f"acts{path.suffix}")
+            configs[step] = own if own.is_file() else path
+    return configs
 
 
 def plan_comparison(
@@ -143,7 +151,9 @@ def plan_comparison(
     if unknown or not families:
         raise ValueError(f"unknown families {unknown} (choose from {FAMILIES + BASELINES})")
     real = data == "real"
-    configs = step_configs(real=real)
+    from trackcore.data.acts_sim.presets import ACTS_PRESETS
+
+    configs = step_configs(real=real, acts=data in ACTS_PRESETS)
     ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
     steps = {
         "ec": (ml, ec),

@@ -212,9 +212,10 @@ class TrackingModule(L.LightningModule):
         see :meth:`refine_groups`."""
         if self.refine is None or candidates is None:
             return candidates
-        volume_id = getattr(event, "volume_id", None)
+        volume_id, layer_id = getattr(event, "volume_id", None), getattr(event, "layer_id", None)
         return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu(),
-                           None if volume_id is None else volume_id.cpu(), groups=groups)
+                           None if volume_id is None else volume_id.cpu(), groups=groups,
+                           layer_id=None if layer_id is None else layer_id.cpu())
 
     def refine_groups(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """Which hits the model holds may share a track, for the refinement's regroup step (None: no such step)."""
