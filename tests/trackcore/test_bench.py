@@ -99,3 +99,14 @@ def test_bad_scaling_arguments_are_named(tmp_path, monkeypatch, capsys, args, me
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "--families", "ec", *args, "--out", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_acts_configs_give_the_models_compare_trains_on_the_acts_presets(monkeypatch):
+    from trackcore.bench.runner import load_modules
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    ec = load_modules(["ec"], acts=True)["ec"]
+    assert len(ec.model.gnn.node_networks) == 4  # the 4-iteration interaction network
+    assert (ec.refine.fill_holes, ec.refine.max_holes, ec.refine.min_layers) == (True, 0, 3)
+    plain = load_modules(["ec"])["ec"]
+    assert len(plain.model.gnn.node_networks) == 8 and plain.refine.max_holes is None

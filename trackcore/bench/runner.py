@@ -43,16 +43,19 @@ def peak_rss_gb() -> float:
 
 
 def load_modules(
-    families: Sequence[str], *, real: bool = False, checkpoints: dict[str, str] | None = None
+    families: Sequence[str], *, real: bool = False, acts: bool = False, checkpoints: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
-    built from the configs, in eval mode, with weights from ``checkpoints`` (step -> path) where given.
+    built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets), in eval
+    mode, with weights from ``checkpoints`` (step -> path) where given.
     """
+    from trackcore.compare.pipeline import step_configs
     from trackcore.train.cli import main as train_main
 
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
     plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
-    configs = {step.name: step.config for family in families for step in plan.steps[family]}
+    named = step_configs(real=real, acts=acts)
+    configs = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
     unknown = sorted(set(checkpoints or {}) - set(configs))
     if unknown:
         raise ValueError(f"checkpoints for steps {unknown} that {list(families)} do not run (steps: {list(configs)})")

@@ -16,7 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--events", type=int, default=10, help="timed events (after one warm-up event)")
     p.add_argument("--families", default="ec,oc,eggnet,hgnn")
-    p.add_argument("--real-configs", action="store_true", help="model sizes of the real_pt1 configs")
+    configs = p.add_mutually_exclusive_group()
+    configs.add_argument("--real-configs", action="store_true", help="model sizes of the real_pt1 configs")
+    configs.add_argument("--acts-configs", action="store_true",
+                         help="the configs `compare` uses on the ACTS presets (experiments/configs/*/acts*.yaml)")
     p.add_argument(
         "--ckpt",
         action="append",
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         n_events = 2
     if mus is not None and data not in SIMULATED:
         raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
-    modules = load_modules(families, real=args.real_configs, checkpoints=checkpoints)  # bad checkpoints fail first
+    # bad checkpoints fail first
+    modules = load_modules(families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints)
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device

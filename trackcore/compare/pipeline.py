@@ -104,8 +104,8 @@ class FamilyResult:
 def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
     """The shipped config of every step: ``ml`` and ``ec`` (ec's two stages), ``oc``, ``eggnet``, ``hgnn``;
     the ``small``-preset configs, or with ``real`` those of the real pT > 1 GeV pixel events. With
-    ``acts`` (the ACTS ttbar presets) a step takes its ``acts_*`` config where one exists (EC's edge
-    classifier), else the ``small`` one."""
+    ``acts`` (the ACTS ttbar presets) a step takes its ``acts*`` config where one exists (all but
+    metric learning: the refinement's hole filling and quality cut on), else the ``small`` one."""
     suffix = "real_pt1" if real else "small"
     configs = {
         "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
