@@ -112,6 +112,21 @@ def test_validation_scans_eps_and_the_checkpoint_keeps_it(tmp_path, single_threa
     assert restored.eps == module.eps
 
 
+def test_a_validation_scan_in_which_no_setting_keeps_a_track_records_no_track(tmp_path, single_thread) -> None:
+    # e.g. an untrained model's blobs that the refinement's quality cut drops: validation goes on
+    # with the configured setting and DM efficiency 0 instead of failing
+    from trackcore.build.refine import HelixRefinement
+
+    torch.manual_seed(0)
+    data = tiny_event()
+    module = tiny_module(eps=0.2, min_samples=2, scan_eps=[0.2, 5.0], scan_min_samples=[2],
+                         refine=HelixRefinement(min_hits=50))  # no candidate has 50 hits
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
+    assert metrics["val/dm_efficiency"] == 0.0 and module.eps == 0.2
+
+
 def test_bad_options_are_named() -> None:
     with pytest.raises(ValueError, match="needs a beta"):
         EggNetModule(model=tiny_model(), loss="condensation")

@@ -38,10 +38,16 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build import condensation_clustering, dbscan, scan_condensation, scan_dbscan
+from trackcore.build import (
+    NoFiniteObjectiveError,
+    condensation_clustering,
+    dbscan,
+    scan_condensation,
+    scan_dbscan,
+)
 from trackcore.build.candidates import TrackCandidates
 from trackcore.build.refine import HelixRefinement
-from trackcore.metrics import EventTruth, TrackingEvaluation
+from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
 from trackcore.train.module import TrackingModule, gather_by_event
 
 BUILDERS = ("dbscan", "condensation")
@@ -167,16 +173,25 @@ class ClusteringTrackingModule(TrackingModule):
         self._scan_inputs = []
         post = None if self.refine is None else [partial(self.refine_tracks, event=event) for *_, event in inputs]
         for builder, (grid_a, grid_b) in self.scan_grids.items():
-            if builder == "dbscan":
-                scan = scan_dbscan([(x, truth) for _, x, _, truth, _ in inputs], grid_a, [int(m) for m in grid_b],
-                                   min_hits=self.min_track_hits, poi=self.poi,
-                                   postprocess=post if builder == self.builder else None)
-                self.eps, self.min_samples = scan.best_eps, scan.best_min_samples
-            else:
-                scan = scan_condensation([(x, beta, truth) for _, x, beta, truth, _ in inputs], grid_a, grid_b,
-                                         min_hits=self.min_track_hits, poi=self.poi,
-                                         postprocess=post if builder == self.builder else None)
-                self.t_beta, self.t_d = scan.best_params["t_beta"], scan.best_params["t_d"]
+            try:
+                if builder == "dbscan":
+                    scan = scan_dbscan([(x, truth) for _, x, _, truth, _ in inputs], grid_a,
+                                       [int(m) for m in grid_b], min_hits=self.min_track_hits, poi=self.poi,
+                                       postprocess=post if builder == self.builder else None)
+                    self.eps, self.min_samples = scan.best_eps, scan.best_min_samples
+                else:
+                    scan = scan_condensation([(x, beta, truth) for _, x, beta, truth, _ in inputs], grid_a, grid_b,
+                                             min_hits=self.min_track_hits, poi=self.poi,
+                                             postprocess=post if builder == self.builder else None)
+                    self.t_beta, self.t_d = scan.best_params["t_beta"], scan.best_params["t_d"]
+            except NoFiniteObjectiveError:
+                # No setting made a single candidate (early training, e.g. an untrained embedding is
+                # one blob that the refinement's quality cut drops): keep the current setting and
+                # record the epoch as what it is, no track at all.
+                if builder == self.builder:
+                    self.set_val_tracking({eid: evaluate_tracks(TrackCandidates.empty(), truth, self.poi)
+                                           for eid, _, _, truth, _ in inputs})
+                continue
             for name, value in scan.best_params.items():
                 self.log(f"val/{builder}/{name}", float(value))
             for key in ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate"):
