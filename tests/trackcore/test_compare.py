@@ -25,6 +25,10 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
     for family in ("ec", "oc", "eggnet", "hgnn"):
         entry = metrics["families"][family]
         assert 0.0 <= entry["summary"]["dm_efficiency"] <= 1.0 and entry["n_parameters"] > 1000
+        n = round(entry["summary"]["n_candidates"])
+        fakes = round(entry["summary"]["dm_fake_rate"] * n) if n else None
+        row = next(r for r in rows if r.split("|")[1].strip() == family)
+        assert (f" of {n:,})" in row.split("|")[5] and f"({fakes:,} of" in row) if n else "n/a" in row.split("|")[5]
         assert entry["train_seconds"] > 0 and all(v > 0 for v in entry["inference_seconds_per_event"].values())
         assert list((report / "configs").glob(f"{family}_*.yaml"))
         assert list((report / "displays").glob(f"{family}_event*.png"))

@@ -34,6 +34,14 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None or not math.isfinite(float(value)) else f"{100 * float(value):.2f}%"
 
 
+def _fakes(summary: Mapping[str, float]) -> str:
+    """The DM fake rate with its count: near zero, "1 of 2,132" says more than "0.05%"."""
+    rate, n = summary.get("dm_fake_rate", math.nan), summary.get("n_candidates", math.nan)
+    if not (math.isfinite(rate) and math.isfinite(n)):
+        return _pct(rate)
+    return f"{_pct(rate)} ({round(rate * n):,} of {round(n):,})"
+
+
 def _seconds(value: float) -> str:
     if not math.isfinite(value):
         return "reused"
@@ -113,9 +121,9 @@ def write_report(
         row = [
             family,
             *(
-                _pct(s.get(key))
-                if key != "trackml_score"
-                else ("n/a" if not math.isfinite(s.get(key, math.nan)) else f"{s[key]:.4f}")
+                ("n/a" if not math.isfinite(s.get(key, math.nan)) else f"{s[key]:.4f}") if key == "trackml_score"
+                else _fakes(s) if key == "dm_fake_rate"
+                else _pct(s.get(key))
                 for key, _ in COLUMNS
             ),
             f"{result.n_parameters:,}",
