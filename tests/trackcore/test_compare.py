@@ -111,6 +111,26 @@ def test_acts_presets_take_their_own_configs_where_they_exist(tmp_path, monkeypa
                                                           "acts.yaml"]
 
 
+def test_refine_settings_go_to_every_family_step_and_unknown_ones_are_named(tmp_path):
+    plan = plan_comparison(["ec", "oc"], data="small", work_dir=tmp_path,
+                           refine=["max_holes=2", "hole_volumes=[7,8,9,12,13,14,16,17,18]"])
+    assert plan.refine_args == ("--model.init_args.refine.max_holes=2",
+                                "--model.init_args.refine.hole_volumes=[7,8,9,12,13,14,16,17,18]")
+    with pytest.raises(ValueError, match="no such refinement setting"):
+        plan_comparison(["ec"], data="small", work_dir=tmp_path, refine=["max_hole=2"])
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        plan_comparison(["ec"], data="small", work_dir=tmp_path, refine=["max_holes"])
+    # the override parses into the config's refinement (LightningCLI), on top of its other settings
+    from trackcore.compare.pipeline import step_configs
+    from trackcore.train.cli import main as train_main
+
+    cli = train_main(["--config", str(step_configs(real=False, acts=True)["ec"]), "--trainer.logger=false",
+                      *plan.refine_args], run=False)
+    refine = cli.model.refine
+    assert (refine.max_holes, refine.hole_volumes, refine.fill_holes, refine.min_layers) == (
+        2, (7, 8, 9, 12, 13, 14, 16, 17, 18), True, 3)
+
+
 def test_ckf_stage_keeps_the_selected_hits_of_each_track(tmp_path):
     import pandas as pd
     import torch

@@ -280,6 +280,10 @@ class HelixRefinement:
         min_layers: the quality cut's smallest number of distinct layers (None: no such cut).
         hole_margin: how far inside a layer's sensitive area the helix must cross it for a
             missing hit to count as a hole (mm).
+        hole_volumes: the volumes whose layers holes are counted on (None: every TrackML layer,
+            strips included). The quality cut judges every candidate whose hits all lie in them,
+            also those that the helix steps leave aside: with None, candidates holding strip hits
+            (on ACTS full-detector events, where the fakes are strip-only pieces of tracks).
     """
 
     tol_xy: float = 0.15
@@ -305,6 +309,7 @@ class HelixRefinement:
     max_holes: int | None = None
     min_layers: int | None = None
     hole_margin: float = 1.0
+    hole_volumes: tuple[int, ...] | None = (7, 8, 9)
 
     def __post_init__(self) -> None:
         check_positive("tol_xy", self.tol_xy)
@@ -343,6 +348,10 @@ class HelixRefinement:
             check_count("min_layers", self.min_layers, minimum=1)
         if not (isinstance(self.hole_margin, int | float) and np.isfinite(self.hole_margin) and self.hole_margin >= 0):
             raise ValueError(f"hole_margin must be a finite length >= 0 in mm (got {self.hole_margin!r})")
+        if self.hole_volumes is not None:
+            if not len(self.hole_volumes):
+                raise ValueError("hole_volumes must be None (every layer) or name at least one volume (got ())")
+            object.__setattr__(self, "hole_volumes", tuple(int(v) for v in self.hole_volumes))
         if self.volumes is not None:
             if not len(self.volumes):
                 raise ValueError("volumes must be None (every hit) or name at least one volume (got ())")
@@ -415,9 +424,9 @@ class HelixRefinement:
             tracks += self._regroup(tracks + aside, p, judged, group_lists)
         if self.recover:
             tracks += self._recover(tracks + aside, p, judged)
+        tracks += aside
         if (self.max_holes is not None or self.min_layers is not None) and tracks:
             tracks = self._quality(tracks, p, layer)
-        tracks += aside
         if not tracks:
             return TrackCandidates.empty()
         rows = np.concatenate(tracks)
@@ -639,12 +648,13 @@ class HelixRefinement:
         for name, values in (("volume_id", vol), ("layer_id", lay)):
             if values.shape != (n_hits,):
                 raise ValueError(f"Expected one '{name}' per hit: {n_hits} (got shape {tuple(values.shape)})")
-        table = LayerTable.of_volumes(self.volumes)
-        rows = np.where(judged, table.index(vol, lay), -1)
-        unknown = judged & (rows < 0)
+        table = LayerTable.of_volumes(self.hole_volumes)
+        rows = table.index(vol, lay)
+        counted = np.ones(n_hits, bool) if self.hole_volumes is None else np.isin(vol, self.hole_volumes)
+        unknown = counted & (rows < 0)
         if unknown.any():
             first = int(np.flatnonzero(unknown)[0])
-            raise ValueError(f"{int(unknown.sum())} judged hit(s) lie on no layer of the TrackML detector "
+            raise ValueError(f"{int(unknown.sum())} hit(s) of the hole volumes lie on no layer of the TrackML detector "
                              f"(first: volume_id {int(vol[first])}, layer_id {int(lay[first])}); "
                              "holes cannot be counted on this detector")
         return table, rows
@@ -705,16 +715,17 @@ class HelixRefinement:
     def _quality(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray] | None
                  ) -> list[np.ndarray]:
         """The quality cut: tracks with more than ``max_holes`` holes or fewer than ``min_layers``
-        distinct layers are dropped."""
+        distinct layers are dropped; tracks with a hit outside ``hole_volumes`` pass."""
         assert layer is not None
         holes, _ = self._holes(tracks, p, layer)
-        keep = np.ones(len(tracks), bool)
+        keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
+        good = np.ones(len(tracks), bool)
         if self.max_holes is not None:
-            keep &= holes.sum(1) <= self.max_holes
+            good &= holes.sum(1) <= self.max_holes
         if self.min_layers is not None:
             n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
-            keep &= n_layers >= self.min_layers
-        return [t for t, k in zip(tracks, keep, strict=True) if k]
+            good &= n_layers >= self.min_layers
+        return [t for t, k in zip(tracks, keep | good, strict=True) if k]
 
     @staticmethod
     def _free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:

@@ -37,6 +37,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="work dir of an earlier comparison: predict with its best checkpoints instead of training "
         "(e.g. models trained on acts-ttbar-mu20 tested on acts-ttbar-mu200)",
     )
+    p.add_argument(
+        "--refine",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a helix-refinement setting for every family's tracks (trackcore.build.refine.HelixRefinement), "
+        "over its config's; repeat, e.g. --refine max_holes=2 --refine hole_volumes=[7,8,9,12,13,14,16,17,18] "
+        "(holes on every layer: the full detector)",
+    )
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.epilog = "Arguments after -- go to every `trackcore fit` (e.g. -- --trainer.max_epochs=2)."
@@ -71,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         benchmark=args.benchmark,
         models_from=args.models_from,
+        refine=args.refine,
     )
     start = time.perf_counter()
     results = {}

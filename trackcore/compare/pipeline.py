@@ -63,6 +63,8 @@ class ComparisonPlan:
     data: str = "small"
     models_from: Path | None = None
     """Work dir of an earlier comparison whose best checkpoints every step uses instead of training."""
+    refine_args: tuple[str, ...] = ()
+    """``--model.init_args.refine.KEY=VALUE`` arguments of every family's step (not metric learning)."""
 
     def stage_dir(self, stage: str) -> Path:
         return self.work_dir / "stages" / stage
@@ -132,6 +134,7 @@ def plan_comparison(
     data_root: str | Path | None = None,
     benchmark: str | None = None,
     models_from: str | Path | None = None,
+    refine: Sequence[str] = (),
 ) -> ComparisonPlan:
     """The steps of ``families`` on ``data``: ``tiny``/``small`` (simulated presets), ``real``
     (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
@@ -141,10 +144,12 @@ def plan_comparison(
     (the hit selection, e.g. ``pt1_all``; default the configs' ``pt1_pixel``) to the steps that
     read raw events. ``models_from``: the work dir of an earlier comparison; every step then predicts
     with that run's best checkpoint instead of training (e.g. models trained at mu = 20, tested at
-    mu = 200).
+    mu = 200). ``refine``: ``KEY=VALUE`` settings of the helix refinement given to every family's
+    step (the same for all, e.g. the full detector's hole cut).
 
     Raises:
-        ValueError: an unknown family, or a data folder that does not exist.
+        ValueError: an unknown family, a data folder that does not exist, or a ``refine`` setting
+            that is not ``KEY=VALUE`` with a HelixRefinement field as KEY.
         FileNotFoundError: ``models_from`` lacks a run (with a checkpoint) of a step the families need.
     """
     unknown = [f for f in families if f not in FAMILIES + BASELINES]
@@ -202,6 +207,7 @@ def plan_comparison(
         for family in families:
             for step in steps[family] if family not in BASELINES else ():
                 _best_checkpoint(models_from / "runs" / step.name)  # a missing model fails before any work
+    refine_args = _refine_args(refine)
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
         extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]
@@ -213,7 +219,26 @@ def plan_comparison(
         quick=quick,
         data=data,
         models_from=models_from,
+        refine_args=refine_args,
     )
+
+
+def _refine_args(settings: Sequence[str]) -> tuple[str, ...]:
+    """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
+    import dataclasses
+
+    from trackcore.build.refine import HelixRefinement
+
+    fields = {f.name for f in dataclasses.fields(HelixRefinement)}
+    out = []
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--refine takes KEY=VALUE (got {setting!r})")
+        if key.strip() not in fields:
+            raise ValueError(f"--refine {setting!r}: no such refinement setting (choose from {sorted(fields)})")
+        out.append(f"--model.init_args.refine.{key.strip()}={value.strip()}")
+    return tuple(out)
 
 
 def data_folder(data: str) -> Path:
@@ -291,7 +316,7 @@ def run_family(
             if step.input_stage
             else list(plan.data_args)
         )
-        common = ["--config", str(step.config), *data]
+        common = ["--config", str(step.config), *data, *(plan.refine_args if step.name in FAMILIES else ())]
         stage = plan.stage_dir(step.name)
         train_seconds = predict_seconds = float("nan")
         source_run = run_dir if plan.models_from is None else plan.models_from / "runs" / step.name

@@ -125,3 +125,26 @@ def test_hole_settings_name_their_bad_input() -> None:
         HelixRefinement(fill_tolerance=(0.3,))
     # off by default: no layer ids needed
     assert len(HelixRefinement()(given, pos)) == 4
+
+
+def test_hole_volumes_none_judges_strip_candidates_too() -> None:
+    # a: 4 pixel hits + short-strip barrel hits at 260, 500 and 660 mm (none at 360 mm: a strip hole);
+    # b: complete on the pixels and all four short-strip layers
+    radii = np.array([32.0, 72.0, 116.0, 172.0, 260.07, 360.07, 500.07, 660.07])
+    a = helix(1.5, 0.3, 0.4, 10.0, radii=radii)[[0, 1, 2, 3, 4, 6, 7]]
+    b = helix(3.0, 2.0, -0.8, -20.0, charge=-1, radii=radii)
+    pos = np.concatenate([a, b])
+    vol = np.array([8, 8, 8, 8, 13, 13, 13] + [8] * 4 + [13] * 4)
+    lay = np.array([2, 4, 6, 8, 2, 6, 8, 2, 4, 6, 8, 2, 4, 6, 8])
+    given = candidates([list(range(7)), list(range(7, 15))])
+    pixel_only = HelixRefinement(max_holes=0)(given, pos, None, vol, layer_id=lay)
+    assert len(track_sets(pixel_only)) == 2  # both hold strip hits: not judged on the pixel layers
+    short = (7, 8, 9, 12, 13, 14)  # pixels and short strips
+    cut = HelixRefinement(max_holes=0, hole_volumes=short)(given, pos, None, vol, layer_id=lay)
+    assert track_sets(cut) == {frozenset(range(7, 15))}
+    assert len(track_sets(HelixRefinement(max_holes=1, hole_volumes=short)(given, pos, None, vol, layer_id=lay))) == 2
+    # every layer: both also cross the two long-strip barrel layers (820, 1020 mm) without a hit
+    every = HelixRefinement(max_holes=2, hole_volumes=None)(given, pos, None, vol, layer_id=lay)
+    assert track_sets(every) == {frozenset(range(7, 15))}
+    with pytest.raises(ValueError, match="hole_volumes"):
+        HelixRefinement(hole_volumes=())
