@@ -50,13 +50,13 @@ module gives every family the same check, after building:
    HGNN it takes the DM efficiency from 95.0% to 97.9%; after the same HGNN untrained, from 31% to
    37% (step 4 alone, from no candidates: 97%).
 
-**Quality cut** (off by default: ``max_holes``, ``min_layers``). At the end, judged candidates
-with more than ``max_holes`` holes or fewer than ``min_layers`` distinct layers are dropped, as
-the ACTS CKF drops tracks with too many holes or measurements. A fake is usually a piece
-of a particle (its other hits on the helix's remaining layers) or a few hits on one or two layers,
-whose helix is barely constrained; so ``max_holes=0, min_layers=3`` after filling keeps the
-complete candidates (ACTS ttbar mu = 20 validation, after EC: fakes 16 -> 2 of ~2,400, DM
-98.5% -> 95.0%).
+**Quality cut** (off by default: ``max_holes``, ``min_layers``). At the end, candidates made of
+hits of ``hole_volumes`` (default the pixels, as ``volumes``) with more than ``max_holes`` holes or
+fewer than ``min_layers`` distinct layers are dropped, as the ACTS CKF drops tracks with too many
+holes or measurements. A fake is usually a piece of a particle (its other hits on the helix's
+remaining layers) or a few hits on one or two layers, whose helix is barely constrained; so
+``max_holes=0, min_layers=3`` after filling keeps the complete candidates (ACTS ttbar mu = 20
+validation, after EC: fakes 16 -> 2 of ~2,400, DM 98.5% -> 95.0%).
 
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
@@ -228,6 +228,15 @@ def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int) -> HelixFits:
                      r0=mr, z0=mz, ur=np.cos(angle), uz=np.sin(angle))
 
 
+def _flatten(tracks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The hit indices of several index arrays, concatenated, and each one's array number.
+
+    Shapes:
+        tracks: G index arrays; returns two (sum of their lengths,) int arrays.
+    """
+    return np.concatenate(tracks), np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+
+
 def beam_constrained_fits(p: np.ndarray, tracks: list[np.ndarray], fits: HelixFits) -> HelixFits:
     """Each track's helix refitted with one more point on the beam line, ``(0, 0, z)`` with ``z``
     where its fitted ``(r, z)`` line meets ``r = 0``: a prompt particle's circle passes the beam line,
@@ -236,10 +245,19 @@ def beam_constrained_fits(p: np.ndarray, tracks: list[np.ndarray], fits: HelixFi
     Shapes:
         p: (N_hits, 3) float64; tracks: G index arrays; fits: their :func:`fit_helices`.
     """
-    rows = np.concatenate(tracks)
-    group = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+    rows, group = _flatten(tracks)
     beam = np.stack([np.zeros(len(tracks)), np.zeros(len(tracks)), fits.z_at_beam], 1)
     return fit_helices(np.vstack([p[rows], beam]), np.r_[group, np.arange(len(tracks))], len(tracks))
+
+
+def _positive_tuple(name: str, value: Any, parts: tuple[str, ...]) -> tuple[float, ...]:
+    """``value`` as a tuple of floats, one positive value per named part (errors name the part)."""
+    values = tuple(value)
+    if len(values) != len(parts):
+        raise ValueError(f"{name} must be ({', '.join(parts)}) (got {value!r})")
+    for part, v in zip(parts, values, strict=True):
+        check_positive(f"{name} {part}", v)
+    return tuple(float(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -322,26 +340,10 @@ class HelixRefinement:
         check_count("recover_neighbors", self.recover_neighbors, minimum=3)
         check_positive("max_d0", self.max_d0)
         check_positive("max_eta", self.max_eta)
-        recover_window = tuple(self.recover_window)
-        if len(recover_window) != 2:
-            raise ValueError(f"recover_window must be (azimuth, pseudorapidity) (got {self.recover_window!r})")
-        for name, value in zip(("recover_window azimuth", "recover_window pseudorapidity"), recover_window,
-                               strict=True):
-            check_positive(name, value)
-        object.__setattr__(self, "recover_window", tuple(float(v) for v in recover_window))
-        window = tuple(self.merge_window)
-        if len(window) != 3:
-            raise ValueError(f"merge_window must be (azimuth, pseudorapidity, z0) (got {self.merge_window!r})")
-        for name, value in zip(("merge_window azimuth", "merge_window pseudorapidity", "merge_window z0"),
-                               window, strict=True):
-            check_positive(name, value)
-        object.__setattr__(self, "merge_window", tuple(float(v) for v in window))
-        fill_tolerance = tuple(self.fill_tolerance)
-        if len(fill_tolerance) != 2:
-            raise ValueError(f"fill_tolerance must be (transverse mm, (r, z) mm) (got {self.fill_tolerance!r})")
-        for name, value in zip(("fill_tolerance transverse", "fill_tolerance (r, z)"), fill_tolerance, strict=True):
-            check_positive(name, value)
-        object.__setattr__(self, "fill_tolerance", tuple(float(v) for v in fill_tolerance))
+        for name, parts in (("recover_window", ("azimuth", "pseudorapidity")),
+                            ("merge_window", ("azimuth", "pseudorapidity", "z0")),
+                            ("fill_tolerance", ("transverse", "(r, z)"))):
+            object.__setattr__(self, name, _positive_tuple(name, getattr(self, name), parts))
         if self.max_holes is not None:
             check_count("max_holes", self.max_holes, minimum=0)
         if self.min_layers is not None:
@@ -386,8 +388,8 @@ class HelixRefinement:
 
         Raises:
             ValueError: ``pos`` not ``(N, 3)`` or not finite, a candidate hit that is not in
-                ``hit_id``, hole settings without ``volume_id`` and ``layer_id``, or a judged hit
-                on a layer the TrackML detector does not have.
+                ``hit_id``, hole settings without ``volume_id`` and ``layer_id``, or a hit of
+                ``hole_volumes`` on a layer the TrackML detector does not have.
         """
         p = as_numpy(pos).astype(np.float64, copy=False)
         if p.ndim != 2 or p.shape[1] != 3:
@@ -403,7 +405,7 @@ class HelixRefinement:
             if vol.shape != (len(p),):
                 raise ValueError(f"Expected one 'volume_id' per hit: {len(p)} (got shape {tuple(vol.shape)})")
             judged = np.isin(vol, self.volumes)
-        layer = self._layer_rows(len(p), volume_id, layer_id, judged)
+        layer = self._layer_rows(len(p), volume_id, layer_id)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
         if self.clean:
@@ -457,8 +459,7 @@ class HelixRefinement:
         Shapes:
             p: (N_hits, 3) float64; groups: G index arrays into ``p`` (>= 3 each); returns (G,) bool.
         """
-        rows = np.concatenate(groups)
-        group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        rows, group = _flatten(groups)
         fits = fit_helices(p[rows], group, len(groups))
         dxy, drz = fits.residuals(p[rows], group)
         bad = (dxy > self.tol_xy) | (drz > self.tol_rz)
@@ -551,8 +552,7 @@ class HelixRefinement:
         from trackcore.neighbors import radius_graph
 
         _, fits = self.fit_ok(p, tracks)
-        rows = np.concatenate(tracks)
-        group = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+        rows, group = _flatten(tracks)
         count = np.bincount(group, minlength=len(tracks))
         phi = np.arctan2(np.bincount(group, p[rows, 1], len(tracks)) / count,
                          np.bincount(group, p[rows, 0], len(tracks)) / count)
@@ -596,8 +596,7 @@ class HelixRefinement:
         free = self._free_hits(tracks + aside, judged)
         if not free.size:
             return tracks
-        rows = np.concatenate(tracks)
-        owner = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+        rows, owner = _flatten(tracks)
         # each free hit queries its nearest candidate hits
         graph = radius_graph(torch.from_numpy(p[rows]), self.extend_radius, query=torch.from_numpy(p[free]),
                              max_num_neighbors=self.extend_neighbors, backend="kdtree")
@@ -635,9 +634,9 @@ class HelixRefinement:
         return out
 
     def _layer_rows(
-        self, n_hits: int, volume_id: Any | None, layer_id: Any | None, judged: np.ndarray
+        self, n_hits: int, volume_id: Any | None, layer_id: Any | None
     ) -> tuple[LayerTable, np.ndarray] | None:
-        """The layers holes are counted on and each hit's row among them (-1 for hits not judged),
+        """The layers of ``hole_volumes`` and each hit's row among them (-1 for hits elsewhere),
         or None when no hole setting is on."""
         if not self.fill_holes and self.max_holes is None and self.min_layers is None:
             return None
@@ -663,8 +662,7 @@ class HelixRefinement:
                ) -> tuple[np.ndarray, HelixFits]:
         """(G, L) holes of each track (:meth:`LayerTable.holes`, ``hole_margin``) and the tracks' fits."""
         table, rows_of_hit = layer
-        rows = np.concatenate(tracks)
-        group = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+        rows, group = _flatten(tracks)
         fits = fit_helices(p[rows], group, len(tracks))
         return table.holes(fits, group, rows_of_hit[rows], self.hole_margin), fits
 
@@ -761,8 +759,7 @@ class HelixRefinement:
             return []
         slot = np.full(len(p), -1, np.int64)
         slot[free] = np.arange(len(free))
-        member = np.concatenate(groups)
-        group = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        member, group = _flatten(groups)
         keep = slot[member] >= 0
         member, group = slot[member[keep]], group[keep]
         _, group, size = np.unique(group, return_inverse=True, return_counts=True)

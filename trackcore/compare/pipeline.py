@@ -117,9 +117,8 @@ def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
         "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
     }
     if acts:
-        for step, path in configs.items():
-            own = path.with_name(path.name.replace(f"{suffix}_", "acts_", 1) if "_" in path.stem
-                                 else f"acts{path.suffix}")
+        for step, path in configs.items():  # small_x.yaml -> acts_x.yaml, small.yaml -> acts.yaml
+            own = path.with_name(path.name.replace(suffix, "acts", 1))
             configs[step] = own if own.is_file() else path
     return configs
 

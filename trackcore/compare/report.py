@@ -42,6 +42,14 @@ def _fakes(summary: Mapping[str, float]) -> str:
     return f"{_pct(rate)} ({round(rate * n):,} of {round(n):,})"
 
 
+def _cell(summary: Mapping[str, float], key: str) -> str:
+    """One metric of the table: the TrackML score as a number, the fake rate with its count, rates in %."""
+    if key == "trackml_score":
+        value = summary.get(key, math.nan)
+        return "n/a" if not math.isfinite(value) else f"{value:.4f}"
+    return _fakes(summary) if key == "dm_fake_rate" else _pct(summary.get(key))
+
+
 def _seconds(value: float) -> str:
     if not math.isfinite(value):
         return "reused"
@@ -120,12 +128,7 @@ def write_report(
         inference = ", ".join(f"{step} {_seconds(v)}" for step, v in per_event.items())
         row = [
             family,
-            *(
-                ("n/a" if not math.isfinite(s.get(key, math.nan)) else f"{s[key]:.4f}") if key == "trackml_score"
-                else _fakes(s) if key == "dm_fake_rate"
-                else _pct(s.get(key))
-                for key, _ in COLUMNS
-            ),
+            *(_cell(s, key) for key, _ in COLUMNS),
             f"{result.n_parameters:,}",
             _training(result),
             inference,
