@@ -110,3 +110,10 @@ def test_acts_configs_give_the_models_compare_trains_on_the_acts_presets(monkeyp
     assert (ec.refine.fill_holes, ec.refine.max_holes, ec.refine.min_layers) == (True, 0, 3)
     plain = load_modules(["ec"])["ec"]
     assert len(plain.model.gnn.node_networks) == 8 and plain.refine.max_holes is None
+
+
+def test_real_and_acts_configs_exclude_each_other(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as err:
+        main(["bench", "--quick", "--real-configs", "--acts-configs", "--out", str(tmp_path)])
+    assert err.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
