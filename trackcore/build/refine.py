@@ -58,6 +58,17 @@ remaining layers) or a few hits on one or two layers, whose helix is barely cons
 ``max_holes=0, min_layers=3`` after filling keeps the complete candidates (ACTS ttbar mu = 20
 validation, after EC: fakes 16 -> 2 of ~2,400, DM 98.5% -> 95.0%).
 
+**Crowd cut** (off by default: ``crowd_d0``). Last, a candidate whose helix (fitted to its hits
+of ``volumes``, when it has >= 3) passes more than ``crowd_d0`` from the beam line and one of whose
+hits has a hit it does not hold within ``crowd_radius`` (3D) is dropped. Pixel hits alone cannot
+tell a displaced particle in a jet from two crossing particles whose hits, half and half, lie on
+one helix; such a mixture does not point back to the beam line, and it only forms where other hits
+are near. So, in a crowd, a displaced helix is dropped (the ACTS CKF too only seeds helices with
+``d0 < 3`` mm and keeps tracks with ``|d0| < 4`` mm, and reads the strips to resolve the rest). On ACTS
+ttbar mu = 20 pixel events after EC (96 training and 12 validation events) ``crowd_d0=0.2,
+crowd_radius=3`` drops all 10 fakes that the quality cut leaves, for 1.6 points of DM efficiency
+(95.0% -> 93.4% on the training events).
+
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
 
@@ -302,6 +313,9 @@ class HelixRefinement:
             strips included). The quality cut judges every candidate whose hits all lie in them,
             also those that the helix steps leave aside: with None, candidates holding strip hits
             (on ACTS full-detector events, where the fakes are strip-only pieces of tracks).
+        crowd_d0: the crowd cut's largest transverse impact parameter (mm) of a candidate with
+            another hit near one of its hits (None: no such cut).
+        crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
     """
 
     tol_xy: float = 0.15
@@ -328,6 +342,8 @@ class HelixRefinement:
     min_layers: int | None = None
     hole_margin: float = 1.0
     hole_volumes: tuple[int, ...] | None = (7, 8, 9)
+    crowd_d0: float | None = None
+    crowd_radius: float = 3.0
 
     def __post_init__(self) -> None:
         check_positive("tol_xy", self.tol_xy)
@@ -348,6 +364,9 @@ class HelixRefinement:
             check_count("max_holes", self.max_holes, minimum=0)
         if self.min_layers is not None:
             check_count("min_layers", self.min_layers, minimum=1)
+        if self.crowd_d0 is not None:
+            check_positive("crowd_d0", self.crowd_d0)
+        check_positive("crowd_radius", self.crowd_radius)
         if not (isinstance(self.hole_margin, int | float) and np.isfinite(self.hole_margin) and self.hole_margin >= 0):
             raise ValueError(f"hole_margin must be a finite length >= 0 in mm (got {self.hole_margin!r})")
         if self.hole_volumes is not None:
@@ -429,6 +448,8 @@ class HelixRefinement:
         tracks += aside
         if (self.max_holes is not None or self.min_layers is not None) and tracks:
             tracks = self._quality(tracks, p, layer)
+        if self.crowd_d0 is not None and tracks:
+            tracks = self._crowd(tracks, p, judged)
         if not tracks:
             return TrackCandidates.empty()
         rows = np.concatenate(tracks)
@@ -724,6 +745,29 @@ class HelixRefinement:
             n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
             good &= n_layers >= self.min_layers
         return [t for t, k in zip(tracks, keep | good, strict=True) if k]
+
+    def _crowd(self, tracks: list[np.ndarray], p: np.ndarray, judged: np.ndarray) -> list[np.ndarray]:
+        """The crowd cut: tracks whose helix (on their judged hits, if >= 3) misses the beam line by
+        more than ``crowd_d0`` and that have a hit they do not hold within ``crowd_radius`` are dropped."""
+        own = [t[judged[t]] for t in tracks]
+        fitted = np.flatnonzero([len(o) >= 3 for o in own])
+        if not fitted.size:
+            return tracks
+        rows, group = _flatten([own[i] for i in fitted])
+        displaced = fitted[fit_helices(p[rows], group, len(fitted)).d0 > self.crowd_d0]
+        if not displaced.size:
+            return tracks
+        from scipy.spatial import cKDTree
+
+        rows, group = _flatten([own[i] for i in displaced])
+        near = cKDTree(p).query_ball_point(p[rows], self.crowd_radius, return_sorted=False)
+        counts = np.fromiter((len(n) for n in near), np.int64, len(near))
+        key = np.repeat(displaced[group], counts) * len(p) + np.concatenate(near).astype(np.int64)
+        held, held_group = _flatten([tracks[i] for i in displaced])
+        crowded = ~np.isin(key, displaced[held_group] * len(p) + held)  # a near hit the track does not hold
+        drop = np.zeros(len(tracks), bool)
+        drop[key[crowded] // len(p)] = True
+        return [t for t, d in zip(tracks, drop, strict=True) if not d]
 
     @staticmethod
     def _free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:
