@@ -108,8 +108,33 @@ def test_acts_configs_give_the_models_compare_trains_on_the_acts_presets(monkeyp
     ec = load_modules(["ec"], acts=True)["ec"]
     assert len(ec.model.gnn.node_networks) == 4  # the 4-iteration interaction network
     assert (ec.refine.fill_holes, ec.refine.max_holes, ec.refine.min_layers) == (True, 0, 3)
+    assert ec.refine.crowd_d0 == 0.2
     plain = load_modules(["ec"])["ec"]
     assert len(plain.model.gnn.node_networks) == 8 and plain.refine.max_holes is None
+    # --refine settings reach every family's refinement over its config's, and not metric learning
+    modules = load_modules(["ec"], acts=True, refine=["max_holes=2", "hole_volumes=[7,8,9,12]"])
+    assert (modules["ec"].refine.max_holes, modules["ec"].refine.hole_volumes) == (2, (7, 8, 9, 12))
+    assert modules["ec"].refine.fill_holes and modules["ml"].refine is None
+    with pytest.raises(ValueError, match="no such refinement setting"):
+        load_modules(["ec"], refine=["max_hole=2"])
+
+
+def test_folder_suffixes_select_hits_and_bad_ones_are_named(tmp_path):
+    from dataclasses import replace
+
+    from trackcore.bench.runner import bench_events
+    from trackcore.data.simulation.presets import get_preset
+    from trackcore.data.simulation.simulate import simulate_event
+    from trackcore.data.trackml_io import write_event
+
+    full = replace(get_preset("tiny"), volumes=(7, 8, 9, 12, 13, 14, 16, 17, 18))
+    write_event(simulate_event(full, seed=0, event_id=1000), tmp_path)
+    every, = bench_events(f"{tmp_path}:all", 1)
+    pixel, = bench_events(str(tmp_path), 1)
+    assert set(pixel.volume_id.tolist()) <= {7, 8, 9} < set(every.volume_id.tolist())
+    assert every.num_nodes > pixel.num_nodes
+    with pytest.raises(ValueError, match="no suffix, ':pixel' or ':all'"):
+        bench_events(f"{tmp_path}:strips", 1)
 
 
 def test_real_and_acts_configs_exclude_each_other(tmp_path, monkeypatch, capsys):

@@ -43,13 +43,19 @@ def peak_rss_gb() -> float:
 
 
 def load_modules(
-    families: Sequence[str], *, real: bool = False, acts: bool = False, checkpoints: dict[str, str] | None = None
+    families: Sequence[str],
+    *,
+    real: bool = False,
+    acts: bool = False,
+    checkpoints: dict[str, str] | None = None,
+    refine: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
     built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets), in eval
-    mode, with weights from ``checkpoints`` (step -> path) where given.
+    mode, with weights from ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix
+    refinement settings ``refine`` over every family step's own (as ``trackcore compare --refine``).
     """
-    from trackcore.compare.pipeline import step_configs
+    from trackcore.compare.pipeline import FAMILIES, refinement_arguments, step_configs
     from trackcore.train.cli import main as train_main
 
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
@@ -62,9 +68,12 @@ def load_modules(
     missing = [path for path in (checkpoints or {}).values() if not Path(path).is_file()]
     if missing:
         raise FileNotFoundError(f"{missing[0]}: checkpoint not found")
+    extra = refinement_arguments(refine)
     modules = {}
     for step, config in configs.items():
-        cli = train_main(["--config", str(config), "--trainer.logger=false"], run=False)
+        cli = train_main(
+            ["--config", str(config), "--trainer.logger=false", *(extra if step in FAMILIES else ())], run=False
+        )
         module = cli.model
         ckpt = (checkpoints or {}).get(step)
         if ckpt is not None:
@@ -83,8 +92,9 @@ def bench_events(
 ) -> list[Any]:
     """``n_events`` processed events: a simulated preset (``tiny``, ``small``, ``trackml``) with the
     pT > 1 GeV pixel selection (``trackml-full``: the ``trackml`` preset with every hit), or a folder
-    of TrackML CSV events (with ``:pixel`` appended: all pixel hits; otherwise the pT > 1 GeV pixel
-    selection). ``pileup_mu`` replaces a simulated preset's mean number of pile-up vertices."""
+    of TrackML CSV events (with ``:pixel`` appended: all pixel hits; ``:all``: the ``pt1_all``
+    benchmark, pT > 1 GeV on every volume; otherwise the pT > 1 GeV pixel selection).
+    ``pileup_mu`` replaces a simulated preset's mean number of pile-up vertices."""
     from dataclasses import replace
 
     from trackcore.data import ProcessingConfig, process_event
@@ -107,7 +117,11 @@ def bench_events(
     from trackcore.data.trackml_io import list_events, read_event
 
     folder, _, mode = data.partition(":")
-    config = ProcessingConfig(volumes=(7, 8, 9)) if mode == "pixel" else get_benchmark("pt1_pixel")
+    if mode not in ("", "pixel", "all"):
+        raise ValueError(f"--data {data!r}: a folder takes no suffix, ':pixel' or ':all' (got {mode!r})")
+    config = {"pixel": ProcessingConfig(volumes=(7, 8, 9)), "all": get_benchmark("pt1_all")}.get(
+        mode, get_benchmark("pt1_pixel")
+    )
     return [process_event(read_event(p), config) for p in list_events(folder)[:n_events]]
 
 

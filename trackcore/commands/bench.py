@@ -12,7 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         default="small",
         help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | "
-        "DIR or DIR:pixel (TrackML CSV: pT > 1 GeV pixel, or all pixel hits)",
+        "DIR, DIR:pixel or DIR:all (TrackML CSV: pT > 1 GeV pixel, all pixel hits, or pT > 1 GeV on every volume)",
     )
     p.add_argument("--events", type=int, default=10, help="timed events (after one warm-up event)")
     p.add_argument("--families", default="ec,oc,eggnet,hgnn")
@@ -25,6 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="STEP=PATH trained weights (steps: ml, ec, oc, eggnet, hgnn); repeat",
+    )
+    p.add_argument(
+        "--refine",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a helix-refinement setting of every family's model, over its config's (as `trackcore compare --refine`)",
     )
     p.add_argument("--device", default="auto", help="auto (cuda when a GPU exists) | cpu | cuda")
     p.add_argument(
@@ -91,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if mus is not None and data not in SIMULATED:
         raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
     # bad checkpoints fail first
-    modules = load_modules(families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints)
+    modules = load_modules(
+        families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints, refine=args.refine
+    )
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
@@ -103,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     events = bench_events(data, n_events + 1)
     name = (
         Path(data.split(":")[0]).name
-        + ("_pixel" if data.endswith(":pixel") else "")
+        + ("_" + data.rsplit(":", 1)[1] if data.endswith((":pixel", ":all")) else "")
         + ("_cuda" if device == "cuda" else "")
     )
     json_path = out / f"bench_{name}.json"
@@ -111,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     result = _result(
         data, device, families, checkpoints,
         n_events=len(timed), hits_per_event=sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
+        **({"refine": list(args.refine)} if args.refine else {}),
     )
     save = _saver(result, json_path)
     run_bench(families, timed, modules, warmup=1, progress=lambda f: print(f"  {f}", flush=True), device=device,

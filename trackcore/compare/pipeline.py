@@ -206,7 +206,7 @@ def plan_comparison(
         for family in families:
             for step in steps[family] if family not in BASELINES else ():
                 _best_checkpoint(models_from / "runs" / step.name)  # a missing model fails before any work
-    refine_args = _refine_args(refine)
+    refine_args = refinement_arguments(refine)
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
         extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]
@@ -222,7 +222,7 @@ def plan_comparison(
     )
 
 
-def _refine_args(settings: Sequence[str]) -> tuple[str, ...]:
+def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
     """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
     import dataclasses
 
