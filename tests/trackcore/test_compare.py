@@ -109,6 +109,19 @@ def test_acts_presets_take_their_own_configs_where_they_exist(tmp_path, monkeypa
     plan = plan_comparison(["ec", "oc"], data="acts-ttbar-mu20", work_dir=tmp_path / "work")
     assert [s.config.name for s in plan.steps["oc"]] == ["small_metric_learning.yaml", "acts_edge_classifier.yaml",
                                                           "acts.yaml"]
+    # so does any folder `trackcore simulate --engine acts` wrote (its simulation.json says so), and only such
+    other = tmp_path / "more-acts-events"
+    other.mkdir()
+    for i in range(10):
+        (other / f"event{i:09d}-hits.csv").touch()
+    assert plan_comparison(["ec"], data=str(other), work_dir=tmp_path / "w").steps["ec"][1].config.name == (
+        "small_edge_classifier.yaml")
+    (other / "simulation.json").write_text('{"engine": "acts", "n_events": 10}')
+    assert plan_comparison(["ec"], data=str(other), work_dir=tmp_path / "w").steps["ec"][1].config.name == (
+        "acts_edge_classifier.yaml")
+    (other / "simulation.json").write_text("[1, 2")
+    with pytest.raises(ValueError, match="simulation.json: not a JSON object"):
+        plan_comparison(["ec"], data=str(other), work_dir=tmp_path / "w")
 
 
 def test_refine_settings_go_to_every_family_step_and_unknown_ones_are_named(tmp_path):

@@ -157,7 +157,7 @@ def plan_comparison(
     real = data == "real"
     from trackcore.data.acts_sim.presets import ACTS_PRESETS
 
-    configs = step_configs(real=real, acts=data in ACTS_PRESETS)
+    configs = step_configs(real=real, acts=data in ACTS_PRESETS or acts_simulated(data_folder(data)))
     ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
     steps = {
         "ec": (ml, ec),
@@ -245,6 +245,20 @@ def data_folder(data: str) -> Path:
     from trackcore.data.acts_sim.presets import ACTS_PRESETS
 
     return ACTS_DATA_ROOT / data if data in ACTS_PRESETS else Path(data)
+
+
+def acts_simulated(folder: Path) -> bool:
+    """Whether ``folder`` was written by ``trackcore simulate --engine acts`` (its ``simulation.json``
+    names the engine): its events take the ``acts*`` configs as the ACTS presets do."""
+    import json
+
+    record = folder / "simulation.json"
+    if not record.is_file():
+        return False
+    try:
+        return json.loads(record.read_text()).get("engine") == "acts"
+    except (json.JSONDecodeError, AttributeError):
+        raise ValueError(f"{record}: not a JSON object as `trackcore simulate` writes") from None
 
 
 def folder_splits(folder: Path) -> tuple[int, int, int]:
