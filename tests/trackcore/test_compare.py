@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,37 @@ def test_ckf_stage_keeps_the_selected_hits_of_each_track(tmp_path):
     assert summary["dm_efficiency"] == 1.0 and summary["dm_fake_rate"] == 0.0
     with pytest.raises(FileNotFoundError, match="no ACTS CKF candidates for this event"):
         write_ckf_stage([event], tmp_path / "nothing", tmp_path / "stage2")
+
+
+def test_model_settings_given_to_fit_reach_predict_too(tmp_path, monkeypatch):
+    """A model override after `--` (e.g. a 2-iteration network) must also build the predicted model,
+    or the trained checkpoint does not load; trainer settings stay with fit."""
+    import torch
+
+    import trackcore.train.cli as train_cli
+    from trackcore.compare.pipeline import run_family
+
+    calls: list[list[str]] = []
+
+    def value(argv: list[str], key: str) -> Path:
+        return Path(next(a.split("=", 1)[1] for a in argv if a.startswith(f"--{key}=")))
+
+    def fake_main(argv: list[str], **_: object) -> None:
+        calls.append(argv)
+        if argv[0] == "fit":
+            run = value(argv, "run_name")
+            (Path(run) / "version_0" / "checkpoints").mkdir(parents=True)
+            torch.save({"state_dict": {}}, Path(run) / "version_0" / "checkpoints" / "epoch=0.ckpt")
+        else:
+            (value(argv, "predict_dir") / "test").mkdir(parents=True)
+
+    monkeypatch.setattr(train_cli, "main", fake_main)
+    monkeypatch.setattr("trackcore.train.loggers.finish_wandb_run", lambda: None)
+    plan = plan_comparison(["eggnet"], data="tiny", work_dir=tmp_path,
+                           train_args=["--trainer.max_epochs=1", "--model.init_args.model.init_args.n_iterations=2"])
+    run_family("eggnet", plan, {})
+    fit, predict = calls
+    smaller = "--model.init_args.model.init_args.n_iterations=2"
+    assert fit[0] == "fit" and "--trainer.max_epochs=1" in fit and smaller in fit
+    assert predict[0] == "predict" and smaller in predict
+    assert "--trainer.max_epochs=1" not in predict

@@ -139,7 +139,8 @@ def plan_comparison(
     (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
 
     ``quick`` trains each stage for 3 epochs on at most 30 training events per epoch.
-    ``train_args`` go to every ``fit``; ``data_root`` (the processed-event cache) and ``benchmark``
+    ``train_args`` go to every ``fit`` (and those setting ``--model.*`` to every ``predict`` too, so
+    that the predicted model is the trained one); ``data_root`` (the processed-event cache) and ``benchmark``
     (the hit selection, e.g. ``pt1_all``; default the configs' ``pt1_pixel``) to the steps that
     read raw events. ``models_from``: the work dir of an earlier comparison; every step then predicts
     with that run's best checkpoint instead of training (e.g. models trained at mu = 20, tested at
@@ -343,10 +344,13 @@ def run_family(
                     finish_wandb_run()  # one W&B run per stage
                 train_seconds = time.perf_counter() - start
             start = time.perf_counter()
+            # the model settings among the fit arguments (e.g. a smaller network) build the model the checkpoint holds
+            model_args = [a for a in plan.train_args if a.startswith("--model.")]
             train_main(
                 [
                     "predict",
                     *common,
+                    *model_args,
                     "--trainer.enable_progress_bar=false",
                     f"--run_name={run_dir}-predict",
                     f"--ckpt_path={_best_checkpoint(source_run)}",
