@@ -207,3 +207,30 @@ def test_model_settings_given_to_fit_reach_predict_too(tmp_path, monkeypatch):
     assert fit[0] == "fit" and "--trainer.max_epochs=1" in fit and smaller in fit
     assert predict[0] == "predict" and smaller in predict
     assert "--trainer.max_epochs=1" not in predict
+
+
+def test_follow_strips_rows_score_a_familys_pixel_tracks_followed_into_the_strips(tmp_path, monkeypatch, capsys):
+    from tests.trackcore.build.helpers import full_and_pixel_stages
+    from trackcore.build.follow import StripFollowing
+    from trackcore.compare import write_report
+    from trackcore.compare.follow import follow_family
+    from trackcore.metrics import ParticlesOfInterest
+
+    full, pixel_work = full_and_pixel_stages(tmp_path)
+    plan = plan_comparison(["ec"], data="tiny", work_dir=tmp_path / "work")
+    result = follow_family("ec", pixel_work, full, plan, StripFollowing(min_hits=5))
+    assert result.family == "ec+follow" and list(result.steps) == ["ec pixel tracks", "follow"]
+    assert result.steps["follow"].n_events == 1 and result.steps["follow"].predict_seconds > 0
+    report = write_report({"ec+follow": result}, tmp_path / "report", poi=ParticlesOfInterest(), data="tiny",
+                          quick=False)
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())["families"]["ec+follow"]
+    assert metrics["summary"]["dm_efficiency"] > 0.8 and metrics["summary"]["dm_fake_rate"] < 0.05
+    assert "| ec+follow |" in report.read_text()
+    # named errors: a work dir without the family's pixel stage, and pixel events as the "full" ones
+    with pytest.raises(FileNotFoundError, match="no oc pixel tracks"):
+        follow_family("oc", pixel_work, full, plan)
+    with pytest.raises(ValueError, match="needs --benchmark pt1_all"):
+        follow_family("ec", pixel_work, pixel_work / "stages" / "ec", plan)
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "--data", "tiny", "--follow-strips", str(pixel_work)]) == 2
+    assert "needs --benchmark pt1_all" in capsys.readouterr().err

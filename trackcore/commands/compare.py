@@ -46,6 +46,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "over its config's; repeat, e.g. --refine max_holes=2 --refine hole_volumes=[7,8,9,12,13,14,16,17,18] "
         "(holes on every layer: the full detector)",
     )
+    p.add_argument(
+        "--follow-strips",
+        default=None,
+        metavar="PIXEL_WORK_DIR",
+        help="with --benchmark pt1_all: also each family's pixel tracks from the work dir of a pixel comparison of "
+        "the same data, followed into the strips (trackcore.build.follow), as rows <family>+follow",
+    )
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.epilog = "Arguments after -- go to every `trackcore fit` (e.g. -- --trainer.max_epochs=2)."
@@ -82,11 +89,23 @@ def run(args: argparse.Namespace) -> int:
         models_from=args.models_from,
         refine=args.refine,
     )
+    if args.follow_strips is not None and args.benchmark != "pt1_all":
+        raise ValueError("--follow-strips follows pixel tracks into the strips: it needs --benchmark pt1_all")
     start = time.perf_counter()
     results = {}
     for family in families:
         print(f"== {family}: {' -> '.join(step.name for step in plan.steps[family])}", flush=True)
         results[family] = run_family(family, plan, results, retrain=args.retrain)
+    if args.follow_strips is not None:
+        from trackcore.compare.follow import follow_family
+
+        full_stage = next(iter(results.values())).stage_dir
+        followed = [f for f in FAMILIES if (Path(args.follow_strips) / "stages" / f / "test").is_dir()]
+        if not followed:
+            raise FileNotFoundError(f"{args.follow_strips}: no family's pixel stage (stages/<family>/test) to follow")
+        for family in followed:
+            print(f"== {family}+follow: {family}'s pixel tracks of {args.follow_strips} followed into the strips")
+            results[f"{family}+follow"] = follow_family(family, args.follow_strips, full_stage, plan)
     teardown_wandb()
     report = write_report(
         results,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,8 +310,6 @@ def run_family(
     Each step is ``trackcore fit`` then ``trackcore predict`` (best-validation checkpoint) through
     the same CLI as by hand; a step whose stage folder exists is reused unless ``retrain``.
     """
-    import torch
-
     from trackcore.train.cli import main as train_main
     from trackcore.train.loggers import finish_wandb_run
 
@@ -368,13 +366,22 @@ def run_family(
             config=configs[-1] if configs else step.config,
             trained_elsewhere=plan.models_from is not None,
         )
-    for record in result.steps.values():
-        if record.checkpoint is None:
+    result.n_parameters = count_parameters(r.checkpoint for r in result.steps.values())
+    return result
+
+
+def count_parameters(checkpoints: Iterable[Path | None]) -> int:
+    """Trainable model parameters summed over the checkpoints (None entries skipped)."""
+    import torch
+
+    total = 0
+    for checkpoint in checkpoints:
+        if checkpoint is None:
             continue
-        state = torch.load(record.checkpoint, map_location="cpu", weights_only=False)["state_dict"]
-        result.n_parameters += sum(
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+        total += sum(
             v.numel()
             for k, v in state.items()
             if k.startswith("model.") and v.is_floating_point() and "running_" not in k
         )
-    return result
+    return total
