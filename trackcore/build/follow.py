@@ -117,6 +117,7 @@ class StripFollowing:
         for v, w in _LINE_WEIGHT.items():
             weight[vol == v] = w
         barrel = np.isin(vol, BARREL_STRIPS)
+        layer_key = vol * 1000 + lay  # one key per (volume, layer)
         free = strip.copy()
         for t in tracks:
             free[t] = False
@@ -135,7 +136,7 @@ class StripFollowing:
             pair_track = np.repeat(np.arange(len(tracks)), width)  # each track with each hit of its window
             pair_hit = rows[np.arange(len(pair_track)) - np.repeat(np.cumsum(width) - width - start, width)]
             for r_max in self.radii:
-                tracks = self._round(tracks, pair_track, pair_hit, r_max, free, p, r_all, vol, lay, sigma, weight,
+                tracks = self._round(tracks, pair_track, pair_hit, r_max, free, p, r_all, vol, layer_key, sigma, weight,
                                      barrel)
         out = [t for t in tracks if len(t) >= self.min_hits]
         if not out:
@@ -145,13 +146,13 @@ class StripFollowing:
 
     def _round(
         self, tracks: list[np.ndarray], pair_track: np.ndarray, pair_hit: np.ndarray, r_max: float,
-        free: np.ndarray, p: np.ndarray, r_all: np.ndarray, vol: np.ndarray, lay: np.ndarray,
+        free: np.ndarray, p: np.ndarray, r_all: np.ndarray, vol: np.ndarray, layer_key: np.ndarray,
         sigma: np.ndarray, weight: np.ndarray, barrel: np.ndarray,
     ) -> list[np.ndarray]:
         """One round: every track's helix refitted, the free strip hits up to ``r_max`` of its azimuth
         window judged on it; each hit goes to the track it fits best, each track takes its best hit
         per (volume, layer). Updates ``free``."""
-        from trackcore.build.refine import _flatten, fit_helices
+        from trackcore.build.refine import _flatten, best_per_layer, fit_helices
 
         keep = free[pair_hit] & (r_all[pair_hit] <= r_max)
         track, hit = pair_track[keep], pair_hit[keep]
@@ -192,16 +193,7 @@ class StripFollowing:
         ok = (score <= 1.0) & np.isfinite(score)
         if not ok.any():
             return tracks
-        track, hit, score = track[ok], hit[ok], score[ok]
-        order = np.lexsort((score, hit))  # each hit: its best-fitting track
-        track, hit, score = track[order], hit[order], score[order]
-        first = np.r_[True, hit[1:] != hit[:-1]]
-        track, hit, score = track[first], hit[first], score[first]
-        key = vol[hit] * 1000 + lay[hit]
-        order = np.lexsort((score, key, track))  # each (track, layer): its best hit
-        track, hit, key = track[order], hit[order], key[order]
-        first = np.r_[True, (track[1:] != track[:-1]) | (key[1:] != key[:-1])]
-        track, hit = track[first], hit[first]
+        track, hit = best_per_layer(track[ok], hit[ok], score[ok], layer_key)
         free[hit] = False
         out = list(tracks)
         for t in np.unique(track):

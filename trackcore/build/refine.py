@@ -248,6 +248,26 @@ def _flatten(tracks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(tracks), np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
 
 
+def best_per_layer(
+    track: np.ndarray, hit: np.ndarray, score: np.ndarray, layer_of_hit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resolve candidate (track, hit) pairs: each hit goes to its best-scoring (lowest) track, then
+    each track keeps its best hit per layer. Returned sorted by track, then layer.
+
+    Shapes:
+        track, hit, score: (P,) pairs; layer_of_hit: (N_hits,) a layer key per hit; returns two (Q,) arrays.
+    """
+    order = np.lexsort((score, hit))  # each hit: its best-fitting track
+    track, hit, score = track[order], hit[order], score[order]
+    first = np.r_[True, hit[1:] != hit[:-1]]
+    track, hit, score = track[first], hit[first], score[first]
+    layer = layer_of_hit[hit]
+    order = np.lexsort((score, layer, track))  # each (track, layer): its best-fitting hit
+    track, hit, layer = track[order], hit[order], layer[order]
+    first = np.r_[True, (track[1:] != track[:-1]) | (layer[1:] != layer[:-1])]
+    return track[first], hit[first]
+
+
 def beam_constrained_fits(p: np.ndarray, tracks: list[np.ndarray], fits: HelixFits) -> HelixFits:
     """Each track's helix refitted with one more point on the beam line, ``(0, 0, z)`` with ``z``
     where its fitted ``(r, z)`` line meets ``r = 0``: a prompt particle's circle passes the beam line,
@@ -715,17 +735,9 @@ class HelixRefinement:
         keep = score <= 1.0
         if not keep.any():
             return tracks
-        track, hit, score = track[keep], hit[keep], score[keep]
-        order = np.lexsort((score, hit))  # each hit: its best-fitting track
-        track, hit, score = track[order], hit[order], score[order]
-        first = np.r_[True, hit[1:] != hit[:-1]]
-        track, hit, score = track[first], hit[first], score[first]
-        order = np.lexsort((score, layer[1][hit], track))  # each (track, hole): its best-fitting hit
-        track, hit = track[order], hit[order]
-        key = track * len(layer[0]) + layer[1][hit]
-        first = np.r_[True, key[1:] != key[:-1]]
+        track, hit = best_per_layer(track[keep], hit[keep], score[keep], layer[1])
         out = list(tracks)
-        for t, h in zip(track[first], hit[first], strict=True):
+        for t, h in zip(track, hit, strict=True):
             grown = np.union1d(out[t], [h])
             if self.fit_ok(p, [grown])[0][0]:
                 out[t] = grown
