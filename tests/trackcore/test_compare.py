@@ -234,3 +234,7 @@ def test_follow_strips_rows_score_a_familys_pixel_tracks_followed_into_the_strip
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "--data", "tiny", "--follow-strips", str(pixel_work)]) == 2
     assert "needs --benchmark pt1_all" in capsys.readouterr().err
+    # a work dir without any pixel stage fails before anything is trained
+    args = ["compare", "--data", "tiny", "--benchmark", "pt1_all", "--follow-strips", str(tmp_path / "work")]
+    assert main(args) == 2
+    assert "no family's pixel stage" in capsys.readouterr().err and not (tmp_path / "reports").exists()

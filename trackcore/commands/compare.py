@@ -89,20 +89,22 @@ def run(args: argparse.Namespace) -> int:
         models_from=args.models_from,
         refine=args.refine,
     )
-    if args.follow_strips is not None and args.benchmark != "pt1_all":
-        raise ValueError("--follow-strips follows pixel tracks into the strips: it needs --benchmark pt1_all")
+    followed: list[str] = []
+    if args.follow_strips is not None:  # checked before any training
+        if args.benchmark != "pt1_all":
+            raise ValueError("--follow-strips follows pixel tracks into the strips: it needs --benchmark pt1_all")
+        followed = [f for f in FAMILIES if (Path(args.follow_strips) / "stages" / f / "test").is_dir()]
+        if not followed:
+            raise FileNotFoundError(f"{args.follow_strips}: no family's pixel stage (stages/<family>/test) to follow")
     start = time.perf_counter()
     results = {}
     for family in families:
         print(f"== {family}: {' -> '.join(step.name for step in plan.steps[family])}", flush=True)
         results[family] = run_family(family, plan, results, retrain=args.retrain)
-    if args.follow_strips is not None:
+    if followed:
         from trackcore.compare.follow import follow_family
 
         full_stage = next(iter(results.values())).stage_dir
-        followed = [f for f in FAMILIES if (Path(args.follow_strips) / "stages" / f / "test").is_dir()]
-        if not followed:
-            raise FileNotFoundError(f"{args.follow_strips}: no family's pixel stage (stages/<family>/test) to follow")
         for family in followed:
             print(f"== {family}+follow: {family}'s pixel tracks of {args.follow_strips} followed into the strips")
             results[f"{family}+follow"] = follow_family(family, args.follow_strips, full_stage, plan)
