@@ -2,14 +2,19 @@
 
 Definitions (DESIGN.md, "Metrics"); matching schemes in :mod:`trackcore.metrics.matching`:
 
-- efficiency (scheme s): particles of interest with at least one s-matched candidate, over
-  particles of interest;
+- a candidate with fewer than ``min_candidate_hits`` hits counts for nothing: it
+  reconstructs no particle, is no duplicate and no fake (as gnn_tracking and acorn);
+- efficiency (scheme s): particles of interest with at least one s-matched candidate of
+  ``>= min_candidate_hits`` hits, over particles of interest;
 - fake rate (s): candidates with ``>= min_candidate_hits`` hits that s-match no particle at
   all, over such candidates. A candidate whose hits are mostly of unknown truth (partial
   truth) is neither fake nor matched: it is *unknown*, and ``*_fake_rate_upper`` counts it as
   fake, so the true fake rate lies between the two;
-- duplicate rate (s): candidates s-matched to particles of interest, per matched particle of
-  interest, minus one.
+- duplicate rate (s): candidates (``>= min_candidate_hits`` hits) s-matched to particles of
+  interest, per matched particle of interest, minus one.
+
+The TrackML score is the challenge's own definition and counts every candidate, whatever
+its size. ``docs/metrics.md`` sets these definitions beside gnn_tracking's and acorn's.
 
 Counts are summed over events before dividing (never an average of per-event rates); the
 TrackML score is the mean of the per-event scores, as in the challenge.
@@ -46,7 +51,8 @@ class TrackingEvaluation:
             (median eta of its hits, NaN when unknown), ``considered`` (size >=
             min_candidate_hits), ``majority_particle_id, purity`` (of its best-overlapping
             particle, 0 / 0.0 when none) and per scheme ``s`` (matched to any particle),
-            ``s_poi`` (matched to a particle of interest).
+            ``s_poi`` (matched to a particle of interest); both are False for a candidate
+            that is not considered (it matches nothing).
         events: one row per event: ``event_id, n_hits, n_assigned, n_memberships, n_shared,
             trackml_score`` (NaN without weights).
         poi: the particles of interest used.
@@ -179,8 +185,12 @@ def evaluate_tracks(
     particle_cols: dict[str, np.ndarray] = {}
     track_cols: dict[str, np.ndarray] = {}
     interest_p = poi.mask(truth.pt_p, truth.eta_p, nhits_p)
+    # A candidate below min_candidate_hits counts for nothing: it reconstructs no particle,
+    # is no duplicate and no fake (as gnn_tracking and acorn).
+    considered_t = m.size_t >= poi.min_candidate_hits
+    considered_pair = considered_t[m.pair_track]
     for s in SCHEMES:
-        ok = getattr(m, s)
+        ok = getattr(m, s) & considered_pair
         particle_cols[f"n_{s}"] = np.bincount(m.pair_particle[ok], minlength=n_p)
         particle_cols[s] = particle_cols[f"n_{s}"] > 0
         track_cols[s] = np.bincount(m.pair_track[ok], minlength=n_t) > 0
@@ -218,7 +228,7 @@ def evaluate_tracks(
             "size": m.size_t,
             "labelled": m.labelled_t,
             "eta": eta_t,
-            "considered": m.size_t >= poi.min_candidate_hits,
+            "considered": considered_t,
             "majority_particle_id": majority_pid,
             "purity": purity_t,
             **track_cols,

@@ -25,8 +25,9 @@ class ParticlesOfInterest:
         min_pt: pT threshold in GeV (strict); 0 keeps every pT.
         min_hits: minimum number of the particle's hits in the evaluated set.
         max_abs_eta: |eta| limit, or None for no limit.
-        min_candidate_hits: candidates with fewer hits are ignored by the fake and
-            duplicate counts (DESIGN: "candidates >= 3 hits").
+        min_candidate_hits: candidates with fewer hits count for nothing: they
+            reconstruct no particle (efficiency), are no duplicate and no fake (DESIGN,
+            "Metrics"; as gnn_tracking and acorn).
     """
 
     min_pt: float = 1.0
