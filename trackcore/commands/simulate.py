@@ -10,12 +10,19 @@ def run(args: argparse.Namespace) -> int:
         return _run_acts(args)
     if args.mu is not None:
         raise ValueError("--mu is an option of --engine acts (the built-in presets fix their pile-up)")
+    from trackcore.data.errors import DataError
+    from trackcore.data.geometry import ModuleLocator, get_layers
     from trackcore.data.simulation import get_preset, simulate_events
     from trackcore.data.trackml_io import read_detectors
 
     preset = get_preset(args.preset or "small")
     n_events = args.events if args.events is not None else preset.n_train + preset.n_val + preset.n_test
     detectors = read_detectors(args.detectors) if args.detectors else None
+    if detectors is not None:
+        lacking = ModuleLocator(detectors).missing_layers(get_layers(preset.volumes))
+        if lacking:
+            raise DataError(args.detectors, f"has no modules on {len(lacking)} layer(s) of the {preset.name} "
+                                            f"preset, (volume_id, layer_id) {lacking[:5]}")
     paths = simulate_events(preset, n_events=n_events, seed=args.seed, out_dir=args.out,
                             first_event_id=args.first_event_id, detectors=detectors)
     print(f"wrote {len(paths)} {preset.name} events (seed {args.seed}) to {args.out}")

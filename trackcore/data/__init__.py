@@ -17,7 +17,7 @@ from trackcore.data.selection import SelectionReport, pt1_pixel_benchmark, selec
 from trackcore.data.summary import EventSummary, summarize
 from trackcore.data.trackml_io import list_events, read_detectors, read_event, read_events, write_event
 from trackcore.data.validation import check_table, validate_event
-from trackcore.data.weights import trackml_weights
+from trackcore.data.weights import official_trackml_weights, trackml_weights
 
 _LAZY = {
     "ProcessingConfig": "trackcore.data.processing",
@@ -41,7 +41,7 @@ _LAZY = {
 __all__ = [
     "ALL_VOLUMES", "PIXEL_VOLUMES", "DataError", "Event", "EventSummary", "SelectionReport",
     "check_table", "list_events", "pt1_pixel_benchmark", "read_acts_event", "read_detectors",
-    "read_event", "read_events", "select_hits", "summarize", "trackml_weights",
+    "read_event", "read_events", "select_hits", "summarize", "trackml_weights", "official_trackml_weights",
     "validate_event", "write_event", *_LAZY,
 ]
 

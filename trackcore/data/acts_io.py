@@ -18,6 +18,7 @@ Mapping to TrackML tables:
   measurement made of several particles' simhits (geometric digitisation merges them) is
   counted in ``truth.n_simhits`` / ``truth.n_particles`` and in ``event.meta``.
 - ``particles`` from ``particles_initial``; ``nhits`` counts the particle's measurements.
+- ``truth.weight``: the official TrackML weights (:func:`~trackcore.data.weights.official_trackml_weights`).
 """
 
 from __future__ import annotations
@@ -29,16 +30,17 @@ import pandas as pd
 
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
-from trackcore.data.schema import TableSpec
+from trackcore.data.schema import COORDINATE_LIMIT_MM, MOMENTUM_LIMIT_GEV, TableSpec
 from trackcore.data.trackml_io import event_id_of, read_detectors, read_table, table_path
-from trackcore.data.truth_graph import hit_vertices, vertex_distance
 from trackcore.data.validation import validate_event
+from trackcore.data.weights import official_trackml_weights
 
 MEASUREMENTS = TableSpec(
     "measurements",
     required={"measurement_id": "i", "geometry_id": "i", "local0": "f", "local1": "f"},
     optional={"global_x": "f", "global_y": "f", "global_z": "f"},
     unique=("measurement_id",),
+    limits={c: COORDINATE_LIMIT_MM for c in ("local0", "local1", "global_x", "global_y", "global_z")},
 )
 SIMHIT_MAP = TableSpec("measurement-simhit-map", required={"measurement_id": "i", "hit_id": "i"})
 BARCODE_BITS = (("particle_id_pv", 12), ("particle_id_sv", 12), ("particle_id_part", 16),
@@ -50,11 +52,15 @@ SIMHITS = TableSpec(
     "hits",
     required={"geometry_id": "i", "tx": "f", "ty": "f", "tz": "f", "tpx": "f", "tpy": "f", "tpz": "f"},
     optional={**_PARTICLE_ID, **_BARCODE},
+    limits={**{c: COORDINATE_LIMIT_MM for c in ("tx", "ty", "tz")},
+            **{c: MOMENTUM_LIMIT_GEV for c in ("tpx", "tpy", "tpz")}},
 )
 ACTS_PARTICLES = TableSpec(
     "particles_initial",
     required={"particle_type": "i", "vx": "f", "vy": "f", "vz": "f", "px": "f", "py": "f", "pz": "f", "q": "f"},
     optional={**_PARTICLE_ID, **_BARCODE},
+    limits={**{c: COORDINATE_LIMIT_MM for c in ("vx", "vy", "vz")},
+            **{c: MOMENTUM_LIMIT_GEV for c in ("px", "py", "pz")}},
 )
 PARTICLE_TABLES = ("particles_initial", "particles_simulated")
 """Names of the ACTS particles table, older first (both describe the particles at creation)."""
@@ -119,6 +125,10 @@ def _read(prefix: Path, spec: TableSpec, names: tuple[str, ...] | None = None) -
         table = _particle_ids(table, path)
         if spec is ACTS_PARTICLES and table["particle_id"].duplicated().any():
             raise DataError(path, "particle_id must be unique")
+        zero = table["particle_id"].to_numpy() == 0
+        if zero.any():
+            raise DataError(path, f"particle_id 0 in {int(zero.sum())} row(s) (first on line "
+                                  f"{int(np.flatnonzero(zero)[0]) + 2}): 0 means noise, never a particle")
     return table
 
 
@@ -197,8 +207,6 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
         truth[c] = truth[c].fillna(0.0)
     for c in ("n_simhits", "n_particles"):
         truth[c] = truth[c].fillna(0).astype(np.int64)
-    truth.insert(8, "weight", _official_weights(truth, particles))
-
     nhits = truth.loc[truth.particle_id != 0, "particle_id"].value_counts()
     p = particles
     parts = pd.DataFrame({
@@ -209,6 +217,7 @@ def read_acts_event(prefix: str | Path, *, detectors: str | Path | None = None,
         "nhits": nhits.reindex(p["particle_id"].to_numpy()).fillna(0).astype(np.int64).to_numpy(),
         "particle_type": p["particle_type"].to_numpy(),
     })
+    truth.insert(8, "weight", official_trackml_weights(truth, parts, source=str(prefix)))
     event = Event(
         event_id=event_id_of(prefix),
         hits=hits,
@@ -243,15 +252,3 @@ def _global_positions(meas: pd.DataFrame, det_path: Path, prefix: Path) -> dict[
     l0, l1 = meas["local0"].to_numpy(), meas["local1"].to_numpy()
     return {a: f[f"c{a}"].to_numpy() + f[f"rot_{a}u"].to_numpy() * l0 + f[f"rot_{a}v"].to_numpy() * l1
             for a in "xyz"}
-
-
-def _official_weights(truth: pd.DataFrame, particles: pd.DataFrame) -> np.ndarray:
-    from trackcore.data.weights import trackml_weights
-
-    pid = truth["particle_id"].to_numpy()
-    row = pd.Index(particles["particle_id"].to_numpy()).get_indexer(pid)
-    known = row >= 0
-    pt = np.hypot(particles["px"].to_numpy(), particles["py"].to_numpy())
-    hit_pt = np.where(known, pt[row], 0.0)
-    dist = vertex_distance(truth[["tx", "ty", "tz"]].to_numpy(), hit_vertices(pid, particles))
-    return trackml_weights(np.where(known, pid, 0), hit_pt, dist)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import lightning as L
 
-from trackcore.data.dataset import ProcessedEventDataset, prepare_dataset, processed_dir
+from trackcore.data.cache_record import atomic_write_bytes
+from trackcore.data.dataset import PreparedFiles, ProcessedEventDataset, prepare_dataset, processed_dir
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark
 from trackcore.data.split_loaders import SplitLoadersMixin
@@ -40,7 +41,7 @@ def _merge_simulation_record(new: Path, existing: Path) -> None:
         old = json.loads(existing.read_text())
         if "event_ids" in old and "event_ids" in record:
             record["event_ids"] = sorted(set(old["event_ids"]) | set(record["event_ids"]))
-    existing.write_text(json.dumps(record, indent=2))
+    atomic_write_bytes(existing, json.dumps(record, indent=2).encode())
 
 
 class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
@@ -120,6 +121,8 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.loader_workers = loader_workers
         self.progress = progress
         self.datasets: dict[str, ProcessedEventDataset] = {}
+        # What the last prepare_data found in the cache (new, cached, reprocessed and why).
+        self.prepared: PreparedFiles | None = None
 
     @property
     def n_events(self) -> int:
@@ -171,26 +174,32 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         shutil.rmtree(scratch, ignore_errors=True)
         # Each simulated event depends only on (preset, seed, event_id), so topping up a
         # cache with the missing ids gives the same events as simulating all at once.
-        prefixes = simulate_events(
-            get_preset(self.preset),
-            n_events=self.n_events - len(have),
-            seed=self.seed,
-            out_dir=scratch,
-            first_event_id=FIRST_SIM_EVENT_ID + len(have),
-            progress=self.progress,
-        )
-        for prefix in prefixes:
-            files = sorted(scratch.glob(f"{prefix.name}-*"), key=lambda f: "-hits." in f.name)
-            for f in files:
-                os.replace(f, sim_dir / f.name)
-        _merge_simulation_record(scratch / SIMULATION_RECORD, sim_dir / SIMULATION_RECORD)
-        shutil.rmtree(scratch)
+        try:
+            prefixes = simulate_events(
+                get_preset(self.preset),
+                n_events=self.n_events - len(have),
+                seed=self.seed,
+                out_dir=scratch,
+                first_event_id=FIRST_SIM_EVENT_ID + len(have),
+                progress=self.progress,
+            )
+            for prefix in prefixes:
+                files = sorted(scratch.glob(f"{prefix.name}-*"), key=lambda f: "-hits." in f.name)
+                for f in files:
+                    os.replace(f, sim_dir / f.name)
+            _merge_simulation_record(scratch / SIMULATION_RECORD, sim_dir / SIMULATION_RECORD)
+        finally:  # also after a failure (e.g. disk full): events moved into place are complete
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def prepare_data(self) -> None:
-        """Simulate (presets) and process the events; cached, so cheap when done before."""
+        """Simulate (presets) and process the events; cached, so cheap when done before.
+
+        An event whose input files changed, or whose cached file is damaged, is processed
+        again (:func:`prepare_dataset`); :attr:`prepared` says how many and why.
+        """
         if self.preset is not None:
             self._simulate()
-        prepare_dataset(self._sources(), self.processed_root, self.processing,
+        self.prepared = prepare_dataset(self._sources(), self.processed_root, self.processing,
                         workers=self.workers, progress=self.progress)
 
     def setup(self, stage: str | None = None) -> None:

@@ -2,19 +2,23 @@
 
 Layout, one folder per :class:`ProcessingConfig` so that configs never mix::
 
-    <out_root>/<config.key()>/config.json           the config, its version and the sources
-    <out_root>/<config.key()>/event000001000.pt     torch.save of the processed Data
+    <out_root>/<config.key()>/config.json                   the config, its version and the sources
+    <out_root>/<config.key()>/event000001000.pt             torch.save of the processed Data
+    <out_root>/<config.key()>/event000001000.record.json    what it was made from (cache_record)
 
 Files are written atomically (temporary file, then rename), so an interrupted run
-leaves no half-written event and the next run simply completes the folder.
+leaves no half-written event and the next run simply completes the folder. An event
+is reused only while its input files hash as recorded and its ``.pt`` is the file
+recorded: a changed input or a damaged ``.pt`` is processed again, and said so.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
-import os
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,16 @@ from torch.utils.data import Dataset
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from trackcore.data.cache_record import (
+    CacheState,
+    atomic_write_bytes,
+    cache_state,
+    input_stamps,
+    record_path,
+    stamp,
+    write_problem,
+    write_record,
+)
 from trackcore.data.errors import DataError
 from trackcore.data.processing import PROCESSING_VERSION, ProcessingConfig, process_event
 from trackcore.data.trackml_io import event_prefix, read_event
@@ -40,25 +54,35 @@ def processed_dir(out_root: str | Path, config: ProcessingConfig) -> Path:
     return Path(out_root) / config.key()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def _process_to_file(prefix: Path, target: Path, config: ProcessingConfig) -> tuple[str, str] | None:
+    """Worker: read, process and save one event with its record. Returns ``(path, problem)`` or None.
 
-
-def _process_to_file(prefix: Path, target: Path, config: ProcessingConfig) -> str | None:
-    """Worker: read, process and save one event. Returns an error message or None.
+    The inputs are stamped before the event is read, so that an input changed meanwhile
+    differs from the record and is processed again next time.
 
     Errors come back as text because a :class:`DataError` does not survive pickling
-    between processes (its constructor takes two arguments).
+    between processes (its constructor takes two arguments). The event is serialised in
+    memory and written by Python, so a full disk is an ``OSError`` (torch's own file writer
+    reports it as a bare RuntimeError) and no temporary file is left behind.
     """
     try:
+        inputs = input_stamps(prefix)
         data = process_event(read_event(prefix), config)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        torch.save(data, tmp)
-        os.replace(tmp, target)
+        buffer = io.BytesIO()
+        torch.save(data, buffer)
+        payload = buffer.getvalue()
     except Exception as err:  # noqa: BLE001 - reported to the parent with the event's path
-        return f"{type(err).__name__}: {err}"
+        return str(prefix), f"processing failed: {type(err).__name__}: {err}"
+    record = record_path(target)
+    try:
+        record.unlink(missing_ok=True)  # first: a .pt without its record is never reused
+        atomic_write_bytes(target, payload)
+    except OSError as err:
+        return str(target), write_problem(err)
+    try:
+        write_record(target, prefix, inputs, stamp(target))
+    except OSError as err:
+        return str(record), write_problem(err)
     return None
 
 
@@ -91,7 +115,43 @@ def _write_config(out_dir: Path, config: ProcessingConfig, prefixes: Sequence[Pa
         "config": config.to_dict(),
         "sources": sorted(sources),
     }
-    _atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    try:
+        atomic_write_bytes(path, (json.dumps(record, indent=2) + "\n").encode())
+    except OSError as err:
+        raise DataError(path, write_problem(err)) from None
+
+
+_REPROCESSED = {
+    CacheState.INPUT_CHANGED: "whose input changed",
+    CacheState.DAMAGED: "whose cached file was damaged (it differs from its record)",
+    CacheState.UNRECORDED: "whose cached file had no record of its inputs",
+}
+
+
+class PreparedFiles(list):
+    """The processed file of every source (a ``list`` of ``Path``, in source order), and how each was got.
+
+    Attributes:
+        states: :class:`CacheState` -> number of distinct events in that state before the run
+            (every state but ``CACHED`` was processed); with ``overwrite`` the reused ones count
+            as ``overwritten``.
+    """
+
+    def __init__(self, files: Sequence[Path], states: Mapping[CacheState | str, int]) -> None:
+        super().__init__(files)
+        self.states = dict(states)
+
+    def summary(self) -> str:
+        """One line, e.g. ``3 new, 5 cached; reprocessed 2 events: 1 whose input changed, 1 whose ...``."""
+        n = self.states
+        parts = [f"{n.get(CacheState.NEW, 0)} new", f"{n.get(CacheState.CACHED, 0)} cached"]
+        redone = [f"{k} {why}" for state, why in _REPROCESSED.items() if (k := n.get(state, 0))]
+        if n.get("overwritten"):
+            redone.append(f"{n['overwritten']} valid ones, as asked (overwrite)")
+        if redone:
+            total = sum(n.get(state, 0) for state in _REPROCESSED) + n.get("overwritten", 0)
+            parts[-1] += f"; reprocessed {total} event{'s' if total != 1 else ''}: " + ", ".join(redone)
+        return ", ".join(parts)
 
 
 def prepare_dataset(
@@ -102,8 +162,12 @@ def prepare_dataset(
     workers: int = 2,
     progress: bool = True,
     overwrite: bool = False,
-) -> list[Path]:
-    """Process events into ``out_root/<config.key()>/``, in parallel, skipping done ones.
+) -> PreparedFiles:
+    """Process events into ``out_root/<config.key()>/``, in parallel, reusing valid cached ones.
+
+    A cached event is reused only when its input files hash as recorded and its ``.pt`` is
+    the recorded file (:func:`~trackcore.data.cache_record.cache_state`); any other is
+    processed again, and the result's :attr:`PreparedFiles.states` says why.
 
     Args:
         sources: events, each as its prefix (``dir/event000001000``) or any of its files.
@@ -111,15 +175,16 @@ def prepare_dataset(
         config: selections and features (see :func:`process_event`).
         workers: processes; 1 processes in this process (no pool).
         progress: show a tqdm progress bar.
-        overwrite: re-process events whose file already exists.
+        overwrite: re-process events even where the cache is valid.
 
     Returns:
-        the processed file of every source, in the order given.
+        the processed file of every source, in the order given (a list, with the cache states).
 
     Raises:
         DataError: a source is not an event path, two sources share an event name, the
-            folder was written for another config, or an event fails to process (the
-            message names the event; events finished before stay on disk).
+            folder was written for another config, an event fails to process, or a file
+            cannot be written (e.g. disk full); the message names the file, events finished
+            before stay on disk and no temporary file is left.
     """
     prefixes = [event_prefix(s) for s in sources]
     out_dir = processed_dir(out_root, config)
@@ -133,7 +198,11 @@ def prepare_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_config(out_dir, config, prefixes)
 
-    todo = [(p, t) for t, p in seen.items() if overwrite or not t.is_file()]
+    states = {t: cache_state(t, input_stamps(p)) for t, p in seen.items()}
+    counts = Counter(states.values())
+    if overwrite and counts[CacheState.CACHED]:
+        counts["overwritten"] = counts.pop(CacheState.CACHED)
+    todo = [(p, t) for t, p in seen.items() if overwrite or states[t] is not CacheState.CACHED]
     bar = tqdm(total=len(todo), desc=f"processing {out_dir.name}", unit="event",
                disable=not progress or not todo)
     bar.set_postfix(cached=len(seen) - len(todo))
@@ -142,13 +211,13 @@ def prepare_dataset(
             for prefix, target in todo:
                 error = _process_to_file(prefix, target, config)
                 if error is not None:
-                    raise DataError(prefix, f"processing failed: {error}")
+                    raise DataError(*error)
                 bar.update()
         else:
             _run_pool(todo, config, workers, bar)
     finally:
         bar.close()
-    return targets
+    return PreparedFiles(targets, counts)
 
 
 def _run_pool(
@@ -162,10 +231,10 @@ def _run_pool(
             try:
                 error = fut.result()
             except Exception as err:  # noqa: BLE001 - e.g. a worker killed for memory
-                error = f"worker failed: {type(err).__name__}: {err}"
+                error = (str(futures[fut]), f"processing failed: worker failed: {type(err).__name__}: {err}")
             if error is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-                raise DataError(futures[fut], f"processing failed: {error}")
+                raise DataError(*error)
             bar.update()
 
 

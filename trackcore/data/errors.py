@@ -12,10 +12,11 @@ class DataError(ValueError):
         path: the file (or event prefix) the problem was found in.
         problem: a sentence saying what is wrong, with counts and examples.
 
-    The message reads ``"<path>: <problem>"`` so a user can open the file at once.
+    The message reads ``"<path>: <problem>"``, on one line, so a user can open the file at once.
     """
 
     def __init__(self, path: str | Path, problem: str) -> None:
         self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        # One line, always: a parser's multi-line message is joined.
+        self.problem = " ".join(part.strip() for part in str(problem).strip().splitlines())
+        super().__init__(f"{self.path}: {self.problem}")

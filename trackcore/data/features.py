@@ -6,12 +6,18 @@ coordinate of the TrackML detector lies within about [-3, 3]. The pseudorapidity
 the hit position (seen from the origin) is added unscaled (|eta| < ~4 in TrackML).
 TrackML cells give two optional features per hit: the number of cells of its cluster
 and their summed charge.
+
+No feature is ever written non-finite: a hit on the beam axis (``x = y = 0``, where the
+pseudorapidity is infinite; no detector measures there) or any value that overflows
+float32 is a :class:`~trackcore.data.errors.DataError` naming the event and the hits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from trackcore.data.errors import DataError
 
 # Scales that bring the features to O(1) (ALGORITHMS.md, "Common pieces").
 R_SCALE_MM = 1000.0
@@ -83,31 +89,57 @@ def hit_features(
     *,
     cells: pd.DataFrame | None = None,
     use_eta: bool = True,
+    source: str = "",
 ) -> np.ndarray:
     """Scaled node features ``r/1000, phi/pi, z/1000[, eta][, cell_count, cell_charge]``.
 
     Column order is :func:`feature_names`; cell columns are present exactly when
-    ``cells`` is given.
+    ``cells`` is given. Every feature is finite.
 
     Args:
         hits: TrackML hits table (``hit_id, x, y, z``, mm).
         cells: TrackML cells table, or None for no cell features.
         use_eta: append the pseudorapidity of the hit position.
+        source: the event the hits come from (its file prefix), named in errors.
 
     Shapes:
         return: (N_hits, F) float32 with F = 3 + use_eta + 2 * (cells is not None).
+
+    Raises:
+        DataError: with ``use_eta``, a hit at ``r == 0`` (infinite pseudorapidity); any
+            feature that is not a finite float32 (e.g. a coordinate of 1e300).
     """
+    where = source or "hits"
+    hit_id = hits["hit_id"].to_numpy()
     r, phi, z = cylindrical(
         hits["x"].to_numpy(np.float64), hits["y"].to_numpy(np.float64),
         hits["z"].to_numpy(np.float64),
     )
     cols = [r / R_SCALE_MM, phi / PHI_SCALE_RAD, z / Z_SCALE_MM]
     if use_eta:
+        on_axis = r == 0
+        if on_axis.any():
+            raise DataError(
+                where,
+                f"{int(on_axis.sum())} hit(s) on the beam axis (x = y = 0), where the pseudorapidity "
+                f"is infinite and no detector measures: hit_id {hit_id[on_axis][:3].tolist()}",
+            )
         cols.append(pseudorapidity(r, z))
     x = np.stack(cols, axis=1)
     if cells is not None:
-        x = np.concatenate([x, cell_features(hits["hit_id"].to_numpy(), cells)], axis=1)
-    return x.astype(np.float32)
+        x = np.concatenate([x, cell_features(hit_id, cells)], axis=1)
+    with np.errstate(over="ignore"):
+        x = x.astype(np.float32)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        names = feature_names(use_eta=use_eta, use_cells=cells is not None)
+        rows, cols_bad = np.nonzero(bad)
+        raise DataError(
+            where,
+            f"{int(bad.any(axis=1).sum())} hit(s) with a non-finite float32 feature "
+            f"{sorted({names[c] for c in cols_bad})}: hit_id {hit_id[np.unique(rows)][:3].tolist()}",
+        )
+    return x
 
 
 def particle_kinematics(

@@ -266,7 +266,10 @@ class ModuleLocator:
 
     Args:
         detectors: a TrackML ``detectors.csv`` table (``volume_id, layer_id, module_id,
-            cx, cy, cz`` at least), or None for the synthetic segmentation.
+            cx, cy, cz`` at least, one row or more), or None for the synthetic segmentation.
+
+    Raises:
+        ValueError: the table lacks a column or has no rows.
     """
 
     def __init__(self, detectors: pd.DataFrame | None = None) -> None:
@@ -277,6 +280,9 @@ class ModuleLocator:
             missing = {"volume_id", "layer_id", "module_id", "cx", "cy", "cz"} - set(detectors.columns)
             if missing:
                 raise ValueError(f"detectors table lacks column(s) {sorted(missing)}")
+            if len(detectors) == 0:
+                # An empty table would silently fall back to synthetic module ids.
+                raise ValueError("detectors table has no modules (no rows)")
             for (v, lay), g in detectors.groupby(["volume_id", "layer_id"], sort=False):
                 centres = g[["cx", "cy", "cz"]].to_numpy(np.float64)
                 self._trees[(int(v), int(lay))] = (cKDTree(centres), g["module_id"].to_numpy(np.int64))
@@ -284,6 +290,12 @@ class ModuleLocator:
     @property
     def uses_detectors(self) -> bool:
         return bool(self._trees)
+
+    def missing_layers(self, layers: Iterable[Layer]) -> list[tuple[int, int]]:
+        """``(volume_id, layer_id)`` of the given layers that the detectors table lacks (none when synthetic)."""
+        if not self._trees:
+            return []
+        return [(lay.volume_id, lay.layer_id) for lay in layers if (lay.volume_id, lay.layer_id) not in self._trees]
 
     def locate(self, layer: Layer, x: np.ndarray, y: np.ndarray, z: np.ndarray,
                *, avoid: np.ndarray | None = None) -> np.ndarray:

@@ -190,7 +190,7 @@ def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     hits = selected.hits
     n_hits = len(hits)
     cells = selected.cells if config.use_cells else None
-    x = hit_features(hits, cells=cells, use_eta=config.use_eta)
+    x = hit_features(hits, cells=cells, use_eta=config.use_eta, source=event.source or event.name)
 
     pid_j = selected.hit_particle_id()
     labelled_j = selected.labelled_mask()

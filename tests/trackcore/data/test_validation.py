@@ -114,7 +114,7 @@ def test_cells_of_unknown_hits(tmp_path: Path) -> None:
     prefix = _write(tmp_path, lambda t: None)
     pd.DataFrame({"hit_id": [1, 77], "ch0": [1, 2], "ch1": [3, 4], "value": [0.1, 0.2]}).to_csv(
         f"{prefix}-cells.csv", index=False)
-    with pytest.raises(DataError, match=r"-cells: 1 cell row\(s\) refer to hit_id\(s\) not in the hits table: 77"):
+    with pytest.raises(DataError, match=r"-cells.csv: 1 cell row\(s\) refer to hit_id\(s\) not in the hits table: 77"):
         read_event(prefix)
 
 

@@ -329,7 +329,7 @@ def simulate_acts(
     require_acts()
     from trackcore.data.acts_io import read_acts_event
     from trackcore.data.acts_sim.pythia_hepmc import write_hepmc3
-    from trackcore.data.trackml_io import write_event
+    from trackcore.data.trackml_io import atomic_write_text, write_event
 
     settings = settings or ActsSettings()
     if n_events < 1:
@@ -375,8 +375,9 @@ def simulate_acts(
         "threads": 1,
         "source": "ACTS Sequencer timing.csv (time_perevent_s)",
     }
-    (ckf_dir / "timing.json").write_text(json.dumps(timing, indent=2) + "\n")
-    (out / "simulation.json").write_text(
+    atomic_write_text(ckf_dir / "timing.json", json.dumps(timing, indent=2) + "\n")
+    atomic_write_text(
+        out / "simulation.json",
         json.dumps(
             {
                 "engine": "acts",

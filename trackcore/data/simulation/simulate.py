@@ -4,6 +4,8 @@ One event is deterministic in ``(preset, seed, event_id)``: its random stream is
 ``Generator`` seeded from all three. The tables follow the challenge exactly (hits sorted
 by volume, layer and module like the real files; full truth with the official weights),
 so simulated events are read, validated and scored by the same code as real ones.
+The weights are :func:`~trackcore.data.weights.official_trackml_weights` of the truth and
+particles tables, as the challenge library computes them (hits ordered by ``|tz - vz|``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from trackcore.data.simulation.particles import ParticleSet, generate_primaries
 from trackcore.data.simulation.presets import Preset, get_preset
 from trackcore.data.simulation.propagation import Crossings, propagate
 from trackcore.data.simulation.secondaries import spawn_secondaries
-from trackcore.data.weights import trackml_weights
+from trackcore.data.weights import official_trackml_weights
 
 GENERATOR_NAME = "trackcore.data.simulation"
 
@@ -90,8 +92,6 @@ def _simulate(preset: Preset, *, seed: int, event_id: int, locator: ModuleLocato
     is_signal = sim.particle[order] >= 0
     particle = np.where(is_signal, sim.particle[order], 0)
     pid_j = np.where(is_signal, everyone.particle_id[particle], 0)
-    pt_j = np.where(is_signal, everyone.pt[particle], 0.0)
-    weight = trackml_weights(pid_j, pt_j, sim.order[order])
     n = len(order)
     hit_id = np.arange(1, n + 1, dtype=np.int64)
     pos, true_pos, mom = sim.position[order], sim.true_position[order], sim.momentum[order]
@@ -104,7 +104,7 @@ def _simulate(preset: Preset, *, seed: int, event_id: int, locator: ModuleLocato
     truth = pd.DataFrame({
         "hit_id": hit_id, "particle_id": pid_j,
         "tx": true_pos[:, 0], "ty": true_pos[:, 1], "tz": true_pos[:, 2],
-        "tpx": mom[:, 0], "tpy": mom[:, 1], "tpz": mom[:, 2], "weight": weight,
+        "tpx": mom[:, 0], "tpy": mom[:, 1], "tpz": mom[:, 2],
     })
     nhits = np.bincount(sim.particle[sim.particle >= 0], minlength=len(everyone))
     by_id = np.argsort(everyone.particle_id, kind="stable")
@@ -115,6 +115,7 @@ def _simulate(preset: Preset, *, seed: int, event_id: int, locator: ModuleLocato
         "q": everyone.charge[by_id], "nhits": nhits[by_id].astype(np.int64),
         "particle_type": everyone.pdg[by_id],
     })
+    truth["weight"] = official_trackml_weights(truth, particles_df, source=f"simulation(preset={preset.name})")
     meta = {
         "generator": GENERATOR_NAME,
         "preset": preset.name,
@@ -163,7 +164,7 @@ def simulate_events(preset: str | Preset, *, n_events: int, seed: int, out_dir: 
     Returns:
         The event prefixes written, in event-id order.
     """
-    from trackcore.data.trackml_io import write_event
+    from trackcore.data.trackml_io import atomic_write_text, write_event
 
     preset = get_preset(preset)
     if n_events < 0:
@@ -172,7 +173,7 @@ def simulate_events(preset: str | Preset, *, n_events: int, seed: int, out_dir: 
     out_dir.mkdir(parents=True, exist_ok=True)
     locator = ModuleLocator(detectors)
     ids = list(range(first_event_id, first_event_id + n_events))
-    (out_dir / "simulation.json").write_text(json.dumps({
+    atomic_write_text(out_dir / "simulation.json", json.dumps({
         "generator": GENERATOR_NAME, "preset": asdict(preset), "seed": seed, "event_ids": ids,
         "module_ids": "detectors.csv nearest module centre" if locator.uses_detectors else "synthetic",
     }, indent=2))
