@@ -10,8 +10,11 @@ and ``trackcore inspect`` needs none of them.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from trackcore.allocator import keep_freed_memory
 
@@ -118,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.train_args = passthrough
     try:
+        _check_paths(args)
         if args.command == "simulate":
             from trackcore.commands import simulate as command
         elif args.command == "inspect":
@@ -138,10 +142,71 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_dashboard(args)
         else:
             from trackcore.commands import prepare as command
-        return command.run(args)
-    except (ValueError, FileNotFoundError) as err:  # DataError, bad options, missing stage folders
-        print(f"error: {err}", file=sys.stderr)
+        code = command.run(args)
+        sys.stdout.flush()  # so that a closed pipe (`trackcore inspect ... | head`) is reported here
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except (ValueError, OSError) as err:  # DataError, bad options, missing files, unwritable outputs
+        print(f"error: {error_message(err)}", file=sys.stderr)
         return 2
+
+
+# Options naming a folder the command writes into (created if needed); the dashboard's --out
+# is an HTML file, so only its parents must be folders. Then the options naming a folder it reads.
+_OUTPUT_OPTIONS = ("out", "data_root", "work_dir")
+_FILE_OUTPUTS = {("dashboard", "out")}
+_INPUT_FOLDERS = {"input": "--input", "stage_dir": "STAGE_DIR", "runs_dir": "RUNS_DIR"}
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path that an existing file makes impossible (``--out README.md/x``)
+    and a file given where a folder is read."""
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        blocker = blocking_file(Path(value), may_be_file=(args.command, name) in _FILE_OUTPUTS)
+        if blocker is not None:
+            raise ValueError(f"--{name.replace('_', '-')} {value}: {blocker} is a file, not a folder")
+    for name, label in _INPUT_FOLDERS.items():
+        value = getattr(args, name, None)
+        if value is not None and Path(value).exists() and not Path(value).is_dir():
+            raise ValueError(f"{value}: is a file; {label} takes a folder")
+
+
+def blocking_file(path: Path, *, may_be_file: bool = False) -> Path | None:
+    """The existing file that keeps ``path`` from being a folder (itself or an ancestor), or None."""
+    for candidate in (path.parents if may_be_file else (path, *path.parents)):
+        if candidate.is_dir():
+            return None
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def error_message(err: BaseException) -> str:
+    """One line naming the file and the problem, for the errors a user can fix."""
+    if not isinstance(err, OSError) or err.filename is None:
+        return str(err)  # DataError and our own messages already read "<path>: <problem>"
+    path = str(err.filename) + (f" -> {err.filename2}" if err.filename2 is not None else "")
+    if err.errno in (errno.ENOTDIR, errno.EEXIST):
+        blocker = blocking_file(Path(err.filename))
+        if blocker is not None:
+            return f"{path}: cannot be created: {blocker} is a file, not a folder"
+    if err.errno == errno.ENOSPC:
+        return f"{path}: no space left on device"
+    return f"{path}: {err.strerror or err}"
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at devnull, so that flushing it at exit fails no more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

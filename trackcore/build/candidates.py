@@ -33,6 +33,26 @@ def _int_column(name: str, values: Any) -> np.ndarray:
     return a.astype(np.int64, copy=False)
 
 
+def _pair_key(hit_id: np.ndarray, track_id: np.ndarray) -> np.ndarray:
+    """One int64 per (hit, track) pair, equal exactly when both ids are equal (for any int64 ids).
+
+    ``np.unique`` on one key is ~10x faster than on the pairs with ``axis=1``. The key is
+    ``track * span + hit`` when that cannot overflow int64 (the ids of every builder); otherwise
+    both columns are first replaced by their rank among the distinct ids (``np.unique``), which
+    makes the key exact for any ids, e.g. track ids near 2**62.
+
+    Shapes:
+        hit_id, track_id: (M,) int64, ``M >= 1``; returns (M,) int64.
+    """
+    span = int(hit_id.max()) - int(hit_id.min()) + 1
+    if (int(track_id.max()) + 1) * span <= np.iinfo(np.int64).max:
+        return track_id * span + (hit_id - hit_id.min())
+    _, hit_rank = np.unique(hit_id, return_inverse=True)
+    _, track_rank = np.unique(track_id, return_inverse=True)
+    n_hits = int(hit_rank.max()) + 1  # track_rank * n_hits + hit_rank < M**2: no overflow for M < 3e9
+    return track_rank.astype(np.int64) * n_hits + hit_rank.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class TrackCandidates:
     """Track candidates of one event as a ``(hit_id, track_id)`` membership table.
@@ -63,9 +83,7 @@ class TrackCandidates:
         if track_id.size and track_id.min() < 0:
             raise ValueError(f"Expected 'track_id' >= 0 (got {track_id.min()}); leave unassigned hits out instead")
         if hit_id.size:
-            # One int64 key per pair (hit ids are offset to >= 0); unique on it is ~10x faster than axis=1.
-            h = hit_id - hit_id.min()
-            n_dup = hit_id.size - np.unique(track_id * (int(h.max()) + 1) + h).size
+            n_dup = hit_id.size - np.unique(_pair_key(hit_id, track_id)).size
             if n_dup:
                 raise ValueError(f"{n_dup} (hit_id, track_id) pairs are listed more than once")
         object.__setattr__(self, "hit_id", hit_id)

@@ -110,6 +110,7 @@ def run_sweep(
     except ImportError as err:
         raise ImportError("offline sweeps need Optuna: pip install optuna") from err
     from trackcore.train.cli import main as train_main
+    from trackcore.train.quiet import quiet_stage_runs
 
     out = Path(out_dir) if out_dir is not None else Path(runs_dir) / "sweeps" / spec.name
     out.mkdir(parents=True, exist_ok=True)
@@ -139,14 +140,15 @@ def run_sweep(
         trial.set_user_attr("run_dir", str(Path(runs_dir) / run_name))
         # run=False: LightningCLI builds the trainer, model and data without a subcommand ("fit")
         args = [*spec.train_args[1:], *(f"--{k}={v}" for k, v in values.items()), *extra, f"--run_name={run_name}"]
-        cli = train_main(args, run=False)
-        reporter = TrialReporter(trial, spec.metric)
-        cli.trainer.callbacks.append(reporter)
-        start = time.perf_counter()
-        try:
-            cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-        finally:
-            finish_wandb_run()
+        with quiet_stage_runs():
+            cli = train_main(args, run=False)
+            reporter = TrialReporter(trial, spec.metric)
+            cli.trainer.callbacks.append(reporter)
+            start = time.perf_counter()
+            try:
+                cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+            finally:
+                finish_wandb_run()
         trial.set_user_attr("seconds", time.perf_counter() - start)
         trial.set_user_attr("epochs", len(reporter.history))
         finite = [v for v in reporter.history if math.isfinite(v)]

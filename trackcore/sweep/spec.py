@@ -11,7 +11,7 @@ so ``wandb sweep FILE`` works with it unchanged::
       - experiments/configs/oc/small.yaml
       - ${args}
     method: bayes                      # grid | random | bayes
-    metric: {name: val/dm_efficiency, goal: maximize}
+    metric: {name: val/fom, goal: maximize}
     parameters:
       model.init_args.repulsive_weight: {distribution: log_uniform_values, min: 0.1, max: 3.0}
       model.init_args.q_min: {values: [0.01, 0.1]}
@@ -141,20 +141,46 @@ def _parameter(path: Path, name: str, block: Any) -> Parameter:
     raise _error(path, f"parameter {name!r} needs 'value', 'values' or 'min' and 'max'")
 
 
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _read_yaml(path: Path) -> Any:
+    """The parsed file; a file that is not UTF-8 text or not YAML is a one-line error naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise _error(path, f"is not a UTF-8 text file ({err.reason} at byte {err.start})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        context = getattr(err, "context", None)
+        problem = " ".join(str(err).split()) if getattr(err, "problem", None) is None else (
+            f"{err.problem} ({context})" if context else err.problem)
+        raise _error(path, f"is not valid YAML: {where}{problem}") from None
+
+
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a W&B sweep file (module docstring).
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: unknown keys, a bad method/metric/parameter, or a command without ``${args}``
-            (the message names the file).
+        ValueError: not UTF-8 YAML text, not a mapping, unknown keys, a bad method/metric/parameter,
+            run_cap or early_terminate, or a command without ``${args}`` (the message names the file).
     """
     path = Path(path)
+    if path.is_dir():
+        raise _error(path, "is a folder, not a sweep file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: sweep file not found")
-    raw = yaml.safe_load(path.read_text())
+    raw = _read_yaml(path)
+    if raw is None:
+        raise _error(path, "is empty; a sweep file is a YAML mapping (method, metric, parameters, command)")
     if not isinstance(raw, dict):
-        raise _error(path, "a sweep file is a YAML mapping")
+        raise _error(path, f"holds a YAML {type(raw).__name__}, not a mapping of sweep keys "
+                           "(method, metric, parameters, command)")
     unknown = set(raw) - _TOP_KEYS
     if unknown:
         raise _error(path, f"unknown keys {sorted(unknown)} (expected some of {sorted(_TOP_KEYS)})")
@@ -182,7 +208,12 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if early is not None:
         if not isinstance(early, dict) or early.get("type") != "hyperband":
             raise _error(path, "early_terminate must be {type: hyperband, min_iter: N}")
-        min_iter = int(early.get("min_iter", 1))
+        min_iter = early.get("min_iter", 1)
+        if not _positive_int(min_iter):
+            raise _error(path, f"early_terminate min_iter must be an integer >= 1 (got {min_iter!r})")
+    run_cap = raw.get("run_cap")
+    if run_cap is not None and not _positive_int(run_cap):
+        raise _error(path, f"run_cap must be an integer >= 1 (got {run_cap!r})")
     return SweepSpec(
         path=path,
         method=method,
@@ -191,6 +222,6 @@ def load_sweep(path: str | Path) -> SweepSpec:
         parameters=tuple(_parameter(path, str(k), v) for k, v in params.items()),
         train_args=tuple(train_args),
         early_terminate=min_iter,
-        run_cap=raw.get("run_cap"),
+        run_cap=run_cap,
         name=str(raw.get("name") or path.stem),
     )

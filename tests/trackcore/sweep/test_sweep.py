@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,6 +74,43 @@ def test_bad_sweep_files_are_named(tmp_path, changes, message):
     assert str(path) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("method: grid\nmetric: {name: a\nparameters: x\n",
+         "is not valid YAML: line 3, column 11: expected ',' or '}', but got ':' (while parsing a flow mapping)"),
+        ("method: grid\n\tmetric: 3\n", "is not valid YAML: line 2, column 1: found character '\\t' that cannot"),
+        ("- method\n- grid\n", "holds a YAML list, not a mapping of sweep keys"),
+        ("just words\n", "holds a YAML str, not a mapping of sweep keys"),
+        ("", "is empty; a sweep file is a YAML mapping"),
+        ("method: grid\nmetric: {name: a}\nmetod: grid\n", "unknown keys ['metod']"),
+    ],
+    ids=["syntax", "tab", "list", "scalar", "empty", "unknown-key"],
+)
+def test_an_unreadable_sweep_file_is_one_line_naming_it(tmp_path, capsys, text, message):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        load_sweep(path)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "study")]) == 2
+    assert capsys.readouterr().err == f"error: {err.value}\n"
+    assert not (tmp_path / "study").exists()
+
+
+def test_a_binary_or_badly_typed_sweep_file_is_named(tmp_path):
+    path = tmp_path / "sweep.yaml"
+    path.write_bytes(b"method: grid\n\xff\xfe\n")
+    with pytest.raises(ValueError, match=f"^{path}: is not a UTF-8 text file"):
+        load_sweep(path)
+    with pytest.raises(ValueError, match=f"^{tmp_path}: is a folder, not a sweep file"):
+        load_sweep(tmp_path)
+    with pytest.raises(ValueError, match=r"early_terminate min_iter must be an integer >= 1 \(got 'three'\)"):
+        load_sweep(_write(tmp_path, early_terminate={"type": "hyperband", "min_iter": "three"}))
+    with pytest.raises(ValueError, match=r"run_cap must be an integer >= 1 \(got 0\)"):
+        load_sweep(_write(tmp_path, run_cap=0))
+
+
 def test_a_grid_over_a_range_is_refused(tmp_path):
     spec = load_sweep(_write(tmp_path, parameters={"model.init_args.margin": {"min": 0.05, "max": 0.2}}))
     with pytest.raises(ValueError, match="a grid sweep needs 'values'"):
@@ -132,9 +171,13 @@ def test_three_trial_offline_sweep_and_its_dashboard(tmp_path, monkeypatch, sing
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
+        # CI installs chromium (.ci/run) and sets TRACKCORE_REQUIRE_CHROMIUM, so there it never skips.
+        assert not os.environ.get("TRACKCORE_REQUIRE_CHROMIUM"), "TRACKCORE_REQUIRE_CHROMIUM is set but no chromium"
         pytest.skip("Debian chromium is not installed: the dashboard was not rendered (apt install chromium)")
     png = tmp_path / "dashboard.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--screenshot={png}",
                     "--window-size=1200,1600", (out / "dashboard.html").as_uri()], check=True, timeout=120,
                    capture_output=True)
     assert png.stat().st_size > 20_000  # a rendered page, not a blank one
