@@ -13,7 +13,8 @@ the edge networks run in chunks under ``torch.inference_mode``.
 
 Peak memory is the process's maximum resident set size (``ru_maxrss``), which includes the
 simulation of the event; it is printed before and after the model so the model's share shows.
-Writes ``eggnet_inference.json`` to ``--out`` (default ``benchmarks/results``).
+Writes ``eggnet_inference.json`` to ``--out`` (default ``outputs/eggnet_inference``, ignored by git; the
+committed ``benchmarks/results`` are replaced only when named).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ from trackcore.data import ProcessingConfig, process_event
 from trackcore.data.simulation.simulate import simulate_event
 from trackcore.machine import machine_info, machine_line
 
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "eggnet_inference"
 
-def main(argv: list[str] | None = None) -> dict:
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` when ``argv`` is None)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="trackml")
     parser.add_argument("--ckpt", default=None, help="a trained EggNetModule checkpoint")
@@ -45,8 +49,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--eps", type=float, default=0.1)
     parser.add_argument("--min-samples", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--out", default="benchmarks/results")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for eggnet_inference.json")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
 
     torch.manual_seed(0)
     data = process_event(simulate_event(args.preset, seed=0, event_id=1000), ProcessingConfig())

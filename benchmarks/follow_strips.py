@@ -9,7 +9,8 @@ whose candidates are followed. ``--ckf DATA_DIR`` also scores the ACTS CKF's tra
 ACTS data folder on the same events. Splits may be repeated (``--split train --split val``):
 their events are counted together. Prints DM efficiency, fakes and the follower's seconds per
 event (the pixel tracking's own time is not included: ``trackcore bench`` measures it); writes
-``follow_strips.json`` to ``--out``.
+``follow_strips.json`` and ``.md`` to ``--out`` (default ``outputs/follow_strips``, ignored by git; the
+committed ``benchmarks/results`` are replaced only when named).
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def run(full_stage: str, pixel_stage: str, splits: list[str], follower: StripFol
     return out
 
 
-def main() -> None:
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "follow_strips"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` when ``argv`` is None)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("full_stage")
     parser.add_argument("pixel_stage")
@@ -75,8 +80,12 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=StripFollowing.window)
     parser.add_argument("--min-hits", type=int, default=StripFollowing.min_hits)
     parser.add_argument("--ckf", default=None, help="ACTS data folder whose acts-ckf tracks to score alongside")
-    parser.add_argument("--out", default="benchmarks/results")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     splits = args.split or ["test"]
     row = run(args.full_stage, args.pixel_stage, splits, StripFollowing(window=args.window, min_hits=args.min_hits),
               args.ckf)
@@ -87,7 +96,8 @@ def main() -> None:
         print("  " + _line("ACTS CKF", row["acts_ckf"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "follow_strips.json").write_text(json.dumps({**vars(args), "splits": splits, **row}, indent=1) + "\n")
+    report = {**vars(args), "out": str(out), "splits": splits, **row}
+    (out / "follow_strips.json").write_text(json.dumps(report, indent=1) + "\n")
     title = f"{args.full_stage} ({'+'.join(splits)}, {row['n_events']} events)"
     lines = [f"# Pixel tracks followed into the strips: {title}",
              "", f"Pixel tracks: `{args.pixel_stage}`; window {args.window}, min hits {args.min_hits}.", "",

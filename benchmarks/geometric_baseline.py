@@ -12,7 +12,8 @@ the truth before any tracker runs).
 
 Each STAGE_DIR is any stage folder of processed events (``trackcore predict`` output, or the
 graph stage): only their hits and truth are used. Writes ``geometric_baseline.json`` and
-``geometric_baseline.md`` to ``--out`` (default ``benchmarks/results``).
+``geometric_baseline.md`` to ``--out`` (default ``outputs/geometric_baseline``, ignored by git; the
+committed ``benchmarks/results`` are replaced only when named).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from trackcore.build.candidates import TrackCandidates
 from trackcore.build.refine import HelixRefinement
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.stage_report import stage_event_files
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "geometric_baseline"
 
 
 def run(stage_dir: str, split: str, finder: HelixRefinement, poi: ParticlesOfInterest) -> dict:
@@ -45,14 +48,19 @@ def run(stage_dir: str, split: str, finder: HelixRefinement, poi: ParticlesOfInt
             "seconds_per_event": seconds / len(files)}
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` when ``argv`` is None)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage_dirs", nargs="+")
     parser.add_argument("--split", default="test")
     parser.add_argument("--max-d0", type=float, default=2.0, help="largest transverse impact parameter (mm)")
     parser.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
-    parser.add_argument("--out", default="benchmarks/results")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     finder = HelixRefinement(recover=True, max_d0=args.max_d0)
     poi = ParticlesOfInterest(min_pt=args.min_pt)
     rows = []

@@ -8,7 +8,8 @@ Every timing is one whole graph build on the data against itself, without self p
     OPENBLAS_NUM_THREADS=1 python benchmarks/neighbors.py            # 100k points, ~20 min on 2 cores
     python benchmarks/neighbors.py --quick                            # 10k points
 
-Writes ``neighbors.json`` and ``neighbors.md`` to ``--out`` (default ``benchmarks/results``).
+Writes ``neighbors.json`` and ``neighbors.md`` to ``--out`` (default ``outputs/neighbors``, ignored by git;
+the committed ``benchmarks/results`` are replaced only when named).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import torch  # noqa: E402
 from trackcore.machine import machine_info, machine_line  # noqa: E402
 from trackcore.neighbors import knn_graph, radius_graph  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "neighbors"
 METHODS = ("faiss-cpu", "torch", "kdtree", "sklearn-kdtree")
 METHOD_LABELS = {
     "faiss-cpu": "trackcore faiss-cpu (IndexFlatL2)",

@@ -17,7 +17,8 @@ builder gets synthetic inputs derived from its truth, shaped like a trained mode
     python benchmarks/track_building.py            # trackml preset, median of 3 after a warm-up
     python benchmarks/track_building.py --quick    # small preset, 1 repeat
 
-Writes ``track_building.json`` and ``track_building.md`` to ``--out`` (default ``benchmarks/results``).
+Writes ``track_building.json`` and ``track_building.md`` to ``--out`` (default ``outputs/track_building``,
+ignored by git; the committed ``benchmarks/results`` are replaced only when named).
 """
 
 from __future__ import annotations
@@ -185,14 +186,22 @@ def to_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> dict:
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "track_building"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` when ``argv`` is None)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="trackml")
     parser.add_argument("--seed", type=int, default=1, help="seed 1 gives a 101k-hit event")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small preset, 1 repeat")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
     if args.quick:
         args.preset, args.repeats = "small", 1
 

@@ -2,7 +2,10 @@
 
 Training minimises, per event, ``s * L_embedding + (1 - s) * L_head`` with HGNN's schedule
 ``s = 1 - sin(pi * epoch / (2 E))`` for ``epoch < E``, then 0
-(:func:`trackcore.losses.embedding_loss_weight`):
+(:func:`trackcore.losses.embedding_loss_weight`). ``E`` follows the run like the learning rate
+(:mod:`trackcore.train.schedule`): ``schedule_fraction`` of the trainer's ``max_epochs``, so a run
+cut to ``--trainer.max_epochs 3`` hands over to the head within its 3 epochs; ``schedule_epochs``
+fixes ``E`` in epochs instead, deliberately (it then wins over the fraction):
 
 - ``L_embedding``: hinge loss on the intermediate (GMPool) embedding over the input-graph edges,
   the true track edges and random pairs, pT-weighted;
@@ -48,6 +51,7 @@ from trackcore.train import (
     batch_events,
     check_edge_score_cut,
     check_input_keys,
+    epochs_of_run,
     gather_by_event,
     input_graph,
     node_features,
@@ -65,7 +69,10 @@ class HGNNModule(TrackingModule):
         input_keys: per-hit tensors concatenated as node features, ``x`` first.
         edge_score_cut: run on the edges of ``ec``'s scored graph with ``edge_score >=`` this
             (None: the whole input graph).
-        schedule_epochs: ``E`` of the sine schedule (0: the head loss alone from the start).
+        schedule_fraction: ``E`` of the sine schedule as a fraction of the run:
+            ``E = round(schedule_fraction * max_epochs)``, at least 1 when the fraction is > 0
+            (0: the head loss alone from the start).
+        schedule_epochs: ``E`` in epochs, whatever the run's length (None: from ``schedule_fraction``).
         min_embedding_weight: the embedding term's weight never falls below this. The paper lets
             it reach 0; then nothing holds the pooling embedding in place, and on a tiny event the
             super-nodes merged particles within ~50 steps (DM efficiency 0.67 instead of 1.0).
@@ -107,7 +114,8 @@ class HGNNModule(TrackingModule):
         min_hits: int = 3,
         input_keys: Sequence[str] = ("x",),
         edge_score_cut: float | None = None,
-        schedule_epochs: int = 10,
+        schedule_fraction: float = 0.2,
+        schedule_epochs: int | None = None,
         min_embedding_weight: float = 0.1,
         margin: float = 1.0,
         n_random_pairs: int = 20_000,
@@ -130,15 +138,18 @@ class HGNNModule(TrackingModule):
                          refine=refine)
         self.input_keys = check_input_keys(input_keys)
         self.edge_score_cut = check_edge_score_cut(edge_score_cut)
-        if schedule_epochs < 0:
+        if schedule_epochs is not None and schedule_epochs < 0:
             raise ValueError(f"schedule_epochs must be >= 0 (got {schedule_epochs})")
+        if not 0.0 <= schedule_fraction <= 1.0:
+            raise ValueError(f"schedule_fraction must be in [0, 1] (got {schedule_fraction})")
         if not margin > 0:
             raise ValueError(f"margin must be > 0 (got {margin})")
         if n_random_pairs < 0 or knn_k < 1:
             raise ValueError(f"n_random_pairs must be >= 0 and knn_k >= 1 (got {n_random_pairs}, {knn_k})")
         if not 0.0 <= min_embedding_weight <= 1.0:
             raise ValueError(f"min_embedding_weight must be in [0, 1] (got {min_embedding_weight})")
-        self.schedule_epochs, self.min_embedding_weight, self.margin = schedule_epochs, min_embedding_weight, margin
+        self.schedule_fraction, self.schedule_epochs = schedule_fraction, schedule_epochs
+        self.min_embedding_weight, self.margin = min_embedding_weight, margin
         self.n_random_pairs, self.knn_k = n_random_pairs, knn_k
         self.pt_options = dict(pt_cut=min_pt, floor=pt_floor, window=pt_window)
         if matching_weight not in ("score", "assignment", "product"):
@@ -201,8 +212,21 @@ class HGNNModule(TrackingModule):
         terms["gmm_cut"] = out.pooling.cut.detach().float()
         return terms
 
+    def schedule_length(self) -> int:
+        """``E`` of the sine schedule: ``schedule_epochs``, else ``schedule_fraction`` of the run.
+
+        Without a trainer (a loss computed by hand) the epoch is 0, where every ``E >= 1`` gives
+        the same weight: ``E`` is then 1 for a fraction > 0.
+        """
+        if self.schedule_epochs is not None:
+            return self.schedule_epochs
+        max_epochs = self.trainer_max_epochs()
+        if max_epochs is None:
+            return 0 if self.schedule_fraction == 0 else 1
+        return epochs_of_run(self.schedule_fraction, max_epochs)
+
     def training_loss(self, batch: Any) -> LossOutput:
-        s = max(embedding_loss_weight(self.current_epoch, self.schedule_epochs), self.min_embedding_weight)
+        s = max(embedding_loss_weight(self.current_epoch, self.schedule_length()), self.min_embedding_weight)
         per_event = [self._event_loss(event, i) for i, event in enumerate(batch_events(batch))]
         terms = {key: torch.stack([t[key] for t in per_event]).mean() for key in per_event[0]}
         head = terms["bipartite_loss"] if "bipartite_loss" in terms else terms["coords_loss"]

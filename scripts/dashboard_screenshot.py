@@ -16,13 +16,20 @@ from pathlib import Path
 
 from trackcore.sweep import build_dashboard
 
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "dashboard_screenshot" / "dashboard.png"
 
-def main() -> int:
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``sys.argv`` when ``argv`` is None)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("runs_dir", help="a folder holding sweeps (their trials.csv)")
-    p.add_argument("--out", default="dashboard.png", help="the PNG to write")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the PNG to write (default: outputs/, ignored by git)")
     p.add_argument("--size", default="1200,1600", help="window width,height in pixels")
-    args = p.parse_args()
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         print("error: no chromium on PATH (Debian: apt install chromium)", file=sys.stderr)

@@ -57,3 +57,32 @@ def test_config_runs_one_step(config: Path, isolated: Path) -> None:
     else:
         args = [*TINY, *data]
     assert main(["fit", "--config", str(config), *ONE_STEP, *args]) == 0
+
+
+def _module_class(config: Path) -> type:
+    import importlib
+
+    module_path, _, name = yaml.safe_load(config.read_text())["model"]["class_path"].rpartition(".")
+    return getattr(importlib.import_module(module_path), name)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
+def test_the_best_checkpoint_is_chosen_by_the_stages_figure_of_merit(config: Path) -> None:
+    """A stage that builds tracks keeps the epoch of the best DM efficiency - DM fake rate; others
+    the smallest validation loss (the CLI's default when the config has no checkpoint block)."""
+    from trackcore.train.checkpoint import selection_metric
+
+    block = yaml.safe_load(config.read_text()).get("checkpoint") or {}
+    chosen = (block.get("monitor", "val/loss"), block.get("mode", "min"))
+    assert chosen == selection_metric(_module_class(config).builds_tracks())
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
+def test_no_schedule_is_fixed_in_epochs(config: Path) -> None:
+    """Schedules follow --trainer.max_epochs: no T_max, no HGNN schedule_epochs fixed in a config."""
+    init_args = yaml.safe_load(config.read_text())["model"]["init_args"]
+    scheduler = init_args.get("scheduler")
+    if scheduler is not None:
+        assert scheduler["class_path"] == "trackcore.train.RunCosineAnnealingLR"
+        assert "T_max" not in (scheduler.get("init_args") or {})
+    assert init_args.get("schedule_epochs") is None

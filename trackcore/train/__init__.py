@@ -12,16 +12,20 @@ from trackcore.train.module import (
     node_features,
     with_outputs,
 )
+from trackcore.train.schedule import RunCosineAnnealingLR, ScheduleLengthError, epochs_of_run
 from trackcore.train.writer import StageWriter
 
 __all__ = [
     "ClusteringTrackingModule",
     "LossOutput",
+    "RunCosineAnnealingLR",
+    "ScheduleLengthError",
     "StageWriter",
     "TrackingModule",
     "batch_events",
     "check_edge_score_cut",
     "check_input_keys",
+    "epochs_of_run",
     "gather_by_event",
     "input_graph",
     "node_features",

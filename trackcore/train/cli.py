@@ -7,12 +7,17 @@
 The model, data, optimizer and scheduler are ``class_path``/``init_args`` blocks in YAML; the
 resolved config is saved as ``config.yaml`` beside every run's logs (none without a logger). Every run logs to CSV
 (and to W&B when installed, offline unless configured) and keeps the last and best
-checkpoints (``checkpoint:`` block of the config).
+checkpoints (``checkpoint:`` block of the config; :mod:`trackcore.train.checkpoint` says by what
+the best is chosen). A ``--ckpt_path`` that is missing or is no readable checkpoint, and a
+learning-rate schedule whose length cannot follow the run, are reported in one line (exit 2).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, NoReturn
 
 import lightning as L
 import torch
@@ -21,7 +26,11 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from trackcore.train.checkpoint import BestAndLastCheckpoint
 from trackcore.train.loggers import default_loggers
 from trackcore.train.module import TrackingModule
+from trackcore.train.schedule import ScheduleLengthError
 from trackcore.train.writer import StageWriter
+
+# values of ckpt_path that Lightning resolves itself (no file to check)
+_LIGHTNING_CKPT_KEYWORDS = ("best", "last", "hpc", "registry")
 
 
 class SaveConfigBesideLogs(SaveConfigCallback):
@@ -63,7 +72,23 @@ class TrackCLI(LightningCLI):
         cut, a radius, the track builder) would be silently ignored by ``validate``, ``test``
         and ``predict``. Here the config is the truth; the checkpoint gives the weights (and a
         config whose model does not match them fails loudly on the state dict).
+
+        The file is checked here, before anything is built: a missing, truncated or foreign
+        file is one line naming it (exit 2), not a traceback from deep inside Lightning.
         """
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path is None:
+            return
+        problem = checkpoint_problem(ckpt_path)
+        if problem is not None:
+            _fail(f"--ckpt_path {ckpt_path}: {problem}")
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        except ScheduleLengthError as err:
+            _fail(str(err))
 
     def _instantiate_trainer(self, config: dict[str, Any], callbacks: list[Any]) -> L.Trainer:
         if config.get("logger") in (None, True):
@@ -74,6 +99,39 @@ class TrackCLI(LightningCLI):
         trainer = super()._instantiate_trainer(config, callbacks)
         keep_fast_allocations()
         return trainer
+
+
+def checkpoint_problem(ckpt_path: str | Path) -> str | None:
+    """What is wrong with ``ckpt_path`` as a Lightning checkpoint (None: nothing).
+
+    Lightning's own keywords (``best``, ``last``, ...) and URLs are left to Lightning. The file
+    must be a whole zip archive (what ``torch.save`` writes), opened memory-mapped, so checking
+    it reads no tensor data.
+    """
+    text = str(ckpt_path)
+    if text in _LIGHTNING_CKPT_KEYWORDS or "://" in text:
+        return None
+    path = Path(text)
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "not a file"
+    unreadable = "not a readable checkpoint (truncated, or not a file written by torch.save)"
+    if not zipfile.is_zipfile(path):  # a cut copy has lost the archive's directory at its end
+        return unreadable
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception as err:  # noqa: BLE001 - any failure to read it is the same problem for the user
+        return f"{unreadable}: {(str(err).strip().splitlines() or [type(err).__name__])[0]}"
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        return "not a Lightning checkpoint (no 'state_dict' in it)"
+    return None
+
+
+def _fail(message: str) -> NoReturn:
+    """Report a bad input of a training command in one line, as argparse does, and exit with status 2."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def keep_fast_allocations() -> None:

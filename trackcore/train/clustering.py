@@ -14,7 +14,8 @@ small preset OC read DM efficiency 0.73 after two epochs and 0.32 after six at e
 epoch scans them on the validation events, as gnn_tracking does: the best setting (DM efficiency
 - DM fake rate) becomes the module's ``eps``/``min_samples`` (``t_beta``/``t_d``), the
 validation metrics are those of the best setting, and the checkpoint keeps it, so
-``trackcore test/predict --ckpt_path`` use what validation chose. A builder not in use that has
+``trackcore test/predict --ckpt_path`` use what validation chose. The same figure of merit, logged
+as ``val/fom``, then chooses the run's best epoch (:mod:`trackcore.train.checkpoint`). A builder not in use that has
 a grid is scanned too and logged as ``val/<builder>/...``. Without grids, the configured values
 are used as given. ``trackcore scan`` redoes a scan on a predicted stage folder, with timings.
 With ``refine`` (the helix-fit refinement), every grid point is judged after refinement, as test

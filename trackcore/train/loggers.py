@@ -22,8 +22,11 @@ def default_loggers(save_dir: str = "runs", name: str = "trackcore") -> list:
     """The default loggers: CSV always, W&B when installed.
 
     The CSV logger always runs, so every run leaves ``metrics.csv`` without any account. W&B is
-    added when importable: offline (runs land in ``<save_dir>/wandb``, uploadable later with
-    ``wandb sync``) unless :func:`wandb_online`; ``WANDB_MODE=disabled`` leaves it out.
+    added when importable: offline (uploadable later with ``wandb sync``) unless
+    :func:`wandb_online`; ``WANDB_MODE=disabled`` leaves it out. Its files land in ``wandb/``
+    beside the run's own folder: ``runs/wandb`` for ``--run_name NAME``, and for a run name
+    given as a path (``compare`` passes ``WORK/runs/STEP``) ``WORK/runs/wandb``, inside the
+    comparison's output rather than in the current folder.
     """
     from lightning.pytorch.loggers import CSVLogger
 
@@ -32,7 +35,9 @@ def default_loggers(save_dir: str = "runs", name: str = "trackcore") -> list:
         from lightning.pytorch.loggers import WandbLogger
 
         # a W&B project name has no slashes: a run name given as a path uses its last part
-        loggers.append(WandbLogger(save_dir=save_dir, project=Path(name).name, offline=not wandb_online()))
+        wandb_dir = (Path(save_dir) / name).parent
+        wandb_dir.mkdir(parents=True, exist_ok=True)
+        loggers.append(WandbLogger(save_dir=str(wandb_dir), project=Path(name).name, offline=not wandb_online()))
     return loggers
 
 

@@ -14,6 +14,14 @@ implements three hooks:
 The base does the rest the same way for everyone: logging the loss terms, computing the
 shared tracking metrics (:mod:`trackcore.metrics`) on whole validation/test events, and
 returning per-event predictions that :class:`~trackcore.train.writer.StageWriter` saves.
+
+Validation of a module that builds tracks also logs ``val/fom``, the figure of merit that chooses
+the run's best checkpoint (:mod:`trackcore.train.checkpoint`): DM efficiency minus DM fake rate,
+the objective by which the validation-time scans choose their building settings.
+
+The learning-rate schedule follows the run (:mod:`trackcore.train.schedule`): a
+:class:`~trackcore.train.RunCosineAnnealingLR` anneals over the trainer's ``max_epochs``, and a
+torch ``CosineAnnealingLR`` whose ``T_max`` differs from ``max_epochs`` is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +37,12 @@ from torch import nn
 
 from trackcore.build.candidates import TrackCandidates
 from trackcore.build.refine import HelixRefinement
+from trackcore.build.scan import dm_efficiency_minus_fake_rate
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
+from trackcore.train.schedule import fit_to_run
+
+# the tracking metrics logged per validation/test epoch; ``<stage>/fom`` is logged beside them
+TRACKING_KEYS = ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate", "lhc_efficiency", "perfect_efficiency")
 
 
 @dataclass
@@ -157,7 +170,10 @@ class TrackingModule(L.LightningModule):
     Args:
         model: the pure ``nn.Module`` of the stage.
         optimizer: a callable ``params -> Optimizer`` (LightningCLI builds it from YAML).
-        scheduler: a callable ``optimizer -> LRScheduler``, or None; stepped per epoch.
+        scheduler: a callable ``optimizer -> LRScheduler``, or None; stepped per epoch. Its length
+            follows the run: ``trackcore.train.RunCosineAnnealingLR`` gets ``T_max`` = the trainer's
+            ``max_epochs``; a torch ``CosineAnnealingLR`` with another ``T_max`` is refused
+            (:func:`~trackcore.train.schedule.fit_to_run`).
         min_pt: particles of interest for the tracking metrics: pT > min_pt (GeV).
         min_hits: ... and at least this many hits.
         refine: the helix-fit refinement applied to every candidate set of :meth:`build_tracks`
@@ -265,11 +281,22 @@ class TrackingModule(L.LightningModule):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.model(*args, **kwargs)
 
+    @classmethod
+    def builds_tracks(cls) -> bool:
+        """Whether this module's validation builds and scores tracks (it overrides :meth:`build_tracks`)."""
+        return cls.build_tracks is not TrackingModule.build_tracks
+
+    def trainer_max_epochs(self) -> int | None:
+        """The trainer's ``max_epochs`` (None when no trainer drives the module)."""
+        return None if self._trainer is None else self._trainer.max_epochs
+
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
         if self.scheduler_factory is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer)}}
+        scheduler = self.scheduler_factory(optimizer)
+        fit_to_run(scheduler, self.trainer_max_epochs())
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler}}
 
     def _log_loss(self, stage: str, out: LossOutput, batch_size: int) -> None:
         on_step = stage == "train"
@@ -307,13 +334,19 @@ class TrackingModule(L.LightningModule):
             self.log(f"{stage}/edge_purity", pooled.purity, prog_bar=True)
             self.log(f"{stage}/edge_auc", pooled.auc)
             self.log(f"{stage}/edges_per_event", pooled.n_edges / len(edge_counts))
-        if not evaluations:
-            return
-        summary = TrackingEvaluation.concat(evaluations).summary()
-        keys = ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate", "lhc_efficiency", "perfect_efficiency")
-        for key in keys:
-            # NaN (no particle of interest / no candidate) is logged as such, never as 0.
+        if evaluations:
+            self.log_tracking_summary(stage, TrackingEvaluation.concat(evaluations).summary())
+
+    def log_tracking_summary(self, stage: str, summary: dict[str, float]) -> None:
+        """Log an epoch's pooled tracking metrics and ``<stage>/fom`` = DM efficiency - DM fake rate.
+
+        NaN (no particle of interest, no candidate) is logged as such, never as 0; the checkpoint
+        ranks a NaN figure of merit below every number, so an epoch without tracks is never kept
+        over one with tracks.
+        """
+        for key in TRACKING_KEYS:
             self.log(f"{stage}/{key}", float(summary[key]), prog_bar=key == "dm_efficiency")
+        self.log(f"{stage}/fom", float(dm_efficiency_minus_fake_rate(summary)), prog_bar=True)
 
     @staticmethod
     def _gather_events(results: list[_EventResult]) -> list[_EventResult]:
