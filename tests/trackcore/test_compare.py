@@ -67,6 +67,15 @@ def test_plan_names_bad_families_and_data(tmp_path):
     assert [s.name for s in plan.steps["oc"]] == ["ml", "ec", "oc"]
     assert all("real_pt1" in s.config.name for s in plan.steps["oc"])
     assert "--trainer.max_epochs=3" in plan.train_args
+    assert not any("n_train" in a for a in plan.data_args)  # a folder keeps its splits: same test events
+
+
+def test_quick_mode_on_a_preset_simulates_only_what_it_trains_on(tmp_path):
+    plan = plan_comparison(["eggnet"], data="small", work_dir=tmp_path, quick=True)
+    assert plan.data_args[-3:] == ("--data.init_args.n_train=30", "--data.init_args.n_val=10",
+                                   "--data.init_args.n_test=10")
+    assert "--trainer.limit_train_batches=30" in plan.train_args
+    assert not any("n_train" in a for a in plan_comparison(["eggnet"], data="small", work_dir=tmp_path).data_args)
 
 
 def test_models_from_needs_a_run_of_every_step(tmp_path):

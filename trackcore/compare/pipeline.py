@@ -40,9 +40,9 @@ class StageStep:
         name: the stage (also its run name and stage folder name).
         config: the YAML config.
         input_stage: the stage whose folder it reads (None: the raw events).
-        quick_args: extra ``fit`` arguments in quick mode (HGNN hands over from the embedding
-            loss to the assignment loss after 1 epoch instead of 8, or 3 epochs would barely
-            train its classifier: DM efficiency 1% in the first quick demo).
+        quick_args: extra ``fit`` arguments in quick mode. None is needed today: schedules are
+            fractions of the run (HGNN's hand-over from the embedding loss to the assignment
+            loss lasts ``schedule_fraction`` of ``max_epochs``, 1 of the quick mode's 3 epochs).
     """
 
     name: str
@@ -164,7 +164,7 @@ def plan_comparison(
         "ec": (ml, ec),
         "oc": (ml, ec, StageStep("oc", configs["oc"], "ec")),
         "eggnet": (StageStep("eggnet", configs["eggnet"]),),
-        "hgnn": (ml, StageStep("hgnn", configs["hgnn"], "ml", ("--model.init_args.schedule_epochs=1",))),
+        "hgnn": (ml, StageStep("hgnn", configs["hgnn"], "ml")),  # its hand-over is a fraction of the run
         # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
         "acts-ckf": (StageStep("acts-ckf", configs["ml"]),),
     }
@@ -210,7 +210,8 @@ def plan_comparison(
     refine_args = refinement_arguments(refine)
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
-        extra += ["--trainer.max_epochs=3", "--trainer.limit_train_batches=30"]
+        extra += ["--trainer.max_epochs=3", f"--trainer.limit_train_batches={QUICK_TRAIN_EVENTS}"]
+        data_args += quick_preset_sizes(data)
     return ComparisonPlan(
         steps={f: steps[f] for f in families},
         work_dir=Path(work_dir),
@@ -221,6 +222,23 @@ def plan_comparison(
         models_from=models_from,
         refine_args=refine_args,
     )
+
+
+QUICK_TRAIN_EVENTS = 30
+"""Training events per epoch in quick mode (and, for a simulated preset, training events in all)."""
+
+
+def quick_preset_sizes(data: str) -> list[str]:
+    """Quick mode on a simulated preset simulates, processes and predicts only the training events
+    it trains on (``QUICK_TRAIN_EVENTS``) and 10 validation and 10 test events; a folder of events
+    keeps its splits (its test events stay those of the full run)."""
+    from trackcore.data.simulation import PRESETS
+
+    if data not in PRESETS:
+        return []
+    preset = PRESETS[data]
+    return [f"--data.init_args.n_train={min(preset.n_train, QUICK_TRAIN_EVENTS)}",
+            f"--data.init_args.n_val={min(preset.n_val, 10)}", f"--data.init_args.n_test={min(preset.n_test, 10)}"]
 
 
 def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
@@ -310,6 +328,7 @@ def run_family(
     Each step is ``trackcore fit`` then ``trackcore predict`` (best-validation checkpoint) through
     the same CLI as by hand; a step whose stage folder exists is reused unless ``retrain``.
     """
+    from trackcore.train.quiet import quiet_stage_runs
     from trackcore.train.cli import main as train_main
     from trackcore.train.loggers import finish_wandb_run
 
@@ -336,27 +355,33 @@ def run_family(
             if plan.models_from is None:
                 start = time.perf_counter()
                 quick = list(step.quick_args) if plan.quick else []
+                print(f"== {family}: training {step.name} ({step.config.name})", flush=True)
                 try:
-                    train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
+                    with quiet_stage_runs():
+                        train_main(["fit", *common, *plan.train_args, *quick, f"--run_name={run_dir}"])
                 finally:
                     finish_wandb_run()  # one W&B run per stage
                 train_seconds = time.perf_counter() - start
             start = time.perf_counter()
             # the model settings among the fit arguments (e.g. a smaller network) build the model the checkpoint holds
             model_args = [a for a in plan.train_args if a.startswith("--model.")]
-            train_main(
-                [
-                    "predict",
-                    *common,
-                    *model_args,
-                    "--trainer.enable_progress_bar=false",
-                    f"--run_name={run_dir}-predict",
-                    f"--ckpt_path={_best_checkpoint(source_run)}",
-                    f"--predict_dir={stage}",
-                ]
-            )
+            print(f"== {family}: predicting {step.name} on every event (best checkpoint "
+                  f"{_best_checkpoint(source_run).name})", flush=True)
+            with quiet_stage_runs():
+                train_main(
+                    [
+                        "predict",
+                        *common,
+                        *model_args,
+                        f"--run_name={run_dir}-predict",
+                        f"--ckpt_path={_best_checkpoint(source_run)}",
+                        f"--predict_dir={stage}",
+                    ]
+                )
             finish_wandb_run()
             predict_seconds = time.perf_counter() - start
+            print(f"== {family}: {step.name} done: training {_seconds(train_seconds)}, predicting "
+                  f"{_seconds(predict_seconds)}", flush=True)
         configs = sorted(source_run.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
         result.steps[step.name] = StepRecord(
             train_seconds=train_seconds,
@@ -368,6 +393,10 @@ def run_family(
         )
     result.n_parameters = count_parameters(r.checkpoint for r in result.steps.values())
     return result
+
+
+def _seconds(value: float) -> str:
+    return "reused" if not math.isfinite(value) else f"{value:.0f} s"
 
 
 def count_parameters(checkpoints: Iterable[Path | None]) -> int:

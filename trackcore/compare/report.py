@@ -2,21 +2,25 @@
 
 ``report.md`` holds one row per family, every number measured on the same test events:
 DM / LHC / perfect efficiency, DM fake and duplicate rates, the TrackML score (where the truth
-allows it), parameters, training wall time and inference wall time per event of each stage
-(``trackcore predict`` over all splits divided by the events: model, track building and the
-stage files' I/O). ``metrics.json`` holds the same and the machine.
+allows it), parameters, training wall time (each step's, shared steps named: EC's metric learning
+is also OC's and HGNN's) and inference wall time per event of each stage (``trackcore predict``
+over all splits divided by the events: model, track building and the stage files' I/O). A second
+table states how each trained step was trained: epochs, the epoch of the checkpoint used (a best
+checkpoint at epoch 0 is called out: that model never improved) and the training events.
+``metrics.json`` holds the same and the machine.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from trackcore.compare.pipeline import BASELINES, FamilyResult
+from trackcore.compare.pipeline import BASELINES, FamilyResult, StepRecord
+from trackcore.data.trackml_io import atomic_write_text
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.stage_report import StageReport, evaluate_stage, load_stage_event, stage_event_files
 
@@ -62,15 +66,154 @@ def _machine(info: Mapping[str, Any]) -> str:
     return f"{info.get('cpu_model', 'CPU')} x {info.get('cpus_usable', '?')} cores, {gpu}, torch {torch_version}"
 
 
-def _training(result: FamilyResult) -> str:
+@dataclass(frozen=True)
+class StepTraining:
+    """How one step's model was trained, as the report states it; None where not known.
+
+    Args:
+        epochs: epochs trained.
+        best_epoch: 0-based epoch of the (best-validation) checkpoint the stage was predicted with.
+        n_train_events: events of the training split.
+        train_events_per_epoch: events each epoch saw, when fewer than ``n_train_events``
+            (``--trainer.limit_train_batches``, as in quick mode).
+    """
+
+    epochs: int | None = None
+    best_epoch: int | None = None
+    n_train_events: int | None = None
+    train_events_per_epoch: int | None = None
+
+
+def _checkpoint_epoch(path: Path) -> int | None:
+    """The 0-based epoch a Lightning checkpoint was saved at (None when it records none)."""
+    import torch
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception as err:  # torch/pickle raise many types; none names the file
+        raise ValueError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from err
+    epoch = checkpoint.get("epoch") if isinstance(checkpoint, dict) else None
+    return int(epoch) if isinstance(epoch, int) else None
+
+
+def _events_per_epoch(config: Path, n_train: int) -> int | None:
+    """Training events per epoch under the resolved config's ``limit_train_batches`` (None: all)."""
+    import yaml
+
+    try:
+        resolved = yaml.safe_load(config.read_text()) if config.is_file() else None
+    except yaml.YAMLError as err:
+        raise ValueError(f"{config}: not a readable YAML config ({err})") from None
+    if not isinstance(resolved, dict):
+        return None
+    limit = (resolved.get("trainer") or {}).get("limit_train_batches")
+    batch = ((resolved.get("data") or {}).get("init_args") or {}).get("batch_size") or 1
+    n_batches = math.ceil(n_train / batch)
+    if isinstance(limit, bool) or limit is None or (isinstance(limit, float) and limit >= 1.0):
+        return None
+    seen = min(limit, n_batches) if isinstance(limit, int) else int(n_batches * float(limit))
+    return min(seen * batch, n_train) if seen < n_batches else None
+
+
+def read_step_training(record: StepRecord) -> StepTraining:
+    """What a step's run left on disk says about its training (:class:`StepTraining`).
+
+    Read from the layout of :func:`trackcore.compare.pipeline.run_family`: the best checkpoint
+    ``<work>/runs/<step>/version_*/checkpoints/*.ckpt`` (its epoch), ``last.ckpt`` beside it (the
+    epochs trained), the stage ``<work>/stages/<step>/train`` (the training events) and the
+    resolved config (``limit_train_batches``). What is not there stays None.
+
+    Raises:
+        ValueError: a checkpoint or config that exists but cannot be read (named).
+    """
+    if record.checkpoint is None:
+        return StepTraining()
+    best = Path(record.checkpoint)
+    best_epoch = _checkpoint_epoch(best) if best.is_file() else None
+    last = best.with_name("last.ckpt")
+    last_epoch = _checkpoint_epoch(last) if last.is_file() else None
+    epochs = None if last_epoch is None else last_epoch + 1
+    n_train = per_epoch = None
+    if len(best.parents) > 4:
+        train = best.parents[4] / "stages" / best.parents[2].name / "train"
+        if train.is_dir():
+            n_train = sum(1 for _ in train.glob("event*.pt"))
+            per_epoch = _events_per_epoch(Path(record.config), n_train)
+    return StepTraining(epochs=epochs, best_epoch=best_epoch, n_train_events=n_train, train_events_per_epoch=per_epoch)
+
+
+def _users(results: Mapping[str, FamilyResult]) -> dict[str, list[str]]:
+    """Step name -> the families whose tracks it makes (a step of several is shared, trained once)."""
+    users: dict[str, list[str]] = {}
+    for family, result in results.items():
+        for step in result.steps:
+            users.setdefault(step, []).append(family)
+    return users
+
+
+def _training(result: FamilyResult, users: Mapping[str, list[str]]) -> str:
+    """The training cell: each step's wall time, shared steps named, and the total."""
     if result.family in BASELINES:
         return "none (not trained)"
     if result.steps and all(r.trained_elsewhere for r in result.steps.values()):
         return "none here (models of --models-from)"
-    reused = result.reused_steps
-    if len(reused) == len(result.steps):
+    if len(result.reused_steps) == len(result.steps):
         return "reused (trained before)"
-    return _seconds(result.train_seconds) + (f" (+ {', '.join(reused)} reused)" if reused else "")
+    parts = [f"{step} {_seconds(r.train_seconds)}{' (shared)' if len(users[step]) > 1 else ''}"
+             for step, r in result.steps.items()]
+    return f"{_seconds(result.train_seconds)} = " + " + ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _best_epoch_cell(t: StepTraining) -> str:
+    if t.best_epoch is None:
+        return "?"
+    if t.best_epoch == 0:
+        return "**0 (first epoch: never improved)**" if t.epochs != 1 else "0 (the only epoch)"
+    return str(t.best_epoch)
+
+
+def _training_section(
+    results: Mapping[str, FamilyResult], training: Mapping[str, StepTraining] | None
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The per-step training table, its notes (epoch-0 checkpoints called out) and its JSON."""
+    users = _users(results)
+    records: dict[str, StepRecord] = {}
+    for result in results.values():
+        for step, record in result.steps.items():
+            if record.checkpoint is not None and result.family not in BASELINES:
+                records.setdefault(step, record)
+    if not records:
+        return [], {}
+    header = ["step", "used by", "training wall time", "epochs", "best epoch (used)", "training events"]
+    lines = ["## Training", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    notes, table = [], {}
+    for step, record in records.items():
+        t = (training or {}).get(step) or read_step_training(record)
+        events = _count(t.n_train_events)
+        if t.train_events_per_epoch is not None:
+            events += f" ({t.train_events_per_epoch:,} per epoch)"
+        wall = "elsewhere (not in this run)" if record.trained_elsewhere else _seconds(record.train_seconds)
+        lines.append(f"| {step} | {', '.join(users[step])} | {wall} | {_count(t.epochs)} | {_best_epoch_cell(t)} | "
+                     f"{events} |")
+        if t.best_epoch == 0 and t.epochs != 1:
+            of = f", the first of {t.epochs}" if t.epochs is not None else ", the first"
+            notes.append(f"- **{step}** (used by {', '.join(users[step])}): the checkpoint used is from epoch 0{of}: "
+                         "the model never improved on validation after its first epoch.")
+        table[step] = {**asdict(t), "used_by": users[step], "train_seconds": record.train_seconds,
+                       "trained_elsewhere": record.trained_elsewhere}
+    lines += [
+        "",
+        "A step used by several families was trained once; its wall time is in each of their totals above. "
+        "Epochs and the epoch of the checkpoint used are read from the step's checkpoints, the training events "
+        'from its stage\'s train split; "?": not recorded.',
+        *([""] + notes if notes else []),
+        "",
+    ]
+    return lines, table
 
 
 def write_report(
@@ -82,14 +225,28 @@ def write_report(
     quick: bool,
     n_displays: int = 1,
     models_from: str | Path | None = None,
+    training: Mapping[str, StepTraining] | None = None,
 ) -> Path:
     """Evaluate every family's test split and write the report folder; returns ``report.md``.
 
+    Args:
+        results: family -> what running it left.
+        out: the report folder.
+        poi: particles of interest.
+        data: the ``--data`` of the comparison, named in the report and on every figure.
+        quick: quick mode (named in the title).
+        n_displays: event displays per family (the first test events).
+        models_from: the comparison whose checkpoints every step used, if any.
+        training: step name -> how it was trained; a step not given is read from its run's files
+            (:func:`read_step_training`).
+
     Raises:
-        ValueError: a family's stage has no test events with track candidates.
+        ValueError: a family's stage has no test events with track candidates, or a checkpoint or
+            resolved config that cannot be read.
     """
     from trackcore.build.candidates import TrackCandidates
     from trackcore.machine import machine_info
+    from trackcore.metrics import EventTruth, evaluate_tracks
     from trackcore.viz import plot_event_display, plot_tracking_rates
 
     out = Path(out)
@@ -102,7 +259,9 @@ def write_report(
         reports[family] = report
     summaries = {f: r.tracking.summary() for f, r in reports.items()}
 
-    header = ["family", *(label for _, label in COLUMNS), "parameters", "training", "inference per event"]
+    users = _users(results)
+    header = ["family", *(label for _, label in COLUMNS), "parameters", "training (each step; shared steps too)",
+              "inference per event"]
     lines = [
         f"# Tracker comparison: {data}{' (quick mode)' if quick else ''}",
         "",
@@ -130,7 +289,7 @@ def write_report(
             family,
             *(_cell(s, key) for key, _ in COLUMNS),
             f"{result.n_parameters:,}",
-            _training(result),
+            _training(result, users),
             inference,
         ]
         lines.append("| " + " | ".join(row) + " |")
@@ -149,12 +308,21 @@ def write_report(
         "timing of space points, seeding, CKF and ambiguity resolution per event (1 thread), from the simulation run.",
         "",
     ]
+    training_lines, training_table = _training_section(results, training)
+    lines += training_lines
+    for family, result in results.items():
+        table[family]["training"] = {step: training_table[step] for step in result.steps if step in training_table}
 
-    plots = plot_tracking_rates({f: r.tracking for f, r in reports.items()}, out, min_pt=poi.min_pt)
+    dataset = Path(data).name or data
+    plots = plot_tracking_rates({f: r.tracking for f, r in reports.items()}, out, min_pt=poi.min_pt, dataset=dataset)
     for family, result in results.items():
         for path in stage_event_files(result.stage_dir, "test")[:n_displays]:
             event = load_stage_event(path)
             candidates = TrackCandidates(hit_id=event.track_hit_id.numpy(), track_id=event.track_id.numpy())
+            try:
+                evaluation = evaluate_tracks(candidates, EventTruth.from_data(event), poi)
+            except ValueError as err:
+                raise ValueError(f"{path}: cannot evaluate this event for its display: {err}") from err
             plots.append(
                 plot_event_display(
                     event.pos,
@@ -162,22 +330,48 @@ def write_report(
                     candidates=candidates,
                     hit_id=event.hit_id,
                     particle_id=event.particle_id,
+                    evaluation=evaluation,
                     title=f"{family}: {path.stem}",
+                    dataset=dataset,
                     max_hits=5000,
                 )
             )
+    lines += [
+        "## Figures",
+        "",
+        "Efficiencies are binned in the particle's pT and eta, with a zoomed panel under the full range where they "
+        "are near 1 (a point below the zoomed range is an arrow on its lower edge; error bars past it are cut at its "
+        "edges); the fake rate is binned in the candidate's eta (the median of its hits' eta). Event displays (the "
+        "first test event(s) of each family, at most 5,000 hits drawn): fake candidates (no DM match) red and "
+        "dashed, hits of missed particles of interest ringed and joined by a dotted line, hits that a matched "
+        "candidate took from another particle or from noise crossed; the titles count them over the whole event.",
+        "",
+    ]
     lines += [f"![{p.stem}]({p.relative_to(out)})" for p in plots]
     configs = out / "configs"
     for family, result in results.items():
         for step, record in result.steps.items():
             configs.mkdir(exist_ok=True)
-            shutil.copyfile(record.config, configs / f"{family}_{step}.yaml")
+            atomic_write_text(configs / f"{family}_{step}.yaml", Path(record.config).read_text())
     lines += ["", "Resolved configs: `configs/<family>_<step>.yaml`."]
-    (out / "metrics.json").write_text(
-        json.dumps({"data": data, "quick": quick, "models_from": None if models_from is None else str(models_from),
-                    "families": table, "machine": machine_info()}, indent=2, default=str)
-        + "\n"
+    atomic_write_text(
+        out / "metrics.json",
+        json.dumps(_json_ready({"data": data, "quick": quick,
+                                "models_from": None if models_from is None else str(models_from),
+                                "families": table, "machine": machine_info()}), indent=2, default=str, allow_nan=False)
+        + "\n",
     )
     report_md = out / "report.md"
-    report_md.write_text("\n".join(lines) + "\n")
+    atomic_write_text(report_md, "\n".join(lines) + "\n")
     return report_md
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with every non-finite float as None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value

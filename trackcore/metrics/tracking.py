@@ -93,7 +93,7 @@ class TrackingEvaluation:
         for s in SCHEMES:
             matched = p[s].to_numpy(bool) & poi
             n_matched = matched.sum()
-            fake, unknown = self._fake_and_unknown(s)
+            fake, unknown = self.fake_and_unknown(s)
             fakes, unknown = fake & considered, unknown & considered
             out[f"{s}_efficiency"] = _ratio(n_matched, poi.sum())
             out[f"{s}_fake_rate"] = _ratio(fakes.sum(), considered.sum())
@@ -136,11 +136,11 @@ class TrackingEvaluation:
         self._check("eta", scheme)
         c = self.candidates
         considered = c["considered"].to_numpy(bool)
-        fake, _ = self._fake_and_unknown(scheme)
+        fake, _ = self.fake_and_unknown(scheme)
         edges = ETA_BINS if edges is None else edges
         return binned_rate(c["eta"].to_numpy(float)[considered], fake[considered], edges, "eta")
 
-    def _fake_and_unknown(self, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    def fake_and_unknown(self, scheme: str) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate: fake (no s-match, mostly known hits) and unknown (no s-match, mostly unknown hits)."""
         c = self.candidates
         unmatched = ~c[scheme].to_numpy(bool)

@@ -6,51 +6,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from trackcore.build.candidates import as_numpy
-from trackcore.viz._figure import new_figure, save_png
+from trackcore.viz._figure import dataset_text, hep_axes, new_figure, save_png
+from trackcore.viz.event_marks import EventMarks, draw_marks, event_marks
+from trackcore.viz.palette import FAKE_COLOR, UNASSIGNED_COLOR, color_index, palette
 
 if TYPE_CHECKING:
     import torch
 
     from trackcore.build.candidates import TrackCandidates
+    from trackcore.metrics import TrackingEvaluation
 
-#: Colour of unassigned hits and of noise (``particle_id == 0``).
-UNASSIGNED_COLOR = "0.7"
-
-
-def _palette() -> np.ndarray:
-    # tab20 without its two greys (grey means unassigned / noise) followed by tab20b: 38 colours.
-    tab20 = np.asarray(colormaps["tab20"].colors)
-    tab20b = np.asarray(colormaps["tab20b"].colors)
-    rgb = np.concatenate([np.delete(tab20, [14, 15], axis=0), tab20b])
-    return np.concatenate([rgb, np.ones((len(rgb), 1))], axis=1)
-
-
-def _color_index(n: int, seed: int) -> np.ndarray:
-    """Palette index of each of ``n`` categories: the palette shuffled once (seeded), then cycled."""
-    if n < 0:
-        raise ValueError(f"Expected n >= 0 (got {n})")
-    perm = np.random.default_rng(seed).permutation(len(_palette()))
-    return perm[np.arange(n) % len(perm)]
-
-
-def categorical_colors(n: int, *, seed: int = 0) -> np.ndarray:
-    """``n`` colours for ``n`` categories: a 38-colour categorical palette shuffled (seeded) and cycled.
-
-    Consecutive categories always get different colours, so tracks with neighbouring ids (which
-    builders often produce side by side) stay distinguishable; no colour is grey.
-
-    Shapes:
-        return: (n, 4) RGBA in [0, 1].
-    """
-    return _palette()[_color_index(n, seed)]
-
+__all__ = ["UNASSIGNED_COLOR", "plot_event_display"]
 
 def _column(name: str, values: Any, n: int) -> np.ndarray:
     a = as_numpy(values)
@@ -101,15 +74,20 @@ def _draw_row(
     lines: bool,
     unassigned_label: str,
     mark_shared: bool,
-) -> tuple[int, int, int]:
+    fake_m: np.ndarray | None = None,
+) -> tuple[int, int, int, list[Line2D]]:
     """Draw the hits of one colouring (memberships ``row_m -> group_m``) in both panels.
 
-    Returns the number of groups, of shared rows (in > 1 group) and of rows in no group.
+    Groups with a membership in ``fake_m`` are drawn in :data:`FAKE_COLOR` with dashed lines.
+    Returns the number of groups, of shared rows (in > 1 group), of rows in no group, and the
+    legend handles.
     """
     n = len(xyzr)
     groups, rank_m = np.unique(group_m, return_inverse=True)
-    palette = _palette()
-    color_m = _color_index(len(groups), seed)[rank_m]
+    colors = np.concatenate([palette(), [to_rgba(FAKE_COLOR)]])
+    fake_g = np.zeros(len(groups), bool) if fake_m is None else np.bincount(rank_m[fake_m], minlength=len(groups)) > 0
+    color_g = np.where(fake_g, len(colors) - 1, color_index(len(groups), seed))
+    color_m = color_g[rank_m]
     count_j = np.bincount(row_m, minlength=n)
     free = count_j == 0
     shared = count_j > 1
@@ -125,11 +103,13 @@ def _draw_row(
         if lines and order.size:
             pts = xyzr[row_m[order]][:, [i, k]]
             starts = np.flatnonzero(np.diff(rank_m[order])) + 1
+            fake_line = fake_g[rank_m[order[np.r_[0, starts]]]]
             ax.add_collection(
                 LineCollection(
                     np.split(pts, starts),
-                    colors=palette[color_m[order[np.r_[0, starts]]]],
-                    linewidths=0.6,
+                    colors=colors[color_m[order[np.r_[0, starts]]]],
+                    linewidths=np.where(fake_line, 1.2, 0.6),
+                    linestyles=["--" if f else "-" for f in fake_line],
                     alpha=0.6,
                     zorder=2,
                 ),
@@ -137,7 +117,7 @@ def _draw_row(
             )
         for c in np.unique(color_m):
             pts = xyzr[row_m[color_m == c]][:, [i, k]]
-            ax.plot(pts[:, 0], pts[:, 1], **marker, markersize=np.sqrt(size), color=palette[c], zorder=3)
+            ax.plot(pts[:, 0], pts[:, 1], **marker, markersize=np.sqrt(size), color=colors[c], zorder=3)
         if mark_shared:
             ax.plot(
                 xyzr[shared, i],
@@ -164,19 +144,28 @@ def _draw_row(
                 label="shared (> 1 track)",
             )
         )
-    ax_xy.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
-    return len(groups), int(shared.sum()), int(free.sum())
+    return len(groups), int(shared.sum()), int(free.sum()), handles
 
 
 def _style_axes(ax_xy: Axes, ax_rz: Axes) -> None:
-    ax_xy.set_xlabel("x [mm]")
-    ax_xy.set_ylabel("y [mm]")
+    # no minor ticks: a display is a picture, not a measurement, and they double its drawing time
+    hep_axes(ax_xy, xlabel="x [mm]", ylabel="y [mm]", minor=None)
     ax_xy.set_aspect("equal", adjustable="datalim")
-    ax_rz.set_xlabel("z [mm]")
-    ax_rz.set_ylabel("r [mm]")
+    hep_axes(ax_rz, xlabel="z [mm]", ylabel="r [mm]", minor=None)
     ax_rz.set_ylim(bottom=0.0)
     for ax in (ax_xy, ax_rz):
         ax.grid(True, alpha=0.2)
+
+
+def _marks_titles(n_groups: int, n_shared: int, n_free: int, n: int, marks: EventMarks | None) -> tuple[str, str]:
+    """Titles of the candidates row: tracks (and fakes), then hits (and missed particles, foreign hits)."""
+    if marks is None:
+        return f"Track candidates: {n_groups} tracks", f"{n_shared} shared hits, {n_free} unassigned of {n}"
+    return (
+        f"Track candidates: {n_groups} tracks, {marks.n_fake} fake of {marks.n_considered}",
+        f"{n_shared} shared hits, {n_free} unassigned of {n}\n{marks.n_missed} of {marks.n_poi} particles of "
+        f"interest missed, {marks.n_foreign} hits of another particle in matched tracks",
+    )
 
 
 def _event_display_figure(
@@ -190,6 +179,9 @@ def _event_display_figure(
     seed: int,
     lines: bool,
     figsize: tuple[float, float] | None,
+    evaluation: TrackingEvaluation | None = None,
+    scheme: str = "dm",
+    dataset: str | None = None,
 ) -> Figure:
     pos = as_numpy(pos, dtype=float)
     if pos.ndim != 2 or pos.shape[1] != 3:
@@ -203,10 +195,15 @@ def _event_display_figure(
         raise ValueError(f"Expected unique 'hit_id' (got {n_all - np.unique(hit_id).size} repeated)")
     if particle_id is not None:
         particle_id = _column("particle_id", particle_id, n_all)
-    row_m = track_m = None
+    if evaluation is not None and (candidates is None or particle_id is None):
+        raise ValueError("'evaluation' marks fakes, missed particles and foreign hits: it needs 'candidates' and "
+                         "'particle_id' too")
+    row_m = track_m = marks = None
     if candidates is not None:
         row_m = _candidate_rows(candidates, hit_id)
         track_m = np.asarray(candidates.track_id, dtype=np.int64)
+        if evaluation is not None:
+            marks = event_marks(evaluation, track_m, row_m, particle_id, scheme=scheme)
 
     keep = _subsample(n_all, max_hits, seed)
     if keep is not None:
@@ -217,8 +214,10 @@ def _event_display_figure(
             new_row = np.full(n_all, -1, dtype=np.int64)
             new_row[keep] = np.arange(len(keep))
             row_m = new_row[row_m]
-            track_m = track_m[row_m >= 0]
-            row_m = row_m[row_m >= 0]
+            kept_m = row_m >= 0
+            track_m, row_m = track_m[kept_m], row_m[kept_m]
+            if marks is not None:
+                marks = marks.subset(kept_m, keep)
     n = pos.shape[0]
     xyzr = np.column_stack([pos, np.hypot(pos[:, 0], pos[:, 1])])
     size = float(np.clip(2.0e4 / max(n, 1), 0.3, 16.0))
@@ -234,7 +233,7 @@ def _event_display_figure(
     axes = fig.subplots(max(len(rows), 1), 2, squeeze=False, width_ratios=[1.0, 1.6])
     for (ax_xy, ax_rz), row in zip(axes, rows or ["hits"], strict=True):
         if row == "candidates":
-            n_groups, n_shared, n_free = _draw_row(
+            n_groups, n_shared, n_free, handles = _draw_row(
                 ax_xy,
                 ax_rz,
                 xyzr,
@@ -245,12 +244,18 @@ def _event_display_figure(
                 lines=lines,
                 unassigned_label="unassigned",
                 mark_shared=True,
+                fake_m=None if marks is None else marks.fake_m,
             )
-            ax_xy.set_title(f"Track candidates: {n_groups} tracks", fontsize=10)
-            ax_rz.set_title(f"{n_shared} shared hits, {n_free} unassigned of {n}", fontsize=10)
+            if marks is not None:
+                handles += draw_marks(ax_xy, ax_rz, xyzr, row_m, particle_id, marks, size=size)
+            xy_title, rz_title = _marks_titles(n_groups, n_shared, n_free, n, marks)
+            ax_xy.set_title(xy_title, fontsize=10)
+            ax_rz.set_title(rz_title, fontsize=10)
+            # outside, right of r-z: inside, five entries would hide the hits they explain
+            ax_rz.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
         elif row == "particles":
             real = np.flatnonzero(particle_id != 0)
-            n_groups, _, n_free = _draw_row(
+            n_groups, _, n_free, handles = _draw_row(
                 ax_xy,
                 ax_rz,
                 xyzr,
@@ -264,6 +269,7 @@ def _event_display_figure(
             )
             ax_xy.set_title(f"Truth: {n_groups} particles", fontsize=10)
             ax_rz.set_title(f"{n_free} noise hits of {n}", fontsize=10)
+            ax_rz.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
         else:
             for ax, i, k in ((ax_xy, 0, 1), (ax_rz, 2, 3)):
                 ax.plot(
@@ -277,7 +283,8 @@ def _event_display_figure(
                 )
             ax_xy.set_title(f"{n} hits", fontsize=10)
         _style_axes(ax_xy, ax_rz)
-    heading = [title] if title else []
+    heading = [dataset_text(dataset) + (" |" if title else "")] if dataset else []
+    heading += [title] if title else []
     if keep is not None:
         heading.append(f"(showing {n} of {n_all} hits, sampled with seed {seed})")
     if heading:
@@ -292,7 +299,10 @@ def plot_event_display(
     candidates: TrackCandidates | None = None,
     hit_id: np.ndarray | torch.Tensor | None = None,
     particle_id: np.ndarray | torch.Tensor | None = None,
+    evaluation: TrackingEvaluation | None = None,
+    scheme: str = "dm",
     title: str | None = None,
+    dataset: str | None = None,
     max_hits: int | None = None,
     seed: int = 0,
     lines: bool = True,
@@ -307,15 +317,25 @@ def plot_event_display(
     circled by a black diamond. With ``particle_id`` a row coloured by true particle follows
     (noise, ``particle_id == 0``, grey) for comparison. With neither, the hits are drawn plain.
 
+    With ``evaluation`` (of these candidates on this event) the candidates row also shows how
+    they match the truth (``scheme``, as the metrics count): fake candidates in red with dashed
+    lines, the hits of missed particles of interest ringed and joined by a dotted line, and the
+    hits a matched candidate took from another particle or from noise crossed; the legend names
+    each mark with its count, and the titles give the counts over the whole event.
+
     Args:
         pos: hit positions x, y, z in mm (numpy or any-device torch).
         path: output ``.png`` (parent folders created).
         candidates: track candidates whose ``hit_id`` refers to ``hit_id``.
         hit_id: id of each row of ``pos``; ``0..N-1`` when None.
         particle_id: true particle of each row of ``pos``, 0 for noise.
+        evaluation: :func:`~trackcore.metrics.evaluate_tracks` of ``candidates`` on this event
+            (needs ``candidates`` and ``particle_id``).
+        scheme: the matching of the marks: ``dm``, ``lhc`` or ``perfect``.
         title: figure title.
+        dataset: the data set, named (after a bold ``trackcore``) at the head of the figure title.
         max_hits: draw at most this many hits, a uniform random subset chosen with ``seed``
-            (the same for the same inputs).
+            (the same for the same inputs); the marks' counts stay those of the whole event.
         seed: seed of the palette shuffle and of the subsample.
         lines: join the hits of each track / particle.
         figsize: figure size in inches; ``(12, 5.2 * rows)`` when None.
@@ -330,7 +350,8 @@ def plot_event_display(
     Raises:
         ValueError: ``pos`` not (N, 3) or not finite, ``hit_id`` / ``particle_id`` not (N,)
             integers, repeated hit ids, candidate hit ids missing from ``hit_id`` (with how many),
-            ``max_hits < 1`` or a path that is not ``.png``.
+            ``max_hits < 1``, an ``evaluation`` without candidates or particle ids or of other
+            candidates or another event, or a path that is not ``.png``.
     """
     fig = _event_display_figure(
         pos,
@@ -342,5 +363,8 @@ def plot_event_display(
         seed=seed,
         lines=lines,
         figsize=figsize,
+        evaluation=evaluation,
+        scheme=scheme,
+        dataset=dataset,
     )
     return save_png(fig, path, dpi)

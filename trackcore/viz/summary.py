@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from trackcore.viz._figure import new_figure, save_png
+from trackcore.viz._figure import dataset_label, hep_axes, new_figure, save_png
 
 #: The rates :func:`plot_rate_summary` shows by default, in this order.
 SUMMARY_KEYS = ("dm_efficiency", "lhc_efficiency", "perfect_efficiency", "dm_fake_rate", "dm_duplicate_rate")
@@ -59,6 +59,7 @@ def _rate_summary_figure(
     keys: Sequence[str],
     title: str | None,
     figsize: tuple[float, float] | None,
+    dataset: str | None = None,
 ) -> Figure:
     if not summaries:
         raise ValueError("Expected at least one tracker summary (got an empty mapping)")
@@ -88,8 +89,9 @@ def _rate_summary_figure(
             )
     ax.set_xticks(groups, [METRIC_LABELS.get(k, k) for k in keys])
     ax.set_xlim(-0.5, n_k - 0.5)
-    ax.set_ylabel("Rate [%]")
     ax.set_ylim(0.0, max(1.0, top) * (1.25 if vertical else 1.15))
+    hep_axes(ax, ylabel="Rate [%]", minor="y")
+    ax.tick_params(axis="x", which="both", top=False, bottom=False)  # categories: no x ticks
     ax.grid(True, axis="y", alpha=0.3)
     fig.legend(loc="outside upper right", fontsize=8, ncols=min(n_t, 6))
     missing = [
@@ -100,8 +102,9 @@ def _rate_summary_figure(
     if missing:
         # supxlabel, unlike fig.text, gets room from the constrained layout.
         fig.supxlabel("n/a = not reported (" + "; ".join(missing) + ")", x=0.01, ha="left", fontsize=7, color="0.3")
+    dataset_label(ax, dataset)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, loc="right", fontsize=9)
     return fig
 
 
@@ -111,6 +114,7 @@ def plot_rate_summary(
     *,
     keys: Sequence[str] = SUMMARY_KEYS,
     title: str | None = None,
+    dataset: str | None = None,
     figsize: tuple[float, float] | None = None,
     dpi: int = 150,
 ) -> Path:
@@ -124,7 +128,8 @@ def plot_rate_summary(
             ``{"EC": {"dm_efficiency": 0.93, ...}, "OC": {...}}``; other entries are ignored.
         path: output ``.png`` (parent folders created).
         keys: metrics to show, in order.
-        title: axes title.
+        title: title, above the right end of the axes.
+        dataset: the data set, named above the left end of the axes after a bold ``trackcore``.
         figsize: figure size in inches; grows with the number of bars when None.
         dpi: resolution of the PNG.
 
@@ -137,5 +142,5 @@ def plot_rate_summary(
     Raises:
         ValueError: no tracker, no key, a value that is not a number, or a path that is not ``.png``.
     """
-    fig = _rate_summary_figure(summaries, keys=keys, title=title, figsize=figsize)
+    fig = _rate_summary_figure(summaries, keys=keys, title=title, figsize=figsize, dataset=dataset)
     return save_png(fig, path, dpi)

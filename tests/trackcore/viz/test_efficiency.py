@@ -103,3 +103,76 @@ def test_plot_binned_rates_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="positive bin edges"):
         plot_binned_rates({"EC": eta_rate}, tmp_path / "x.png", logx=True)
     assert not list(tmp_path.iterdir())
+
+
+def near_one(variable: str = "eta", rates=(0.9, 0.95, 0.97, 0.99), n: int = 1000) -> BinnedRate:
+    edges = np.linspace(-2.0, 2.0, len(rates) + 1) if variable == "eta" else np.geomspace(0.5, 50.0, len(rates) + 1)
+    total = np.full(len(rates), n)
+    return BinnedRate(variable, edges, np.round(np.asarray(rates) * n).astype(np.int64), total)
+
+
+def test_zoomed_panel_holds_every_point_near_one():
+    curves = {"EC": near_one(), "OC": near_one(rates=(0.93, 0.96, 0.92, 0.98))}
+    full, zoom = figure(curves, figsize=None).axes
+    assert full.get_ylim() == (0.0, 1.05) and zoom.get_ylabel() == "Efficiency (zoom)"
+    bottom, top = zoom.get_ylim()
+    assert top - bottom <= 0.5, "the zoom magnifies at least twice"
+    for rate in curves.values():
+        y = errorbar_arrays(rate)["y"]
+        assert bottom <= y.min() and y.max() <= top
+    assert top >= 1.0, "points near 1 are read against 1"
+    assert not zoom.texts, "nothing is below the zoomed range"
+
+
+def test_points_below_the_zoomed_range_are_marked_and_counted():
+    turn_on = near_one("pt", rates=(0.2, 0.35, 0.92, 0.97, 0.99))
+    curves = {"EC": turn_on, "OC": near_one("pt", rates=(0.6, 0.9, 0.95, 0.96, 0.99))}
+    _, zoom = figure(curves).axes
+    bottom, top = zoom.get_ylim()
+    arrows = [line for line in zoom.get_lines() if line.get_label() == "_below"]
+    marked = sorted(x for line in arrows for x in line.get_xdata())
+    outside = []
+    for rate in curves.values():
+        arr = errorbar_arrays(rate, log=True)
+        inside = (arr["y"] >= bottom) & (arr["y"] <= top)
+        outside += arr["x"][~inside].tolist()
+    assert marked == sorted(outside) and len(marked) == 2  # the turn-on's two points, no other
+    (note,) = zoom.texts
+    assert note.get_text() == rf"$\downarrow$ 2 points below {bottom:.2f}: see the full range above"
+
+
+def test_no_zoom_for_small_rates_unless_asked():
+    fake = BinnedRate("eta", np.array([-1.0, 0.0, 1.0]), np.array([1, 2]), np.array([1000, 1000]))
+    assert len(figure({"EC": fake}, ylabel="Fake rate").axes) == 1
+    assert len(figure({"EC": hand_rate()}).axes) == 1, "0.5 and 0.75 with wide errors: a zoom would not magnify"
+    assert len(figure({"EC": near_one()}, zoom=False).axes) == 1
+    assert len(figure({"EC": hand_rate()}, zoom=True).axes) == 2
+
+
+def test_hep_look_and_dataset_label():
+    ax = figure({"EC": near_one()}, title="DM efficiency vs eta", dataset="small").axes[0]
+    for axis, (low, high) in ((ax.xaxis, ("bottom", "top")), (ax.yaxis, ("left", "right"))):
+        for which in ("major", "minor"):
+            params = axis.get_tick_params(which=which)
+            assert params["direction"] == "in" and params[low] and params[high]
+        assert type(axis.get_minor_locator()).__name__ == "AutoMinorLocator"
+    assert ax.xaxis.label.get_position()[0] == 1.0 and ax.xaxis.label.get_horizontalalignment() == "right"
+    assert ax.yaxis.label.get_position()[1] == 1.0 and ax.yaxis.label.get_horizontalalignment() == "right"
+    assert ax.get_title(loc="left") == r"$\bf{trackcore}$ small"
+    assert ax.get_title(loc="right") == "DM efficiency vs eta"
+
+
+def test_zoomed_figure_png(tmp_path):
+    path = plot_binned_rates({"EC": near_one()}, tmp_path / "eff.png", dataset="small", dpi=20)
+    assert read_png(path).shape == (152, 128, 4)  # (6.4, 7.6) inches: the zoomed panel adds height
+
+
+def test_points_all_at_one_are_zoomed_against_the_narrowest_range():
+    perfect = BinnedRate("pt", np.array([1.0, 2.0, 5.0]), np.array([3, 4]), np.array([3, 4]))  # 100%, wide errors
+    full, zoom = figure({"EC": perfect}, zoom=True).axes
+    bottom, top = zoom.get_ylim()
+    assert bottom <= 1.0 <= top and top - bottom >= 0.05, "not blown up to the third decimal"
+    fig = figure({"EC": perfect}, zoom=True)
+    fig.canvas.draw()
+    labels = {t.get_text() for t in fig.axes[1].get_xticklabels(minor=True) + fig.axes[1].get_xticklabels()}
+    assert {"2", "3", "4"} <= labels and not any("times" in text for text in labels), labels

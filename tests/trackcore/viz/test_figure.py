@@ -52,3 +52,30 @@ assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
     )
     assert result.returncode == 0, result.stderr
     assert {p.name for p in tmp_path.iterdir()} == {"eff.png", "sum.png", "ev.png"}
+
+
+def test_save_png_is_atomic(tmp_path):
+    good = new_figure((2.0, 2.0))
+    path = save_png(good, tmp_path / "fig.png", dpi=20)
+    before = path.read_bytes()
+    bad = new_figure((2.0, 2.0))
+    bad.text(0.5, 0.5, r"$\notacommand$")  # fails only when drawn
+    with pytest.raises(ValueError):
+        save_png(bad, path, dpi=20)
+    assert path.read_bytes() == before, "a failed draw replaced the old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"], "a temporary file was left behind"
+
+
+def test_hep_axes_and_dataset_label():
+    from trackcore.viz._figure import dataset_label, hep_axes
+
+    ax = new_figure((3.0, 3.0)).add_subplot()
+    hep_axes(ax, xlabel="x", ylabel="y", minor="y")
+    assert ax.xaxis.get_tick_params(which="major")["direction"] == "in"
+    assert ax.yaxis.get_tick_params(which="major")["right"]
+    assert type(ax.xaxis.get_minor_locator()).__name__ == "NullLocator"
+    assert type(ax.yaxis.get_minor_locator()).__name__ == "AutoMinorLocator"
+    dataset_label(ax, "data/my$run")
+    assert ax.get_title(loc="left") == r"$\bf{trackcore}$ data/my\$run"
+    with pytest.raises(ValueError, match="minor in"):
+        hep_axes(ax, minor="z")

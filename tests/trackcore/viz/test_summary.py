@@ -78,3 +78,11 @@ def test_plot_rate_summary_rejects_bad_input(tmp_path):
         plot_rate_summary({}, tmp_path / "x.png")
     with pytest.raises(ValueError, match="at least one metric"):
         plot_rate_summary(SUMMARIES, tmp_path / "x.png", keys=())
+
+
+def test_dataset_label_and_inward_ticks():
+    fig = _rate_summary_figure(SUMMARIES, keys=SUMMARY_KEYS, title="t", figsize=None, dataset="small")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == r"$\bf{trackcore}$ small" and ax.get_title(loc="right") == "t"
+    assert ax.yaxis.get_tick_params(which="major")["direction"] == "in"
+    assert not ax.xaxis.get_tick_params(which="major")["bottom"], "categories get no x ticks"
