@@ -21,8 +21,9 @@ demo: $(STAMP)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --quick \
 		--data-root $(DEMO_DIR)/data_cache --out $(DEMO_DIR)/compare_small_quick
 
+# One worker per core (at most 4: each imports torch), one torch thread per worker.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -q -n auto --maxprocesses 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

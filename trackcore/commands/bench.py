@@ -41,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="pile-up study instead: --events simulated events at each pile-up value (e.g. 10,20,50,100,200), "
         "time and peak memory per value and the fitted exponent of time vs hits (scaling_<data>.json/.md/.png)",
     )
-    p.add_argument("--out", default="outputs/bench", help="folder of bench_<data>.json and .md (default outputs/bench, git-ignored)")
+    p.add_argument("--out", default="outputs/bench",
+                   help="folder of bench_<data>.json and .md (git-ignored outputs/bench by default)")
 
 
 def _pileup_values(text: str) -> list[float]:

@@ -328,9 +328,9 @@ def run_family(
     Each step is ``trackcore fit`` then ``trackcore predict`` (best-validation checkpoint) through
     the same CLI as by hand; a step whose stage folder exists is reused unless ``retrain``.
     """
-    from trackcore.train.quiet import quiet_stage_runs
     from trackcore.train.cli import main as train_main
     from trackcore.train.loggers import finish_wandb_run
+    from trackcore.train.quiet import quiet_stage_runs
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
     if family in BASELINES:
