@@ -1,13 +1,13 @@
 """In-process ``fit``/``predict`` runs show progress and results, not repeated library chatter.
 
 ``trackcore compare`` runs ``fit`` and ``predict`` of up to ten stages in one process, and
-``trackcore sweep`` one ``fit`` per trial. Each run would print the same lines again:
-LightningCLI's warning about ``args`` beside ``sys.argv`` (the caller passes the run's
-arguments itself, so there is no conflict to warn of), Lightning's INFO lines (seed, "GPU available", a logger tip), the "dirpath has changed" warning of every
-``predict`` (it reads the checkpoint of the ``fit`` run, in another folder, on purpose), a
-deprecation inside Lightning's own code, and W&B's banner and run summary (the run is still
-logged offline; only its console output is silenced). Progress bars, real warnings and errors
-stay.
+``trackcore sweep`` one ``fit`` per trial. Each run would print the same lines again: LightningCLI's
+warning about ``args`` beside ``sys.argv`` (the caller passes the run's arguments itself, so there
+is no conflict to warn of), Lightning's INFO lines (seed, "GPU available", a logger tip), the
+"dirpath has changed" warning of every ``predict`` (it reads the checkpoint of the ``fit`` run, in
+another folder, on purpose), a deprecation inside Lightning's own code, and W&B's banner and run
+summary (the run is still logged offline; only its console output is silenced). Progress bars, real
+warnings and errors stay.
 """
 
 from __future__ import annotations
