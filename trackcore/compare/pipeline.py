@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trackcore.compare.quick import QUICK_TRAIN_EVENTS, quick_preset_sizes
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs"
 FAMILIES = ("ec", "oc", "eggnet", "hgnn")
 BASELINES = ("acts-ckf",)
@@ -222,23 +224,6 @@ def plan_comparison(
         models_from=models_from,
         refine_args=refine_args,
     )
-
-
-QUICK_TRAIN_EVENTS = 30
-"""Training events per epoch in quick mode (and, for a simulated preset, training events in all)."""
-
-
-def quick_preset_sizes(data: str) -> list[str]:
-    """Quick mode on a simulated preset simulates, processes and predicts only the training events
-    it trains on (``QUICK_TRAIN_EVENTS``) and 10 validation and 10 test events; a folder of events
-    keeps its splits (its test events stay those of the full run)."""
-    from trackcore.data.simulation import PRESETS
-
-    if data not in PRESETS:
-        return []
-    preset = PRESETS[data]
-    return [f"--data.init_args.n_train={min(preset.n_train, QUICK_TRAIN_EVENTS)}",
-            f"--data.init_args.n_val={min(preset.n_val, 10)}", f"--data.init_args.n_test={min(preset.n_test, 10)}"]
 
 
 def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
