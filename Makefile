@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The main job: EC, OC, EggNet and HGNN trained (quick mode) and compared on the same `small` events.
+# One torch thread: these graphs are small, and on a machine shared with another job two OpenMP
+# threads spin against it (an HGNN step: 15 s with two threads, 0.6 s with one, measured here).
 demo: $(STAMP)
-	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --quick \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --quick \
 		--data-root $(DEMO_DIR)/data_cache --out $(DEMO_DIR)/compare_small_quick
 
 # One worker per core (at most 4: each imports torch), one torch thread per worker.

@@ -72,9 +72,9 @@ def test_plan_names_bad_families_and_data(tmp_path):
 
 def test_quick_mode_on_a_preset_simulates_only_what_it_trains_on(tmp_path):
     plan = plan_comparison(["eggnet"], data="small", work_dir=tmp_path, quick=True)
-    assert plan.data_args[-3:] == ("--data.init_args.n_train=30", "--data.init_args.n_val=10",
+    assert plan.data_args[-3:] == ("--data.init_args.n_train=15", "--data.init_args.n_val=5",
                                    "--data.init_args.n_test=10")
-    assert "--trainer.limit_train_batches=30" in plan.train_args
+    assert "--trainer.limit_train_batches=15" in plan.train_args
     assert not any("n_train" in a for a in plan_comparison(["eggnet"], data="small", work_dir=tmp_path).data_args)
 
 

@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="hit selection of every family (default: the configs', pt1_pixel); pt1_all: pT > 1 GeV on the full "
         "detector (simulated data)",
     )
-    p.add_argument("--quick", action="store_true", help="3 epochs of at most 30 training events per stage")
+    p.add_argument("--quick", action="store_true",
+                   help="3 epochs of at most 15 training events per stage (a simulated preset: 15/5/10 events)")
     p.add_argument("--data-root", default=None, help="cache of processed raw events (default: the configs' data_cache)")
     p.add_argument("--work-dir", default=None, help="runs and stages of the comparison (default: OUT/work)")
     p.add_argument("--out", default=None, help="report folder (default: reports/compare_<data>)")
