@@ -18,6 +18,7 @@ import math
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,18 @@ def _int_problem(col: str, problem: int, values: np.ndarray, bad: np.ndarray) ->
             f"{_examples(shown, quote=False)} {where}")
 
 
+def _parse_each_distinct(arr: np.ndarray, parse: Any) -> tuple[np.ndarray, np.ndarray, list]:
+    """Parse each distinct cell once: the cells as objects, each cell's index into the parsed
+    distinct values, and those values (a column repeats few distinct values: ids of a volume).
+
+    Shapes:
+        arr: (N,) -> (N,) object, (N,) int64, list of length D.
+    """
+    obj = arr.astype(object)
+    inverse, uniques = pd.factorize(pd.Series(obj, dtype=object), use_na_sentinel=False)
+    return obj, inverse, [parse(v) for v in uniques]
+
+
 def int64_column(values: pd.Series | np.ndarray, col: str, path: str) -> np.ndarray:
     """An integer column as exact int64, or a :class:`DataError` naming column and lines.
 
@@ -130,9 +143,7 @@ def int64_column(values: pd.Series | np.ndarray, col: str, path: str) -> np.ndar
         return arr.astype(np.int64)
     if not len(arr):
         return np.zeros(0, dtype=np.int64)
-    obj = arr.astype(object)
-    inverse, uniques = pd.factorize(pd.Series(obj, dtype=object), use_na_sentinel=False)
-    parsed = [_int_of(v) for v in uniques]
+    obj, inverse, parsed = _parse_each_distinct(arr, _int_of)
     ok = np.array([not isinstance(v, tuple) for v in parsed])
     if ok.all():
         return np.array(parsed, dtype=np.int64)[inverse]
@@ -174,9 +185,7 @@ def float64_column(values: pd.Series | np.ndarray, col: str, path: str) -> np.nd
         return arr.astype(np.float64)
     if not len(arr):
         return np.zeros(0, dtype=np.float64)
-    obj = arr.astype(object)
-    inverse, uniques = pd.factorize(pd.Series(obj, dtype=object), use_na_sentinel=False)
-    parsed = [_float_of(v) for v in uniques]
+    obj, inverse, parsed = _parse_each_distinct(arr, _float_of)
     bad = np.array([v is None for v in parsed])[inverse]
     if bad.any():
         raise DataError(path, f"column '{col}' must be numeric but has non-numeric values "
