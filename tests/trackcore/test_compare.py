@@ -20,8 +20,12 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
             "--trainer.max_epochs=1", "--trainer.limit_train_batches=2", "--trainer.enable_progress_bar=false"]
     assert main(args) == 0
     text = (report / "report.md").read_text()
-    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| family")]
+    results = text.split("\n## ")[0]  # the results table, before the training table
+    rows = [line for line in results.splitlines() if line.startswith("| ") and not line.startswith("| family")]
     assert [row.split("|")[1].strip() for row in rows] == ["ec", "oc", "eggnet", "hgnn"]
+    training = text.split("\n## Training\n")[1].split("\n## ")[0]
+    steps = [line.split("|")[1].strip() for line in training.splitlines() if line.startswith("| ")][1:]
+    assert steps == ["ml", "ec", "oc", "eggnet", "hgnn"]  # every step once, shared ones too
     metrics = json.loads((report / "metrics.json").read_text())
     for family in ("ec", "oc", "eggnet", "hgnn"):
         entry = metrics["families"][family]
