@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import lightning as L
 import pytest
 import torch
@@ -125,6 +127,7 @@ def test_a_validation_scan_in_which_no_setting_keeps_a_track_records_no_track(tm
                         enable_model_summary=False, default_root_dir=tmp_path)
     metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
     assert metrics["val/dm_efficiency"] == 0.0 and module.eps == 0.2
+    assert math.isnan(metrics["val/fom"])  # no candidate, no fake rate: such an epoch is never the best
 
 
 def test_bad_options_are_named() -> None:

@@ -60,6 +60,7 @@ def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keep
     assert (module.eps, module.min_samples) == (0.2, 2)
     assert (module.t_beta, module.t_d) == (0.5, 0.4)
     assert metrics["val/dm_efficiency"] == 1.0 and metrics["val/dm_fake_rate"] == 0.0
+    assert metrics["val/fom"] == 1.0  # what the configs' checkpoint keeps the best epoch by
     assert metrics["val/condensation/dm_efficiency"] == 1.0 and metrics["val/dbscan/eps"] == pytest.approx(0.2)
 
     path = tmp_path / "oc.ckpt"
