@@ -17,7 +17,9 @@ def tiny_graph_event(seed: int = 2):
     """A hand-built event (6 particles x 6 hits + noise) with a kNN input graph in (r, phi, z).
 
     Seed 2 keeps the radial tracks >= 0.23 rad apart in phi (seed 1 puts two within 0.01 rad,
-    which a tiny model cannot separate in a few hundred steps).
+    which a tiny model cannot separate in a few hundred steps). Seed 22 is better conditioned:
+    tracks >= 0.58 rad apart, noise hits >= 0.23 rad from every track (among seeds 0-299 no
+    seed has both gaps larger).
     """
     data = process_event(make_event(n_particles=6, hits_per_particle=6, n_noise=4, seed=seed), ProcessingConfig())
     data.edge_index = knn_graph(data.x[:, :3], 4).edge_index
@@ -54,13 +56,19 @@ def check_edge_logits_model(model: torch.nn.Module, data) -> None:
 
 
 def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):
+    # Robust to the CPU: a different machine's float kernels act like another torch seed, and
+    # this passes for torch seeds 0-30. Event seed 22 keeps the tracks >= 0.58 rad apart in phi
+    # and the noise >= 0.23 rad from them (on seed 2's event, at lr 1e-3 and 400 steps, torch
+    # seeds 5-7 and 11 of 0-11 left false edges above the cut, e.g. between its two tracks 0.23
+    # rad apart); lr 5e-4 (at 1e-3 full-batch Adam's loss jumps back up for a while) over 500
+    # steps leaves every true edge's score >= 0.98 and every false one's <= 0.13 on those seeds.
     torch.manual_seed(0)
-    data = tiny_graph_event()
+    data = tiny_graph_event(seed=22)
     module = EdgeClassifier(
         model=InteractionGNN(node_in=data.x.shape[1], hidden_dim=32, n_iterations=3),
-        optimizer=lambda p: torch.optim.Adam(p, lr=1e-3), min_pt=0.0,
+        optimizer=lambda p: torch.optim.Adam(p, lr=5e-4), min_pt=0.0,
     )
-    train_steps(module, data, 400)
+    train_steps(module, data, 500)
     with torch.no_grad():
         out = module.infer(data)
     y = pair_labels(data.edge_index, data.particle_id)

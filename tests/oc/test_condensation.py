@@ -19,8 +19,11 @@ def tiny_module(data, **kwargs) -> ObjectCondensation:
 
 
 def test_tiny_model_condenses_a_tiny_event_with_both_builders(single_thread):
+    # Robust to the CPU (a different machine's float kernels act like another torch seed): on the
+    # better-conditioned event of seed 22 (tiny_graph_event) this passes for torch seeds 0-35;
+    # on seed 2's event torch seed 2 let every beta collapse (no condensation point at all).
     torch.manual_seed(0)
-    data = tiny_graph_event()  # 6 particles x 6 hits + 4 noise hits
+    data = tiny_graph_event(seed=22)  # 6 particles x 6 hits + 4 noise hits
     module = tiny_module(data, eps=0.2, min_samples=2, t_beta=0.5, t_d=0.4)
     train_steps(module, data, 600)
     with torch.no_grad():
@@ -49,24 +52,28 @@ def test_loss_is_averaged_per_event_of_a_batch(single_thread):
 
 
 def test_validation_scan_chooses_the_builders_parameters_and_the_checkpoint_keeps_them(tmp_path, single_thread):
+    # The trained model of the test above, robust to the CPU's float kernels (another torch seed):
+    # passes for torch seeds 0-35 (on seed 2's event torch seed 2 failed).
     torch.manual_seed(0)
-    data = tiny_graph_event()
+    data = tiny_graph_event(seed=22)
     grids = dict(scan_eps=[0.01, 0.2, 5.0], scan_min_samples=[2, 50], scan_t_beta=[0.5, 0.99], scan_t_d=[0.4, 9.0])
     module = tiny_module(data, eps=5.0, min_samples=50, t_beta=0.99, t_d=9.0, **grids)
-    train_steps(module, data, 600)  # condensed: eps 0.2 / t_d 0.4 separate the particles, the others cannot
+    train_steps(module, data, 600)  # condensed: eps 0.2 / t_d 0.4 separate the particles, 5.0 / 50 / 9.0 cannot
     trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, default_root_dir=tmp_path)
     metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
-    assert (module.eps, module.min_samples) == (0.2, 2)
+    # eps 0.01 separates them too where the model condensed each particle that tightly (torch seeds
+    # 9, 26, 34, 35 of 0-35); a tie goes to the smaller eps
+    assert module.eps in (0.01, 0.2) and module.min_samples == 2
     assert (module.t_beta, module.t_d) == (0.5, 0.4)
     assert metrics["val/dm_efficiency"] == 1.0 and metrics["val/dm_fake_rate"] == 0.0
     assert metrics["val/fom"] == 1.0  # what the configs' checkpoint keeps the best epoch by
-    assert metrics["val/condensation/dm_efficiency"] == 1.0 and metrics["val/dbscan/eps"] == pytest.approx(0.2)
+    assert metrics["val/condensation/dm_efficiency"] == 1.0 and metrics["val/dbscan/eps"] == pytest.approx(module.eps)
 
     path = tmp_path / "oc.ckpt"
     trainer.save_checkpoint(path)
     ckpt = torch.load(path, weights_only=False)
-    assert ckpt["building"] == {"eps": 0.2, "min_samples": 2, "t_beta": 0.5, "t_d": 0.4}
+    assert ckpt["building"] == {"eps": module.eps, "min_samples": 2, "t_beta": 0.5, "t_d": 0.4}
     restored = tiny_module(data, eps=5.0, min_samples=50, **grids)
     restored.on_load_checkpoint(ckpt)
     assert restored.building_params == module.building_params
