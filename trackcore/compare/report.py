@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from trackcore.compare.pipeline import BASELINES, FamilyResult, StepRecord
-from trackcore.data.trackml_io import atomic_write_text
+from trackcore.data.atomic import atomic_write_text
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.stage_report import StageReport, evaluate_stage, load_stage_event, stage_event_files
 

@@ -31,7 +31,7 @@ import pandas as pd
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.schema import COORDINATE_LIMIT_MM, MOMENTUM_LIMIT_GEV, TableSpec
-from trackcore.data.trackml_io import event_id_of, read_detectors, read_table, table_path
+from trackcore.data.trackml_io import DETECTOR_FILES, event_id_of, read_detectors, read_table, table_path
 from trackcore.data.validation import validate_event
 from trackcore.data.weights import official_trackml_weights
 
@@ -132,11 +132,20 @@ def _read(prefix: Path, spec: TableSpec, names: tuple[str, ...] | None = None) -
     return table
 
 
-def _find_detectors(prefix: Path) -> Path:
+def find_acts_detectors(prefix: str | Path) -> Path | None:
+    """The ``detectors.csv[.gz]`` an ACTS event is read with: next to the event, else one folder up."""
+    prefix = Path(prefix)
     for folder in (prefix.parent, prefix.parent.parent):
-        for name in ("detectors.csv", "detectors.csv.gz"):
+        for name in DETECTOR_FILES:
             if (folder / name).is_file():
                 return folder / name
+    return None
+
+
+def _find_detectors(prefix: Path) -> Path:
+    found = find_acts_detectors(prefix)
+    if found is not None:
+        return found
     raise DataError(
         prefix,
         "ACTS measurements need the detector description: no detectors.csv next to the event "

@@ -22,6 +22,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from trackcore.data.acts_io import find_acts_detectors
+from trackcore.data.atomic import atomic_write_bytes
+from trackcore.data.trackml_io import find_detectors
+
 RECORD_SUFFIX = ".record.json"
 # Bumped when the record's layout changes; a record of another version reads as unrecorded.
 RECORD_VERSION = 1
@@ -60,17 +64,10 @@ def input_files(prefix: str | Path) -> dict[str, Path]:
     """
     prefix = Path(prefix)
     files = {p.name: p for p in prefix.parent.glob(f"{prefix.name}-*") if p.is_file()}
-    if not any(name.startswith(f"{prefix.name}-measurements.") for name in files):
-        # a TrackML event is checked against the detectors.csv beside it (trackml_io.find_detectors)
-        found = [prefix.parent / n for n in ("detectors.csv", "detectors.csv.gz") if (prefix.parent / n).is_file()]
-        if found:
-            files[found[0].name] = found[0]
-    else:
-        for up, folder in (("", prefix.parent), ("../", prefix.parent.parent)):
-            found = [folder / n for n in ("detectors.csv", "detectors.csv.gz") if (folder / n).is_file()]
-            if found:
-                files[up + found[0].name] = found[0]
-                break
+    is_acts = any(name.startswith(f"{prefix.name}-measurements.") for name in files)
+    detectors = find_acts_detectors(prefix) if is_acts else find_detectors(prefix)
+    if detectors is not None:
+        files[("" if detectors.parent == prefix.parent else "../") + detectors.name] = detectors
     return dict(sorted(files.items()))
 
 
@@ -131,17 +128,6 @@ def write_record(target: str | Path, prefix: str | Path, inputs: Mapping[str, Fi
     }, indent=1) + "\n"
     atomic_write_bytes(path, text.encode())
     return path
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file that is removed if the write fails (e.g. disk full)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_problem(err: OSError) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import lightning as L
 
-from trackcore.data.cache_record import atomic_write_bytes
+from trackcore.data.atomic import atomic_write_bytes
 from trackcore.data.dataset import PreparedFiles, ProcessedEventDataset, prepare_dataset, processed_dir
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark

@@ -28,9 +28,9 @@ from torch.utils.data import Dataset
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from trackcore.data.atomic import atomic_write_bytes
 from trackcore.data.cache_record import (
     CacheState,
-    atomic_write_bytes,
     cache_state,
     input_stamps,
     record_path,

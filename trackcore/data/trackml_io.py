@@ -275,21 +275,6 @@ def read_detectors(path: str | Path) -> pd.DataFrame:
     return det
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write a text file atomically: a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_event(event: Event, out_dir: str | Path, *, compress: bool = False) -> Path:
     """Write an event as TrackML CSV files, atomically; returns its prefix.
 

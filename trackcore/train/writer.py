@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from trackcore.build.candidates import TrackCandidates
+from trackcore.data.atomic import atomic_write
 
 
 def save_stage_event(event: Any, folder: str | Path, *, overwrite: bool = False) -> Path:
@@ -25,9 +25,7 @@ def save_stage_event(event: Any, folder: str | Path, *, overwrite: bool = False)
     path = folder / f"event{int(event.event_id):09d}.pt"
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: exists; pass overwrite=True to replace a previous stage output")
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save(event.cpu(), tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(event.cpu(), f))
     if "track_id" in event:
         TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy()).save(path.with_suffix(".tracks.csv"))
     return path

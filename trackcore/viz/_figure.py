@@ -8,13 +8,13 @@ used: it imports pyplot (global figure state) and adds ~1 s of import time and 1
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from trackcore.data.atomic import atomic_write
 
 #: The bold word of the data-set label, where an experiment's name goes in mplhep's styles.
 LABEL_HEAD = "trackcore"
@@ -74,12 +74,4 @@ def save_png(fig: Figure, path: str | Path, dpi: int) -> Path:
     if dpi <= 0:
         raise ValueError(f"Expected dpi > 0 (got {dpi})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format="png"))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT, make_event
 from trackcore.data import DataError, list_events, read_event, write_event
-from trackcore.data.trackml_io import atomic_write_text
+from trackcore.data.atomic import atomic_write_text
 
 
 def _visible(folder: Path) -> list[str]:

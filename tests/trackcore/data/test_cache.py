@@ -5,12 +5,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
 
 from tests.conftest import make_event
+from trackcore.data import atomic
 from trackcore.data.cache_record import CacheState, input_files, record_path, stamp
 from trackcore.data.dataset import ProcessedEventDataset, prepare_dataset
 from trackcore.data.errors import DataError
@@ -109,19 +111,34 @@ def test_overwrite_counts_reused_events_as_overwritten(sources: list[Path], tmp_
     assert again.summary() == "0 new, 0 cached; reprocessed 2 events: 2 valid ones, as asked (overwrite)"
 
 
+def _disk_full_on(monkeypatch: pytest.MonkeyPatch, marker: str):
+    """Atomic writes to a temporary whose name holds ``marker`` run out of space once their data is
+    written (half of it is kept, as on a full disk); returns the function that lifts the fault."""
+    created: dict[int, str] = {}
+    real_mkstemp, real_fsync = tempfile.mkstemp, os.fsync
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real_mkstemp(*args, **kwargs)
+        created[fd] = name
+        return fd, name
+
+    def fsync(fd: int) -> None:
+        name = created.get(fd, "")
+        if marker in Path(name).name:
+            os.ftruncate(fd, os.fstat(fd).st_size // 2)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    return monkeypatch.undo
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_disk_full_names_the_file_and_leaves_no_temporary(
     sources: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    original = Path.write_bytes
-
-    def full_disk(self: Path, data: bytes) -> int:
-        if ".pt." in self.name:  # the temporary of a processed event: half written, then no space
-            original(self, data[: len(data) // 2])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-        return original(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    restore = _disk_full_on(monkeypatch, ".pt.")  # a processed event's temporary: half written, then no space
     out = tmp_path / "out"
     with pytest.raises(DataError, match=r"event00000100[01]\.pt: cannot be written: no space left on device") as err:
         prepare_dataset(sources, out, CONFIG, workers=workers, progress=False)
@@ -129,24 +146,17 @@ def test_disk_full_names_the_file_and_leaves_no_temporary(
     folder = out / CONFIG.key()
     assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
     assert list(folder.glob("event*.pt")) == []
-    monkeypatch.setattr(Path, "write_bytes", original)
+    restore()
     assert prepare_dataset(sources, out, CONFIG, workers=workers, progress=False).states == {CacheState.NEW: 2}
 
 
 def test_a_record_that_cannot_be_written_leaves_its_event_unreused(
     sources: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = Path.write_bytes
-
-    def full_disk(self: Path, data: bytes) -> int:
-        if ".record.json." in self.name:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-        return original(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    restore = _disk_full_on(monkeypatch, ".record.json.")
     with pytest.raises(DataError, match=r"event000001000\.record\.json: cannot be written: no space left"):
         _prepare(sources, tmp_path / "out")
-    monkeypatch.setattr(Path, "write_bytes", original)
+    restore()
     assert _prepare(sources, tmp_path / "out").states == {CacheState.UNRECORDED: 1, CacheState.NEW: 1}
 
 

@@ -329,7 +329,8 @@ def simulate_acts(
     require_acts()
     from trackcore.data.acts_io import read_acts_event
     from trackcore.data.acts_sim.pythia_hepmc import write_hepmc3
-    from trackcore.data.trackml_io import atomic_write_text, write_event
+    from trackcore.data.atomic import atomic_write_text
+    from trackcore.data.trackml_io import write_event
 
     settings = settings or ActsSettings()
     if n_events < 1:

@@ -164,7 +164,8 @@ def simulate_events(preset: str | Preset, *, n_events: int, seed: int, out_dir: 
     Returns:
         The event prefixes written, in event-id order.
     """
-    from trackcore.data.trackml_io import atomic_write_text, write_event
+    from trackcore.data.atomic import atomic_write_text
+    from trackcore.data.trackml_io import write_event
 
     preset = get_preset(preset)
     if n_events < 0:
