@@ -350,8 +350,8 @@ def run_family(
             start = time.perf_counter()
             # the model settings among the fit arguments (e.g. a smaller network) build the model the checkpoint holds
             model_args = [a for a in plan.train_args if a.startswith("--model.")]
-            print(f"== {family}: predicting {step.name} on every event (best checkpoint "
-                  f"{_best_checkpoint(source_run).name})", flush=True)
+            best = _best_checkpoint(source_run)
+            print(f"== {family}: predicting {step.name} on every event (best checkpoint {best.name})", flush=True)
             with quiet_stage_runs():
                 train_main(
                     [
@@ -359,7 +359,7 @@ def run_family(
                         *common,
                         *model_args,
                         f"--run_name={run_dir}-predict",
-                        f"--ckpt_path={_best_checkpoint(source_run)}",
+                        f"--ckpt_path={best}",
                         f"--predict_dir={stage}",
                     ]
                 )
