@@ -29,7 +29,7 @@ import torch
 
 from eggnet.model import EggNet
 from trackcore.bench.runner import peak_rss_gb
-from trackcore.build import dbscan
+from trackcore.builders import dbscan
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.data.simulation.simulate import simulate_event
 from trackcore.machine import machine_info, machine_line

@@ -1,4 +1,4 @@
-"""Full-detector tracks from a model's pixel tracks followed into the strips (trackcore.build.follow).
+"""Full-detector tracks from a model's pixel tracks followed into the strips (trackcore.refinement.follow).
 
     python benchmarks/follow_strips.py FULL_STAGE PIXEL_STAGE [--split test ...] [--ckf DATA_DIR]
 
@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.follow import StripFollowing
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.stage_report import stage_event_files
+from trackcore.refinement.follow import StripFollowing
 
 
 def _line(name: str, summary: dict) -> str:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import torch
 
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.refine import HelixRefinement
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.stage_report import stage_event_files
+from trackcore.refinement.refine import HelixRefinement
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "geometric_baseline"
 

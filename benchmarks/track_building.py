@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trackcore.build import (
+from trackcore.builders import (
     argmax_assignment,
     cc_and_walk,
     condensation_clustering,

@@ -2,7 +2,7 @@
 
 The GNN (Ju et al., arXiv:2103.06995; acorn ``InteractionGNN``) scores every edge of the
 constructed graph; tracks are the connected components of the edges above a cut, or the
-ITk "CC and walk" (:mod:`trackcore.build`).
+ITk "CC and walk" (:mod:`trackcore.builders`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from ec.edge_scoring import EdgeScoringModule
-from trackcore.build import cc_and_walk, connected_components
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.refine import HelixRefinement
+from trackcore.builders import cc_and_walk, connected_components
+from trackcore.candidates import TrackCandidates
+from trackcore.graph.edge_scoring import EdgeScoringModule
 from trackcore.nn import EDGE_FEATURE_NAMES, EdgeClassifierHead, InteractionNetwork, geometric_edge_features
+from trackcore.refinement.refine import HelixRefinement
 
 
 class InteractionGNN(nn.Module):

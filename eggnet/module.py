@@ -18,8 +18,8 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build.refine import HelixRefinement
 from trackcore.losses import CondensationLoss, ContrastiveLoss, condensation_loss, contrastive_loss
+from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import ClusteringTrackingModule, LossOutput, batch_events
 
 LOSSES = ("contrastive", "condensation")

@@ -14,7 +14,7 @@ fixes ``E`` in epochs instead, deliberately (it then wins over the fraction):
   (:func:`trackcore.losses.bipartite_targets`), pT-weighted; of the ``"embedding"`` model: the
   same hinge loss on the final embedding over true edges, its kNN pairs and random pairs.
 
-Tracks: the bipartite scores are hardened by :func:`trackcore.build.assign` (``"threshold"``,
+Tracks: the bipartite scores are hardened by :func:`trackcore.builders.assign` (``"threshold"``,
 HGNN's choice, lets a hit join several tracks: shared hits; ``"argmax"``, ``"topk"``,
 ``"matching"`` by module); the embedding variant is clustered by HDBSCAN. With
 ``scan_threshold``, every validation epoch picks the threshold (DM efficiency - fake rate) and
@@ -30,9 +30,8 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, module_key, scan_result
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.refine import HelixRefinement
+from trackcore.builders import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, module_key, scan_result
+from trackcore.candidates import TrackCandidates
 from trackcore.losses import (
     bipartite_targets,
     embedding_loss_weight,
@@ -45,6 +44,7 @@ from trackcore.losses import (
     weighted_bce_with_logits,
 )
 from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
+from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import (
     LossOutput,
     TrackingModule,
@@ -98,7 +98,7 @@ class HGNNModule(TrackingModule):
         min_track_hits: smaller candidates are dropped.
         regroup_top_k: with ``refine``, hand the refinement each hit's ``k`` best-scored super-nodes as
             groups: hits that the refinement released and left in no candidate are searched for helices
-            among the free hits sharing one of them (:class:`trackcore.build.refine.HelixRefinement`,
+            among the free hits sharing one of them (:class:`trackcore.refinement.refine.HelixRefinement`,
             step 5), the model's second choices. None: no such step. Real pT > 1 GeV validation events
             (argmax, refined): 95.0% DM efficiency without, 97.7% / 97.9% / 98.0% with k = 2 / 3 / 4;
             the same step after an untrained model: 31% -> 37%.
@@ -272,7 +272,7 @@ class HGNNModule(TrackingModule):
     def _assign(
         outputs: dict[str, torch.Tensor], num_hits: int, hit_id: Any, options: AssignmentOptions, group: Any = None
     ) -> TrackCandidates:
-        """Hard tracks from the bipartite scores (:func:`trackcore.build.assign`)."""
+        """Hard tracks from the bipartite scores (:func:`trackcore.builders.assign`)."""
         return assign(outputs["bipartite_hit"].cpu(), outputs["bipartite_super"].cpu(),
                       outputs["bipartite_score"].detach().float().cpu(), num_hits, options=options,
                       group_j=None if group is None else group.cpu(), hit_id=hit_id)

@@ -3,7 +3,7 @@
 The model (:class:`oc.model.CondensationGNN`) maps each hit of a graph-construction stage's
 graph (``ec``'s metric-learning output) to a condensation strength ``beta`` and cluster
 coordinates. Training minimises :func:`trackcore.losses.condensation_loss`; tracks are built
-by one of the two inference modes of :mod:`trackcore.build`:
+by one of the two inference modes of :mod:`trackcore.builders`:
 
 - ``"dbscan"``: DBSCAN on the cluster coordinates (gnn_tracking's default);
 - ``"condensation"``: condensation points (Kieseler): seeds of ``beta > t_beta`` in descending
@@ -22,8 +22,8 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build.refine import HelixRefinement
 from trackcore.losses import CondensationLoss, condensation_loss, objects_of_interest
+from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import (
     ClusteringTrackingModule,
     LossOutput,

@@ -1,6 +1,6 @@
 """Every test folder is collected: no folder under tests/ matches a pattern pytest does not recurse into.
 
-pytest's default ``norecursedirs`` includes ``build``, which silently dropped tests/trackcore/build
+pytest's default ``norecursedirs`` includes ``build``, which silently dropped tests/trackcore/builders
 (the refinement, holes and clustering tests) from every suite run until pyproject.toml set its own.
 """
 

@@ -10,7 +10,7 @@ BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "follow_strips.
 
 
 def test_truth_pixel_tracks_followed_into_the_strips_find_most_particles(tmp_path: Path, monkeypatch) -> None:
-    from tests.trackcore.build.helpers import full_and_pixel_stages
+    from tests.trackcore.builders.helpers import full_and_pixel_stages
 
     full, pixel_work = full_and_pixel_stages(tmp_path)
     spec = importlib.util.spec_from_file_location("benchmark_follow_strips", BENCHMARK)

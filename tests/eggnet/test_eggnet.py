@@ -124,7 +124,7 @@ def test_validation_scans_eps_and_the_checkpoint_keeps_it(tmp_path, single_threa
 def test_a_validation_scan_in_which_no_setting_keeps_a_track_records_no_track(tmp_path, single_thread) -> None:
     # e.g. an untrained model's blobs that the refinement's quality cut drops: validation goes on
     # with the configured setting and DM efficiency 0 instead of failing
-    from trackcore.build.refine import HelixRefinement
+    from trackcore.refinement.refine import HelixRefinement
 
     torch.manual_seed(0)
     data = tiny_event()

@@ -9,7 +9,7 @@ import pytest
 from trackcore.cli import main
 from trackcore.train.cli import main as train_main
 
-CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "configs" / "eggnet" / "small.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "eggnet" / "configs" / "small.yaml"
 TINY_RUN = [
     "--data.init_args.preset=tiny", "--data.init_args.progress=false", "--trainer.logger=false",
     "--checkpoint.monitor=null", "--trainer.enable_progress_bar=false",

@@ -235,9 +235,9 @@ def test_the_scan_can_choose_argmax_and_the_checkpoint_keeps_it(tmp_path, single
 def test_regroup_top_k_gives_the_refinement_the_second_choices(single_thread):
     from torch_geometric.data import Data
 
-    from tests.trackcore.build.helpers import track_sets
-    from tests.trackcore.build.test_refine import recover_event
-    from trackcore.build.refine import HelixRefinement
+    from tests.trackcore.builders.helpers import track_sets
+    from tests.trackcore.refinement.test_refine import recover_event
+    from trackcore.refinement.refine import HelixRefinement
 
     pos = torch.from_numpy(recover_event(0.0))  # particle a: hits 0-5, c: 6-9, noise: 10-12
     event = Data(pos=pos, hit_id=torch.arange(13) + 100, num_nodes=13)

@@ -112,7 +112,7 @@ def test_acts_presets_take_their_own_configs_where_they_exist(tmp_path, monkeypa
     acts = step_configs(real=False, acts=True)
     small = step_configs(real=False)
     assert acts["ec"].name == "acts_edge_classifier.yaml" and acts["ec"].is_file()
-    assert all(acts[f].name == "acts.yaml" and acts[f].parent.name == f for f in ("oc", "eggnet", "hgnn"))
+    assert all(acts[f].name == "acts.yaml" and acts[f].parent.parent.name == f for f in ("oc", "eggnet", "hgnn"))
     assert acts["ml"] == small["ml"]  # no ACTS config of its own: the small one
     assert step_configs(real=True)["ec"].name == "real_pt1_edge_classifier.yaml"
     # an ACTS preset's folder in data/ gets them in a comparison plan
@@ -223,11 +223,11 @@ def test_model_settings_given_to_fit_reach_predict_too(tmp_path, monkeypatch):
 
 
 def test_follow_strips_rows_score_a_familys_pixel_tracks_followed_into_the_strips(tmp_path, monkeypatch, capsys):
-    from tests.trackcore.build.helpers import full_and_pixel_stages
-    from trackcore.build.follow import StripFollowing
+    from tests.trackcore.builders.helpers import full_and_pixel_stages
     from trackcore.compare import write_report
     from trackcore.compare.follow import follow_family
     from trackcore.metrics import ParticlesOfInterest
+    from trackcore.refinement.follow import StripFollowing
 
     full, pixel_work = full_and_pixel_stages(tmp_path)
     plan = plan_comparison(["ec"], data="tiny", work_dir=tmp_path / "work")

@@ -11,7 +11,7 @@ Stages, per event (``torch.inference_mode``):
   configured assignment);
 - ``metrics``: the shared tracking evaluation of the candidates.
 
-Models come from the family configs (``experiments/configs/<family>/small.yaml`` sizes),
+Models come from the family configs (``<family>/configs/small.yaml`` sizes),
 initialised at random unless a checkpoint is given: a forward pass costs the same whatever the
 weights, but building does not (an untrained embedding is one blob), so building and metrics
 times are representative only with trained checkpoints. Peak memory is the process's maximum

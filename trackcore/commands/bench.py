@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     configs = p.add_mutually_exclusive_group()
     configs.add_argument("--real-configs", action="store_true", help="model sizes of the real_pt1 configs")
     configs.add_argument("--acts-configs", action="store_true",
-                         help="the configs `compare` uses on the ACTS presets (experiments/configs/*/acts*.yaml)")
+                         help="the configs `compare` uses on the ACTS presets (<family>/configs/acts*.yaml)")
     p.add_argument(
         "--ckpt",
         action="append",

@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a helix-refinement setting for every family's tracks (trackcore.build.refine.HelixRefinement), "
+        help="a helix-refinement setting for every family's tracks (trackcore.refinement.refine.HelixRefinement), "
         "over its config's; repeat, e.g. --refine max_holes=2 --refine hole_volumes=[7,8,9,12,13,14,16,17,18] "
         "(holes on every layer: the full detector)",
     )
@@ -52,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PIXEL_WORK_DIR",
         help="with --benchmark pt1_all: also each family's pixel tracks from the work dir of a pixel comparison of "
-        "the same data, followed into the strips (trackcore.build.follow), as rows <family>+follow",
+        "the same data, followed into the strips (trackcore.refinement.follow), as rows <family>+follow",
     )
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")

@@ -2,7 +2,7 @@
 
 For stages that write per-hit cluster coordinates (OC's ``coords``, or any ``--key``), scans
 DBSCAN's ``eps`` x ``min_samples`` and, where the events carry ``beta``, condensation points'
-``t_beta`` x ``t_d`` (:func:`trackcore.build.scan_dbscan`, :func:`trackcore.build.scan_condensation`).
+``t_beta`` x ``t_d`` (:func:`trackcore.builders.scan_dbscan`, :func:`trackcore.builders.scan_condensation`).
 Run it on the validation split, put the best values in the config, then evaluate the test
 split. With ``--refine`` (and ``--recover``) every setting is judged (and timed) after the helix-fit refinement, as a
 module with ``refine`` builds its tracks. Writes into ``--out`` (default ``STAGE_DIR/scan/<split>``):
@@ -66,7 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.add_argument("--max-abs-eta", type=float, default=None, help="particles of interest: |eta| below this")
     p.add_argument("--refine", action="store_true",
-                   help="judge (and time) every setting after the helix-fit refinement (trackcore.build.refine, "
+                   help="judge (and time) every setting after the helix-fit refinement (trackcore.refinement.refine, "
                         "default tolerances), as a module with refine: {} builds its tracks")
     p.add_argument("--recover", action="store_true",
                    help="with --refine: also rebuild free hits into helices through the beam line, as refine: "
@@ -117,7 +117,7 @@ def _median_build_seconds(build: Callable[[tuple], Any], events: list[tuple], po
 
 
 def run(args: argparse.Namespace) -> int:
-    from trackcore.build import condensation_clustering, dbscan, scan_condensation, scan_dbscan
+    from trackcore.builders import condensation_clustering, dbscan, scan_condensation, scan_dbscan
     from trackcore.machine import machine_info
     from trackcore.metrics import ParticlesOfInterest
     from trackcore.metrics.stage_report import stage_event_files
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     events = _read(files, args.key, full)
     post = None
     if full is not None:
-        from trackcore.build.refine import HelixRefinement
+        from trackcore.refinement.refine import HelixRefinement
 
         refine = HelixRefinement(recover=args.recover)
         post = [partial(_refined, refine, event) for event in full]

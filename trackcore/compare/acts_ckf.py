@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.data.acts_sim.engine import CKF_DIR
 from trackcore.train.writer import save_stage_event
 

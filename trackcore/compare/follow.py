@@ -3,7 +3,7 @@ followed into the strips, as a row of the full-detector comparison.
 
 The pixel tracks are the test-split stage a pixel comparison of the same data wrote
 (``PIXEL_WORK_DIR/stages/<family>``); the full events are the test events of this comparison's
-stages. :class:`trackcore.build.follow.StripFollowing` extends each pixel track with the strip hits
+stages. :class:`trackcore.refinement.follow.StripFollowing` extends each pixel track with the strip hits
 on its helix, as the ACTS CKF follows its pixel seeds, and the result is scored like any family.
 """
 
@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from trackcore.build.follow import StripFollowing
 from trackcore.compare.pipeline import ComparisonPlan, FamilyResult, StepRecord, _best_checkpoint, count_parameters
+from trackcore.refinement.follow import StripFollowing
 
 
 def follow_family(
@@ -32,7 +32,7 @@ def follow_family(
     import torch
     import yaml
 
-    from trackcore.build.candidates import TrackCandidates
+    from trackcore.candidates import TrackCandidates
 
     follower = follower or StripFollowing()
     pixel_test = Path(pixel_work) / "stages" / family / "test"

@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trackcore.compare.quick import QUICK_TRAIN_EVENTS, quick_preset_sizes
+from trackcore.family import Family, Step, load_families
+from trackcore.graph import GRAPH_STEP
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "experiments" / "configs"
-FAMILIES = ("ec", "oc", "eggnet", "hgnn")
+FAMILIES = tuple(load_families())
+"""The installed families (entry points, :mod:`trackcore.family`), in their comparison order."""
 BASELINES = ("acts-ckf",)
 """Non-GNN trackers a comparison can include (no training; see :mod:`trackcore.compare.acts_ckf`)."""
 ACTS_DATA_ROOT = Path("data")
@@ -105,24 +107,34 @@ class FamilyResult:
         return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
 
 
+def all_steps() -> dict[str, Step]:
+    """Every step a family's chain may name: the core's graph construction (``ml``) and each
+    installed family's own steps."""
+    steps = {GRAPH_STEP.name: GRAPH_STEP}
+    for family in load_families().values():
+        steps.update({step.name: step for step in family.steps})
+    return steps
+
+
 def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
-    """The shipped config of every step: ``ml`` and ``ec`` (ec's two stages), ``oc``, ``eggnet``, ``hgnn``;
-    the ``small``-preset configs, or with ``real`` those of the real pT > 1 GeV pixel events. With
-    ``acts`` (the ACTS ttbar presets) a step takes its ``acts*`` config where one exists (all but
-    metric learning: the refinement's hole filling and quality cut on), else the ``small`` one."""
-    suffix = "real_pt1" if real else "small"
-    configs = {
-        "ml": CONFIG_DIR / "ec" / f"{suffix}_metric_learning.yaml",
-        "ec": CONFIG_DIR / "ec" / f"{suffix}_edge_classifier.yaml",
-        "oc": CONFIG_DIR / "oc" / f"{suffix}.yaml",
-        "eggnet": CONFIG_DIR / "eggnet" / f"{suffix}.yaml",
-        "hgnn": CONFIG_DIR / "hgnn" / f"{suffix}.yaml",
-    }
-    if acts:
-        for step, path in configs.items():  # small_x.yaml -> acts_x.yaml, small.yaml -> acts.yaml
-            own = path.with_name(path.name.replace(suffix, "acts", 1))
-            configs[step] = own if own.is_file() else path
-    return configs
+    """The shipped config of every step (``ml``, ``ec``, ``oc``, ``eggnet``, ``hgnn``): the
+    ``small``-preset configs, with ``real`` those of the real pT > 1 GeV pixel events, with ``acts``
+    (the ACTS ttbar presets) a step's ``acts`` config where it has one, else its ``small`` one."""
+    kind = "real_pt1" if real else "acts" if acts else "small"
+    return {name: step.config_path(kind) for name, step in all_steps().items()}
+
+
+def family_steps(family: Family, configs: dict[str, Path]) -> tuple[StageStep, ...]:
+    """The :class:`StageStep` of each step of ``family``'s chain, with the configs ``configs``.
+
+    Raises:
+        ValueError: the chain names a step no installed family (nor the core) defines.
+    """
+    steps = all_steps()
+    missing = [name for name in family.chain if name not in steps]
+    if missing:
+        raise ValueError(f"family {family.name!r}: its chain names steps {missing} that no installed family defines")
+    return tuple(StageStep(name, configs[name], steps[name].input_step) for name in family.chain)
 
 
 def plan_comparison(
@@ -161,15 +173,9 @@ def plan_comparison(
     from trackcore.data.acts_sim.presets import ACTS_PRESETS
 
     configs = step_configs(real=real, acts=data in ACTS_PRESETS or acts_simulated(data_folder(data)))
-    ml, ec = StageStep("ml", configs["ml"]), StageStep("ec", configs["ec"], "ml")
-    steps = {
-        "ec": (ml, ec),
-        "oc": (ml, ec, StageStep("oc", configs["oc"], "ec")),
-        "eggnet": (StageStep("eggnet", configs["eggnet"]),),
-        "hgnn": (ml, StageStep("hgnn", configs["hgnn"], "ml")),  # its hand-over is a fraction of the run
-        # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
-        "acts-ckf": (StageStep("acts-ckf", configs["ml"]),),
-    }
+    steps = {name: family_steps(family, configs) for name, family in load_families().items()}
+    # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
+    steps["acts-ckf"] = (StageStep("acts-ckf", configs["ml"]),)
     if real or data == "small":
         data_args: list[str] = []
     elif data == "tiny":
@@ -230,7 +236,7 @@ def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
     """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
     import dataclasses
 
-    from trackcore.build.refine import HelixRefinement
+    from trackcore.refinement.refine import HelixRefinement
 
     fields = {f.name for f in dataclasses.fields(HelixRefinement)}
     out = []

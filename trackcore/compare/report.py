@@ -244,7 +244,7 @@ def write_report(
         ValueError: a family's stage has no test events with track candidates, or a checkpoint or
             resolved config that cannot be read.
     """
-    from trackcore.build.candidates import TrackCandidates
+    from trackcore.candidates import TrackCandidates
     from trackcore.machine import machine_info
     from trackcore.metrics import EventTruth, evaluate_tracks
     from trackcore.viz import plot_event_display, plot_tracking_rates

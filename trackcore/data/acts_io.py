@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trackcore.data.csv_tables import DETECTOR_FILES, event_id_of, read_detectors, read_table, table_path
 from trackcore.data.errors import DataError
 from trackcore.data.event import Event
 from trackcore.data.schema import COORDINATE_LIMIT_MM, MOMENTUM_LIMIT_GEV, TableSpec
-from trackcore.data.trackml_io import DETECTOR_FILES, event_id_of, read_detectors, read_table, table_path
 from trackcore.data.validation import validate_event
 from trackcore.data.weights import official_trackml_weights
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trackcore.build.assignment import max_weight_matching
+from trackcore.linear_assignment import max_weight_matching
 from trackcore.losses.inputs import check_particle_id, check_tensor
 
 
@@ -46,7 +46,7 @@ def match_particles_to_super_nodes(
 
     Each particle (id != 0) gets at most one super-node and each super-node at most one
     particle, maximising the summed weight ``W[p, a] = sum of weight_e over the edges from p's
-    hits to a``. Solved with scipy's LAPJVsp (:func:`trackcore.build.max_weight_matching`).
+    hits to a``. Solved with scipy's LAPJVsp (:func:`trackcore.linear_assignment.max_weight_matching`).
 
     Args:
         bipartite_index: ``[0]`` hit, ``[1]`` super-node of each edge.

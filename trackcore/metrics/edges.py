@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from trackcore.build.candidates import as_numpy
+from trackcore.candidates import as_numpy
 
 
 def _edge_array(name: str, edge_index: Any, num_nodes: int) -> np.ndarray:

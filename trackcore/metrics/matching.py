@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics.truth import EventTruth
 
 SCHEMES = ("dm", "lhc", "perfect")

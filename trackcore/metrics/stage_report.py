@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics.edges import EdgeMetrics, edge_metrics
 from trackcore.metrics.tracking import TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.truth import EventTruth, ParticlesOfInterest

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics.binning import ETA_BINS, PT_BINS, BinnedRate, binned_rate
 from trackcore.metrics.matching import SCHEMES, match_tracks
 from trackcore.metrics.trackml_score import score_from_matches

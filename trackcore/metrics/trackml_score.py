@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics.matching import TrackMatches, match_tracks
 from trackcore.metrics.truth import EventTruth
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trackcore.build.candidates import as_numpy
+from trackcore.candidates import as_numpy
 from trackcore.data.event import Event
 from trackcore.data.features import particle_kinematics, pseudorapidity
 

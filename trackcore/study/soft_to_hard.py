@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trackcore.build import (
+from trackcore.builders import (
     AssignmentOptions,
     assign,
     cc_and_walk,
@@ -35,7 +35,7 @@ from trackcore.build import (
     dbscan,
     module_key,
 )
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.stage_report import load_stage_event, stage_event_files
 

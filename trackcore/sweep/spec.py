@@ -8,7 +8,7 @@ so ``wandb sweep FILE`` works with it unchanged::
       - ${program}
       - fit
       - --config
-      - experiments/configs/oc/small.yaml
+      - oc/configs/small.yaml
       - ${args}
     method: bayes                      # grid | random | bayes
     metric: {name: val/fom, goal: maximize}

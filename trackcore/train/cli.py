@@ -1,6 +1,6 @@
 """``trackcore fit | validate | test | predict``: LightningCLI over any task module and datamodule.
 
-    trackcore fit --config experiments/configs/ec/small_metric_learning.yaml
+    trackcore fit --config trackcore/graph/configs/small_metric_learning.yaml
     trackcore fit --config ... --ckpt_path runs/.../checkpoints/last.ckpt     # resume
     trackcore predict --config ... --ckpt_path best.ckpt --predict_dir stage_out/
 

@@ -2,7 +2,7 @@
 
 OC and EggNet (and HGNN's embedding variant) map hits to coordinates (and OC a condensation
 strength ``beta``); tracks are then built by one of the two inference modes of
-:mod:`trackcore.build`:
+:mod:`trackcore.builders`:
 
 - ``"dbscan"``: DBSCAN on the coordinates (gnn_tracking's and EggNet's default);
 - ``"condensation"``: condensation points (Kieseler): seeds of ``beta > t_beta`` in descending
@@ -39,16 +39,16 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build import (
+from trackcore.builders import (
     NoFiniteObjectiveError,
     condensation_clustering,
     dbscan,
     scan_condensation,
     scan_dbscan,
 )
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.refine import HelixRefinement
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
+from trackcore.refinement.refine import HelixRefinement
 from trackcore.train.module import TrackingModule, gather_by_event
 
 BUILDERS = ("dbscan", "condensation")

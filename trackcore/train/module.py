@@ -8,7 +8,7 @@ implements three hooks:
 - :meth:`TrackingModule.infer`: the stage's per-event outputs (scores, embeddings, graphs);
 - :meth:`TrackingModule.build_tracks` (optional): track candidates from those outputs;
   with ``refine`` given, every candidate set then passes the shared helix-fit refinement
-  (:class:`~trackcore.build.refine.HelixRefinement`: clean, merge, extend) in :meth:`TrackingModule.tracks`;
+  (:class:`~trackcore.refinement.refine.HelixRefinement`: clean, merge, extend) in :meth:`TrackingModule.tracks`;
 - :meth:`TrackingModule.edge_metrics` (optional): edge efficiency/purity of one event.
 
 The base does the rest the same way for everyone: logging the loss terms, computing the
@@ -35,10 +35,10 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.build.candidates import TrackCandidates
-from trackcore.build.refine import HelixRefinement
-from trackcore.build.scan import dm_efficiency_minus_fake_rate
+from trackcore.builders.scan import dm_efficiency_minus_fake_rate
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
+from trackcore.refinement.refine import HelixRefinement
 from trackcore.train.schedule import fit_to_run
 
 # the tracking metrics logged per validation/test epoch; ``<stage>/fom`` is logged beside them

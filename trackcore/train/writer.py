@@ -9,7 +9,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.data.atomic import atomic_write
 
 

@@ -12,7 +12,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from trackcore.build.candidates import as_numpy
+from trackcore.candidates import as_numpy
 from trackcore.viz._figure import dataset_text, hep_axes, new_figure, save_png
 from trackcore.viz.event_marks import EventMarks, draw_marks, event_marks
 from trackcore.viz.palette import FAKE_COLOR, UNASSIGNED_COLOR, color_index, palette
@@ -20,7 +20,7 @@ from trackcore.viz.palette import FAKE_COLOR, UNASSIGNED_COLOR, color_index, pal
 if TYPE_CHECKING:
     import torch
 
-    from trackcore.build.candidates import TrackCandidates
+    from trackcore.candidates import TrackCandidates
     from trackcore.metrics import TrackingEvaluation
 
 __all__ = ["UNASSIGNED_COLOR", "plot_event_display"]

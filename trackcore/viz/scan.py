@@ -19,7 +19,7 @@ from matplotlib.patches import Rectangle
 from trackcore.viz._figure import dataset_label, hep_axes, new_figure, save_png
 
 if TYPE_CHECKING:
-    from trackcore.build.scan import BuilderScan
+    from trackcore.builders.scan import BuilderScan
 
 #: Why a cell is blank, by the first test that holds (see :func:`blank_reasons`).
 BLANK_REASONS = {

@@ -23,7 +23,7 @@ def acts_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_one_mu20_event_is_simulated_read_and_tracked_by_the_ckf(acts_run):
-    from trackcore.build.candidates import TrackCandidates
+    from trackcore.candidates import TrackCandidates
     from trackcore.compare.acts_ckf import attach_ckf_candidates
     from trackcore.data import ProcessingConfig, process_event
     from trackcore.data.trackml_io import list_events, read_event

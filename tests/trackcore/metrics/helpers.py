@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import make_event
 from tests.trackcore.metrics.helpers import tracks, truth_from_tracks
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.data.weights import trackml_weights
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks, trackml_score
 

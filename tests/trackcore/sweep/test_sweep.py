@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.experiments.test_configs import TINY
+from tests.test_configs import TINY
 from trackcore.cli import main
 from trackcore.sweep import build_dashboard, load_sweep, run_sweep
 from trackcore.sweep.runner import TrialReporter
@@ -46,7 +46,8 @@ def test_every_family_has_a_sweep():
 
 def _write(tmp_path: Path, **changes) -> Path:
     raw = {"program": "trackcore", "method": "grid", "metric": {"name": "val/loss", "goal": "minimize"},
-           "command": ["${program}", "fit", "--config", str(ROOT / "experiments/configs/ec/small_metric_learning.yaml"),
+           "command": ["${program}", "fit", "--config",
+                       str(ROOT / "trackcore/graph/configs/small_metric_learning.yaml"),
                        "${args}"],
            "parameters": {"model.init_args.margin": {"values": [0.05, 0.1, 0.2]}}}
     raw.update(changes)

@@ -10,7 +10,7 @@ import torch
 from trackcore.cli import main
 from trackcore.train.cli import checkpoint_problem
 
-CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "trackcore" / "graph" / "configs" / "small_metric_learning.yaml"
 
 
 def _error_line(capsys: pytest.CaptureFixture[str], command: str, ckpt: Path) -> str:

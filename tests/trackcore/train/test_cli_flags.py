@@ -9,7 +9,7 @@ import torch
 
 from trackcore.train.cli import main as train_main
 
-CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "eggnet" / "small.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "eggnet" / "configs" / "small.yaml"
 
 
 @pytest.fixture

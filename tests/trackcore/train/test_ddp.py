@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "trackcore" / "graph" / "configs" / "small_metric_learning.yaml"
 
 
 def _fit(name: str, tmp: Path, *extra: str, command: str = "fit") -> pd.DataFrame:

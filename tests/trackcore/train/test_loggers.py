@@ -11,7 +11,7 @@ from lightning.pytorch.loggers import CSVLogger
 from trackcore.cli import main
 from trackcore.train.loggers import default_loggers, wandb_online
 
-CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "trackcore" / "graph" / "configs" / "small_metric_learning.yaml"
 HAS_WANDB = importlib.util.find_spec("wandb") is not None
 
 

@@ -11,7 +11,7 @@ import torch
 from trackcore.cli import main
 from trackcore.train.cli import main as train_main
 
-CONFIG = Path(__file__).resolve().parents[3] / "experiments" / "configs" / "ec" / "small_metric_learning.yaml"
+CONFIG = Path(__file__).resolve().parents[3] / "trackcore" / "graph" / "configs" / "small_metric_learning.yaml"
 
 
 def _fit(name: str, epochs: int, data_root: Path, *extra: str) -> Path:
@@ -41,7 +41,7 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
     assert sorted(p.name for p in stale.iterdir()) == ["epoch=0-step=4.ckpt", "last.ckpt"]
     assert torch.load(stale / "last.ckpt", weights_only=False)["epoch"] == 1
     # A CLI checkpoint rebuilds its module with no arguments (the YAML config is in its hyper-parameters).
-    from ec.metric_learning import EmbeddingNet, MetricLearning
+    from trackcore.graph.metric_learning import EmbeddingNet, MetricLearning
 
     module = MetricLearning.load_from_checkpoint(last)
     assert isinstance(module.model, EmbeddingNet) and module.model.mlp is not None

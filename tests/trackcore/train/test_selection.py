@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from trackcore.train import LossOutput, TrackingModule
 from trackcore.train.checkpoint import BestAndLastCheckpoint, selection_metric
 
-CONFIGS = Path(__file__).resolve().parents[3] / "experiments" / "configs"
+ROOT = Path(__file__).resolve().parents[3]
 # HGNN's run on the small preset: DM efficiency alone kept epoch 2 over epoch 11
 HISTORY = {2: (0.879, 0.095), 11: (0.869, 0.034)}
 OTHER_EPOCHS = (0.80, 0.10)
@@ -40,11 +40,11 @@ class HistoryModule(TrackingModule):
 
 
 def _checkpoint_block(config: str) -> dict:
-    return yaml.safe_load((CONFIGS / config).read_text())["checkpoint"]
+    return yaml.safe_load((ROOT / config).read_text())["checkpoint"]
 
 
-@pytest.mark.parametrize("config", ["hgnn/small.yaml", "oc/small.yaml", "eggnet/small.yaml",
-                                    "ec/small_edge_classifier.yaml"])
+@pytest.mark.parametrize("config", ["hgnn/configs/small.yaml", "oc/configs/small.yaml", "eggnet/configs/small.yaml",
+                                    "ec/configs/small_edge_classifier.yaml"])
 def test_the_best_epoch_is_the_one_with_fewer_fakes(config: str, tmp_path: Path, single_thread) -> None:
     block = _checkpoint_block(config)
     torch.manual_seed(0)
@@ -62,8 +62,8 @@ def test_the_best_epoch_is_the_one_with_fewer_fakes(config: str, tmp_path: Path,
 
 def test_stages_that_build_tracks_select_on_the_figure_of_merit() -> None:
     from ec.edge_classifier import EdgeClassifier
-    from ec.filter import EdgeFilter
-    from ec.metric_learning import MetricLearning
+    from trackcore.graph.filter import EdgeFilter
+    from trackcore.graph.metric_learning import MetricLearning
 
     assert selection_metric(HistoryModule.builds_tracks()) == ("val/fom", "max")
     assert selection_metric(EdgeClassifier.builds_tracks()) == ("val/fom", "max")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import make_event
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.train import StageWriter
 

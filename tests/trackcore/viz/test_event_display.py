@@ -8,7 +8,7 @@ import torch
 from matplotlib.colors import to_rgba
 
 from tests.trackcore.viz.conftest import read_png
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.viz import categorical_colors, plot_event_display
 from trackcore.viz.event_display import _event_display_figure
 

@@ -8,7 +8,7 @@ from matplotlib.colors import to_hex, to_rgba
 
 from tests.trackcore.viz.conftest import read_png
 from tests.trackcore.viz.test_event_display import RADII, figure, make_display_event
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.viz import categorical_colors, plot_event_display
 from trackcore.viz.palette import FAKE_COLOR

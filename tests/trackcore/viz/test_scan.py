@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.trackcore.viz.conftest import read_png
-from trackcore.build.scan import BuilderScan
+from trackcore.builders.scan import BuilderScan
 from trackcore.viz import plot_scan
 from trackcore.viz.scan import BLANK_REASONS, blank_reasons
 

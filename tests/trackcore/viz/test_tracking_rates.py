@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.trackcore.viz.conftest import read_png
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, evaluate_tracks
 from trackcore.viz import plot_tracking_rates
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trackcore.build.candidates import TrackCandidates
+from trackcore.candidates import TrackCandidates
 from trackcore.data.acts_sim.configs import DIGITIZATION_MODES, digitization_config, seeding_selection, write_json
 from trackcore.data.acts_sim.pythia_hepmc import MISSING_EXTRA_MESSAGE
 

@@ -1,0 +1,42 @@
+"""The (hit_id, track_id) candidate table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from trackcore.candidates import TrackCandidates
+
+
+def test_from_labels_drops_unassigned_and_small_tracks():
+    c = TrackCandidates.from_labels(torch.tensor([0, 0, 0, -1, 1, 1, 2]), hit_id=np.array([10, 11, 12, 13, 14, 15, 16]))
+    assert c.n_tracks == 3 and len(c) == 6 and 13 not in c.hit_id
+    small = TrackCandidates.from_labels([0, 0, 0, -1, 1, 1, 2], min_hits=3)
+    assert small.n_tracks == 1 and small.hit_id.tolist() == [0, 1, 2]
+
+
+def test_shared_hits_relabel_and_roundtrip(tmp_path):
+    c = TrackCandidates(np.array([1, 2, 3, 3, 4]), np.array([7, 7, 7, 9, 9]))
+    assert c.n_shared_hits() == 1
+    ids, sizes = c.track_sizes()
+    assert ids.tolist() == [7, 9] and sizes.tolist() == [3, 2]
+    assert c.relabel().track_id.tolist() == [0, 0, 0, 1, 1]
+    back = TrackCandidates.load(c.save(tmp_path / "sub" / "event1.csv"))
+    assert back.hit_id.tolist() == c.hit_id.tolist() and back.track_id.tolist() == c.track_id.tolist()
+
+
+def test_bad_tables_raise(tmp_path):
+    with pytest.raises(ValueError, match="listed more than once"):
+        TrackCandidates(np.array([1, 1]), np.array([0, 0]))
+    with pytest.raises(ValueError, match="'track_id' >= 0"):
+        TrackCandidates(np.array([1]), np.array([-1]))
+    with pytest.raises(ValueError, match="same length"):
+        TrackCandidates(np.array([1, 2]), np.array([0]))
+    with pytest.raises(ValueError, match="integers"):
+        TrackCandidates(np.array([1.5]), np.array([0]))
+    with pytest.raises(FileNotFoundError, match="no such candidate file"):
+        TrackCandidates.load(tmp_path / "missing.csv")
+    (tmp_path / "bad.csv").write_text("hit,track\n1,2\n")
+    with pytest.raises(ValueError, match=r"bad.csv: missing column"):
+        TrackCandidates.load(tmp_path / "bad.csv")
