@@ -8,14 +8,13 @@ ITk "CC and walk" (:mod:`trackcore.builders`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.builders import cc_and_walk, connected_components
-from trackcore.candidates import TrackCandidates
+from trackcore.builders.base import Grid, TrackBuilder
 from trackcore.graph.edge_scoring import EdgeScoringModule
 from trackcore.nn import EDGE_FEATURE_NAMES, EdgeClassifierHead, InteractionNetwork, geometric_edge_features
 from trackcore.refinement.refine import HelixRefinement
@@ -71,13 +70,14 @@ class EdgeClassifier(EdgeScoringModule):
 
     Args:
         model: an :class:`InteractionGNN` (any module ``(x, edge_index) -> logits``).
-        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+            :class:`~trackcore.train.TrackingModule` (the builder reads ``edge_score``, e.g.
+            :class:`~trackcore.builders.EdgeComponents`).
         pos_weight: weight of true edges in the BCE (~2 in Exa.TrkX).
-        edge_cut: score cut for edge metrics and connected components.
-        building: ``"cc"`` (connected components) or ``"walk"`` (CC and walk).
-        walk_min, walk_max: the walk-through cuts (``building="walk"``).
-        min_track_hits: smaller candidates are dropped.
+        edge_cut: score cut of the edge metrics; a builder with a ``cut`` must use the same one.
     """
+
+    BUILDS_TRACKS: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -89,28 +89,16 @@ class EdgeClassifier(EdgeScoringModule):
         min_hits: int = 3,
         pos_weight: float = 2.0,
         edge_cut: float = 0.5,
-        building: Literal["cc", "walk"] = "cc",
-        walk_min: float = 0.1,
-        walk_max: float = 0.6,
-        min_track_hits: int = 3,
+        builder: TrackBuilder,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
     ) -> None:
+        cut = getattr(builder, "cut", edge_cut)
+        if cut != edge_cut:
+            raise ValueError(f"the builder's cut ({cut}) differs from edge_cut ({edge_cut}): the edge metrics and "
+                             "the tracks would judge different graphs; set both to one value")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         pos_weight=pos_weight, edge_cut=edge_cut, refine=refine)
-        if building not in ("cc", "walk"):
-            raise ValueError(f"building must be 'cc' or 'walk' (got {building!r})")
-        self.building = building
-        self.walk_min, self.walk_max, self.min_track_hits = walk_min, walk_max, min_track_hits
+                         pos_weight=pos_weight, edge_cut=edge_cut, builder=builder, scan=scan, refine=refine)
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
         return {"edge_score": self.edge_scores(event)}
-
-    def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
-        edge_index, scores = event.edge_index.cpu(), outputs["edge_score"].detach().cpu()
-        if self.building == "cc":
-            return connected_components(edge_index, event.num_nodes, scores=scores, threshold=self.edge_cut,
-                                        hit_id=event.hit_id, min_hits=self.min_track_hits)
-        r = torch.linalg.vector_norm(event.pos[:, :2], dim=1)
-        return cc_and_walk(edge_index, scores, event.num_nodes, direction=r, cc_cut=self.edge_cut,
-                           walk_min=self.walk_min, walk_max=self.walk_max, min_hits=self.min_track_hits,
-                           hit_id=event.hit_id)

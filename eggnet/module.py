@@ -1,31 +1,30 @@
-"""The EggNet task module: contrastive (or OC) loss in training, DBSCAN on the embedding at inference.
+"""The EggNet task module: contrastive (or OC) loss in training; tracks by the injected builder.
 
 Training runs the model on each event's point cloud (kNN graphs never cross events) and
 minimises :func:`trackcore.losses.contrastive_loss` (squared hinge over true track edges, kNN
 pairs in the final embedding and random pairs), or, with ``loss="condensation"``,
-:func:`trackcore.losses.condensation_loss` on the embedding and the model's ``beta``. Tracks are
-built by :class:`trackcore.train.ClusteringTrackingModule`: DBSCAN on the embedding with its
-``eps``/``min_samples`` scanned on the validation events every epoch (and condensation points
-when the model has a beta head).
+:func:`trackcore.losses.condensation_loss` on the embedding and the model's ``beta``.
+:meth:`infer` gives ``coords`` (the embedding) and ``beta``; the injected builder makes the tracks
+(DBSCAN, EggNet's choice, with its ``eps``/``min_samples`` scanned on the validation events).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from trackcore.builders.base import Grid, TrackBuilder
 from trackcore.losses import CondensationLoss, ContrastiveLoss, condensation_loss, contrastive_loss
 from trackcore.refinement.refine import HelixRefinement
-from trackcore.train import ClusteringTrackingModule, LossOutput, batch_events
+from trackcore.train import LossOutput, TrackingModule, batch_events
 
 LOSSES = ("contrastive", "condensation")
 
 
-class EggNetModule(ClusteringTrackingModule):
+class EggNetModule(TrackingModule):
     """Task module of EggNet.
 
     Args:
@@ -38,10 +37,12 @@ class EggNetModule(ClusteringTrackingModule):
         balance: contrastive loss as mean over positives + mean over negatives.
         q_min, attractive_weight, repulsive_weight, coward_weight, noise_weight,
             loss_normalization: the OC loss (see :func:`trackcore.losses.condensation_loss`).
-        builder, eps, min_samples, t_beta, t_d, min_track_hits, scan_eps, scan_min_samples,
-            scan_t_beta, scan_t_d: track building and its validation-time scans, see
-            :class:`~trackcore.train.ClusteringTrackingModule`.
+        builder, scan: track building and its validation-time scan, see
+            :class:`~trackcore.train.TrackingModule` (the builder reads ``coords``, and ``beta`` if
+            the model has a beta head).
     """
+
+    BUILDS_TRACKS: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -62,25 +63,16 @@ class EggNetModule(ClusteringTrackingModule):
         coward_weight: float = 1.0,
         noise_weight: float = 1.0,
         loss_normalization: Literal["hits", "pairs"] = "pairs",
-        builder: Literal["dbscan", "condensation"] = "dbscan",
-        eps: float = 0.1,
-        min_samples: int = 3,
-        t_beta: float = 0.5,
-        t_d: float = 0.5,
-        min_track_hits: int = 3,
-        scan_eps: Sequence[float] | None = None,
-        scan_min_samples: Sequence[int] | None = None,
-        scan_t_beta: Sequence[float] | None = None,
-        scan_t_d: Sequence[float] | None = None,
+        builder: TrackBuilder,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
     ) -> None:
         has_beta = bool(getattr(model, "has_beta", False))
-        super().__init__(
-            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits, refine=refine,
-            builder=builder, eps=eps, min_samples=min_samples, t_beta=t_beta, t_d=t_d, min_track_hits=min_track_hits,
-            scan_eps=scan_eps, scan_min_samples=scan_min_samples, scan_t_beta=scan_t_beta, scan_t_d=scan_t_d,
-            has_beta=has_beta,
-        )
+        if "beta" in builder.reads and not has_beta:
+            raise ValueError(f"{type(builder).__name__} needs a beta: this model outputs none (build it with "
+                             "beta_head: true, or use a builder that reads only coords)")
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+                         builder=builder, scan=scan, refine=refine)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES} (got {loss!r})")
         if loss == "condensation" and not has_beta:

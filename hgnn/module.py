@@ -14,23 +14,24 @@ fixes ``E`` in epochs instead, deliberately (it then wins over the fraction):
   (:func:`trackcore.losses.bipartite_targets`), pT-weighted; of the ``"embedding"`` model: the
   same hinge loss on the final embedding over true edges, its kNN pairs and random pairs.
 
-Tracks: the bipartite scores are hardened by :func:`trackcore.builders.assign` (``"threshold"``,
-HGNN's choice, lets a hit join several tracks: shared hits; ``"argmax"``, ``"topk"``,
-``"matching"`` by module); the embedding variant is clustered by HDBSCAN. With
-``scan_threshold``, every validation epoch picks the threshold (DM efficiency - fake rate) and
-the checkpoint keeps it.
+Tracks: the injected builder hardens the bipartite scores (:class:`trackcore.builders.SoftAssignment`:
+``"threshold"``, HGNN's choice, lets a hit join several tracks; ``"argmax"``, ``"topk"``,
+``"matching"`` by module) or clusters the embedding variant's ``coords``
+(:class:`trackcore.builders.HDBSCANBuilder`); a ``scan`` grid is chosen on the validation events
+every epoch (:class:`trackcore.train.TrackingModule`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.builders import AssignmentOptions, NoFiniteObjectiveError, assign, hdbscan, module_key, scan_result
+from trackcore.builders import SoftAssignment
+from trackcore.builders.base import Grid, TrackBuilder
 from trackcore.candidates import TrackCandidates
 from trackcore.losses import (
     bipartite_targets,
@@ -43,7 +44,6 @@ from trackcore.losses import (
     random_pairs,
     weighted_bce_with_logits,
 )
-from trackcore.metrics import EventTruth, TrackingEvaluation, evaluate_tracks
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import (
     LossOutput,
@@ -52,12 +52,15 @@ from trackcore.train import (
     check_edge_score_cut,
     check_input_keys,
     epochs_of_run,
-    gather_by_event,
     input_graph,
     node_features,
 )
 
-CHECKPOINT_KEY = "building"
+BIPARTITE_OUTPUTS = ("embedding", "hit_cluster", "bipartite_hit", "bipartite_super", "bipartite_weight",
+                     "num_super_nodes", "bipartite_score")
+"""What :meth:`HGNNModule.infer` gives for the bipartite model (the embedding variant: ``EMBEDDING_OUTPUTS``)."""
+EMBEDDING_OUTPUTS = ("embedding", "hit_cluster", "bipartite_hit", "bipartite_super", "bipartite_weight",
+                     "num_super_nodes", "coords")
 
 
 class HGNNModule(TrackingModule):
@@ -85,24 +88,16 @@ class HGNNModule(TrackingModule):
             ``"score"`` (the paper's predicted score), ``"assignment"`` (the pooling's soft
             assignment) or ``"product"`` (both; early, when the scores are flat, the assignment
             decides, see :mod:`trackcore.losses.bipartite`).
-        assignment: ``"threshold"``, ``"argmax"``, ``"topk"`` or ``"matching"`` (bipartite model).
-        threshold: score cut of ``"threshold"`` (0.7 in the paper).
-        min_weight, k: of ``"argmax"``/``"topk"``/``"matching"``.
-        scan_threshold: thresholds scanned on the validation events every validation epoch (each judged
-            after the refinement, when ``refine`` is given).
-        scan_argmax: whether that scan also tries ``"argmax"`` (with ``min_weight``) beside the
-            thresholds; the best of all is used. After the refinement argmax won on both presets'
-            validation events (issue 8 note): each hit in exactly one candidate, which the refinement
-            then splits and repairs.
-        hdbscan_min_cluster_size: of the embedding variant's HDBSCAN.
-        min_track_hits: smaller candidates are dropped.
+        builder, scan: see :class:`~trackcore.train.TrackingModule`; the bipartite model's builder
+            reads ``bipartite_hit``/``bipartite_super``/``bipartite_score``, the embedding
+            variant's ``coords``.
         regroup_top_k: with ``refine``, hand the refinement each hit's ``k`` best-scored super-nodes as
             groups: hits that the refinement released and left in no candidate are searched for helices
             among the free hits sharing one of them (:class:`trackcore.refinement.refine.HelixRefinement`,
-            step 5), the model's second choices. None: no such step. Real pT > 1 GeV validation events
-            (argmax, refined): 95.0% DM efficiency without, 97.7% / 97.9% / 98.0% with k = 2 / 3 / 4;
-            the same step after an untrained model: 31% -> 37%.
+            step 5), the model's second choices (measured in the issue 8 note). None: no such step.
     """
+
+    BUILDS_TRACKS: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -123,19 +118,18 @@ class HGNNModule(TrackingModule):
         pt_floor: float = 0.5,
         pt_window: float = 0.5,
         matching_weight: Literal["score", "assignment", "product"] = "product",
-        assignment: Literal["threshold", "argmax", "topk", "matching"] = "threshold",
-        threshold: float = 0.7,
-        min_weight: float = 0.5,
-        k: int = 2,
-        scan_threshold: Sequence[float] | None = None,
-        scan_argmax: bool = False,
-        hdbscan_min_cluster_size: int = 3,
-        min_track_hits: int = 3,
+        builder: TrackBuilder,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
         regroup_top_k: int | None = None,
     ) -> None:
+        variant = getattr(model, "variant", "bipartite")
+        gives = BIPARTITE_OUTPUTS if variant == "bipartite" else EMBEDDING_OUTPUTS
+        if not set(builder.reads) <= set(gives):
+            raise ValueError(f"{type(builder).__name__} reads {list(builder.reads)}; the {variant} model gives "
+                             f"{list(gives)}")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         refine=refine)
+                         builder=builder, scan=scan, refine=refine)
         self.input_keys = check_input_keys(input_keys)
         self.edge_score_cut = check_edge_score_cut(edge_score_cut)
         if schedule_epochs is not None and schedule_epochs < 0:
@@ -155,26 +149,13 @@ class HGNNModule(TrackingModule):
         if matching_weight not in ("score", "assignment", "product"):
             raise ValueError(f"matching_weight must be 'score', 'assignment' or 'product' (got {matching_weight!r})")
         self.matching_weight = matching_weight
-        self.variant = getattr(model, "variant", "bipartite")
-        self.assignment = AssignmentOptions(method=assignment, threshold=threshold, min_weight=min_weight, k=k,
-                                            min_hits=min_track_hits)
-        if scan_threshold is not None:
-            if assignment != "threshold" or self.variant != "bipartite":
-                raise ValueError("scan_threshold needs the bipartite model and assignment 'threshold'")
-            if not len(scan_threshold) or not all(0.0 <= t <= 1.0 for t in scan_threshold):
-                raise ValueError(f"scan_threshold must be a non-empty list of values in [0, 1] (got {scan_threshold})")
-        self.scan_threshold = None if scan_threshold is None else [float(t) for t in scan_threshold]
-        if scan_argmax and scan_threshold is None:
-            raise ValueError("scan_argmax adds argmax to the threshold scan: set scan_threshold too")
-        self.scan_argmax = bool(scan_argmax)
-        self.hdbscan_min_cluster_size, self.min_track_hits = hdbscan_min_cluster_size, min_track_hits
+        self.variant = variant
         if regroup_top_k is not None:
             if self.variant != "bipartite":
                 raise ValueError("regroup_top_k needs the bipartite model (super-node scores)")
             if isinstance(regroup_top_k, bool) or not isinstance(regroup_top_k, int) or regroup_top_k < 1:
                 raise ValueError(f"regroup_top_k must be None or an integer >= 1 (got {regroup_top_k!r})")
         self.regroup_top_k = regroup_top_k
-        self._scan_inputs: list[tuple[int, tuple[int, Any], dict[str, torch.Tensor], EventTruth]] = []
 
     # ------------------------------------------------------------------ training
     def _hit_weight(self, event: Any) -> torch.Tensor:
@@ -252,82 +233,9 @@ class HGNNModule(TrackingModule):
             outputs["coords"] = out.coords
         return outputs
 
-    def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates:
-        if "coords" in outputs:
-            return hdbscan(outputs["coords"].detach(), min_cluster_size=self.hdbscan_min_cluster_size,
-                           hit_id=event.hit_id, min_hits=self.min_track_hits)
-        group = None
-        if self.assignment.method == "matching":  # a track crosses a module once: one hit per (candidate, module)
-            group = module_key(event.volume_id.long(), event.layer_id.long(), event.module_id.long())
-        return self._assign(outputs, int(event.num_nodes), event.hit_id, self.assignment, group)
-
     def refine_groups(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """Each hit's ``regroup_top_k`` best-scored super-nodes (None without ``regroup_top_k``)."""
         if self.regroup_top_k is None or "bipartite_score" not in outputs:
             return None
-        options = AssignmentOptions(method="topk", k=self.regroup_top_k, min_weight=0.0, min_hits=1)
-        return self._assign(outputs, int(event.num_nodes), event.hit_id, options)
-
-    @staticmethod
-    def _assign(
-        outputs: dict[str, torch.Tensor], num_hits: int, hit_id: Any, options: AssignmentOptions, group: Any = None
-    ) -> TrackCandidates:
-        """Hard tracks from the bipartite scores (:func:`trackcore.builders.assign`)."""
-        return assign(outputs["bipartite_hit"].cpu(), outputs["bipartite_super"].cpu(),
-                      outputs["bipartite_score"].detach().float().cpu(), num_hits, options=options,
-                      group_j=None if group is None else group.cpu(), hit_id=hit_id)
-
-    # ------------------------------------------------------------------ validation-time threshold scan
-    def evaluate_event_tracks(
-        self, stage: str, event_id: int, event: Any, outputs: dict[str, torch.Tensor]
-    ) -> TrackingEvaluation | None:
-        if stage != "val" or self.scan_threshold is None:
-            return super().evaluate_event_tracks(stage, event_id, event, outputs)
-        keep = {key: outputs[key].detach().cpu() for key in ("bipartite_hit", "bipartite_super", "bipartite_score")}
-        self._scan_inputs.append((event_id, (int(event.num_nodes), event.hit_id.cpu()), keep,
-                                  EventTruth.from_data(event), event.cpu() if self.refine is not None else None))
-        return None
-
-    def on_validation_epoch_end(self) -> None:
-        if self.scan_threshold is not None and self._scan_inputs:
-            inputs = gather_by_event(self._scan_inputs, key=lambda item: item[0])
-            self._scan_inputs = []
-            evaluations = {}
-            groups_by_event = [None if event is None else self.refine_groups(event, out)
-                               for _, _, out, _, event in inputs]
-            grid = [(0.0, t) for t in self.scan_threshold] + ([(1.0, float("nan"))] if self.scan_argmax else [])
-            for is_argmax, t in grid:
-                options = self._scan_options(bool(is_argmax), t)
-                evaluations[(is_argmax, t)] = [
-                    evaluate_tracks(self.refine_tracks(self._assign(out, n, hit_id, options), event, groups), truth,
-                                    self.poi)
-                    for (_, (n, hit_id), out, truth, event), groups in zip(inputs, groups_by_event, strict=True)
-                ]
-            try:
-                scan = scan_result(evaluations, ["argmax", "threshold"])
-                best = scan.best_params
-                self.assignment = self._scan_options(bool(best["argmax"]), float(best["threshold"]))
-                chosen = scan.best_evaluations
-            except NoFiniteObjectiveError:  # no setting made a track yet (early training): keep ours
-                chosen = next(iter(evaluations.values()))
-            self.log("val/threshold", self.assignment.threshold)
-            self.log("val/argmax", float(self.assignment.method == "argmax"))
-            self.set_val_tracking({eid: ev for (eid, *_), ev in zip(inputs, chosen, strict=True)})
-        super().on_validation_epoch_end()
-
-    def _scan_options(self, is_argmax: bool, threshold: float) -> AssignmentOptions:
-        """One point of the validation-time scan: argmax (with ``min_weight``) or a threshold."""
-        if is_argmax:
-            return AssignmentOptions(method="argmax", min_weight=self.assignment.min_weight,
-                                     min_hits=self.min_track_hits)
-        return AssignmentOptions(method="threshold", threshold=threshold, min_weight=self.assignment.min_weight,
-                                 min_hits=self.min_track_hits)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"threshold": self.assignment.threshold,
-                                      "argmax": self.assignment.method == "argmax"}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        saved = checkpoint.get(CHECKPOINT_KEY)
-        if saved is not None and self.scan_threshold is not None:  # checkpoints before scan_argmax lack "argmax"
-            self.assignment = self._scan_options(bool(saved.get("argmax", False)), float(saved["threshold"]))
+        groups = SoftAssignment(method="topk", k=self.regroup_top_k, min_weight=0.0, min_hits=1)
+        return groups(event, outputs)

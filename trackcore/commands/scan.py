@@ -2,7 +2,8 @@
 
 For stages that write per-hit cluster coordinates (OC's ``coords``, or any ``--key``), scans
 DBSCAN's ``eps`` x ``min_samples`` and, where the events carry ``beta``, condensation points'
-``t_beta`` x ``t_d`` (:func:`trackcore.builders.scan_dbscan`, :func:`trackcore.builders.scan_condensation`).
+``t_beta`` x ``t_d``: :func:`trackcore.builders.scan_builder` (the scan validation epochs run) on
+:class:`~trackcore.builders.DBSCANBuilder` and :class:`~trackcore.builders.CondensationPoints`.
 Run it on the validation split, put the best values in the config, then evaluate the test
 split. With ``--refine`` (and ``--recover``) every setting is judged (and timed) after the helix-fit refinement, as a
 module with ``refine`` builds its tracks. Writes into ``--out`` (default ``STAGE_DIR/scan/<split>``):
@@ -74,8 +75,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/scan/SPLIT)")
 
 
-def _read(files: list[Path], key: str, keep: list | None = None) -> list[tuple[np.ndarray, np.ndarray | None, Any]]:
-    """(coords, beta or None, truth) of each event; with ``keep``, the events themselves are appended to it."""
+def _read(files: list[Path], key: str) -> list[Any]:
+    """One :class:`~trackcore.builders.ScanEvent` per stage event: its ``key`` tensor as ``coords``
+    (and its ``beta``, if any) and its truth."""
+    from trackcore.builders import ScanEvent
     from trackcore.metrics import EventTruth
     from trackcore.metrics.stage_report import load_stage_event
 
@@ -86,20 +89,9 @@ def _read(files: list[Path], key: str, keep: list | None = None) -> list[tuple[n
         if coords is None:
             have = sorted(k for k in event.keys() if getattr(event[k], "dim", lambda: 0)() == 2)
             raise ValueError(f"{path}: no {key!r} tensor to cluster (2-D tensors here: {have}); see --key")
-        beta = getattr(event, "beta", None)
-        events.append((coords.float().numpy(), None if beta is None else beta.float().numpy(),
-                       EventTruth.from_data(event)))
-        if keep is not None:
-            keep.append(event)
+        events.append(ScanEvent(event, {"coords": coords.float(), "beta": getattr(event, "beta", None)},
+                                EventTruth.from_data(event)))
     return events
-
-
-def _build_dbscan(dbscan: Callable, options: dict, min_hits: int, event: tuple) -> Any:
-    return dbscan(event[0], **options, hit_id=event[2].hit_id_j, min_hits=min_hits)
-
-
-def _build_condensation(clustering: Callable, options: dict, min_hits: int, event: tuple) -> Any:
-    return clustering(event[0], event[1], **options, hit_id=event[2].hit_id_j, min_hits=min_hits)
 
 
 def _refined(refine: Callable, event: Any, candidates: Any) -> Any:
@@ -107,17 +99,17 @@ def _refined(refine: Callable, event: Any, candidates: Any) -> Any:
                   layer_id=getattr(event, "layer_id", None))
 
 
-def _median_build_seconds(build: Callable[[tuple], Any], events: list[tuple], post: list[Callable]) -> float:
+def _median_build_seconds(builder: Any, events: list[Any], post: list[Callable]) -> float:
     times = []
-    for event, finish in zip(events, post, strict=True):
+    for item, finish in zip(events, post, strict=True):
         start = time.perf_counter()
-        finish(build(event))
+        finish(builder(item.event, item.outputs))
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
 
 def run(args: argparse.Namespace) -> int:
-    from trackcore.builders import condensation_clustering, dbscan, scan_condensation, scan_dbscan
+    from trackcore.builders import CondensationPoints, DBSCANBuilder, scan_builder
     from trackcore.machine import machine_info
     from trackcore.metrics import ParticlesOfInterest
     from trackcore.metrics.stage_report import stage_event_files
@@ -127,15 +119,14 @@ def run(args: argparse.Namespace) -> int:
     files = stage_event_files(args.stage_dir, args.split)
     if args.recover and not args.refine:
         raise ValueError("--recover is a step of the refinement: give --refine too")
-    full: list[Any] | None = [] if args.refine else None
-    events = _read(files, args.key, full)
+    events = _read(files, args.key)
     post = None
-    if full is not None:
+    if args.refine:
         from trackcore.refinement.refine import HelixRefinement
 
         refine = HelixRefinement(recover=args.recover)
-        post = [partial(_refined, refine, event) for event in full]
-    has_beta = all(beta is not None for _, beta, _ in events)
+        post = [partial(_refined, refine, item.event) for item in events]
+    has_beta = all(item.outputs["beta"] is not None for item in events)
     builders = ["dbscan", "condensation"] if args.builder == "both" else [args.builder]
     if "condensation" in builders and not has_beta:
         if args.builder == "condensation":
@@ -152,15 +143,12 @@ def run(args: argparse.Namespace) -> int:
     written = []
     for builder in builders:
         if builder == "dbscan":
-            scan = scan_dbscan([(x, truth) for x, _, truth in events], args.eps, args.min_samples,
-                               min_hits=args.min_track_hits, poi=poi, postprocess=post)
-            options = {"eps": scan.best_eps, "min_samples": scan.best_min_samples}
-            build = partial(_build_dbscan, dbscan, options, args.min_track_hits)
+            base, grid = DBSCANBuilder(min_hits=args.min_track_hits), {"eps": args.eps, "min_samples": args.min_samples}
         else:
-            scan = scan_condensation(events, args.t_beta, args.t_d, min_hits=args.min_track_hits, poi=poi,
-                                     postprocess=post)
-            build = partial(_build_condensation, condensation_clustering, scan.best_params, args.min_track_hits)
-        seconds = _median_build_seconds(build, events, post or [lambda c: c] * len(events))
+            base, grid = CondensationPoints(min_hits=args.min_track_hits), {"t_beta": args.t_beta, "t_d": args.t_d}
+        scan = scan_builder(base, events, grid, poi=poi, postprocess=post)
+        seconds = _median_build_seconds(base.with_settings(**scan.best_params), events,
+                                        post or [lambda c: c] * len(events))
         scan.table.to_csv(out / f"scan_{builder}.csv", index=False)
         title = f"{builder}: {args.split}, {len(events)} events"
         written += [out / f"scan_{builder}.csv", plot_scan(scan, out / f"scan_{builder}.png", title=title)]

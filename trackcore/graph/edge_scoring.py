@@ -8,6 +8,7 @@ import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from trackcore.builders.base import Grid, TrackBuilder
 from trackcore.losses import pair_labels, weighted_bce_with_logits
 from trackcore.metrics import EdgeMetrics, edge_metrics
 from trackcore.refinement.refine import HelixRefinement
@@ -19,7 +20,8 @@ class EdgeScoringModule(TrackingModule):
 
     Args:
         model: any module ``(x, edge_index) -> logits``.
-        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+            :class:`~trackcore.train.TrackingModule` (a stage that makes no tracks takes no builder).
         pos_weight: weight of true (same-particle) edges in the BCE (~2 in Exa.TrkX).
         edge_cut: score cut of the edge metrics (and of what the stage keeps).
     """
@@ -34,10 +36,12 @@ class EdgeScoringModule(TrackingModule):
         min_hits: int = 3,
         pos_weight: float = 2.0,
         edge_cut: float = 0.5,
+        builder: TrackBuilder | None = None,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         refine=refine)
+                         builder=builder, scan=scan, refine=refine)
         if not 0.0 <= edge_cut < 1.0:
             raise ValueError(f"edge_cut must be in [0, 1) (got {edge_cut})")
         self.pos_weight, self.edge_cut = pos_weight, edge_cut

@@ -152,14 +152,14 @@ class StripFollowing:
         """One round: every track's helix refitted, the free strip hits up to ``r_max`` of its azimuth
         window judged on it; each hit goes to the track it fits best, each track takes its best hit
         per (volume, layer). Updates ``free``."""
-        from trackcore.refinement.refine import _flatten, best_per_layer, fit_helices
+        from trackcore.refinement.helix import best_per_layer, fit_helices, flatten
 
         keep = free[pair_hit] & (r_all[pair_hit] <= r_max)
         track, hit = pair_track[keep], pair_hit[keep]
         if not track.size:
             return tracks
         n = len(tracks)
-        rows, group = _flatten(tracks)
+        rows, group = flatten(tracks)
         fits = fit_helices(p[rows], group, n)
         radius = fits.radius
         xc, yc = fits.mx + fits.a / 2, fits.my + fits.b / 2

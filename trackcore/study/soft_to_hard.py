@@ -24,19 +24,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from trackcore.builders import (
-    AssignmentOptions,
-    assign,
-    cc_and_walk,
-    condensation_clustering,
-    connected_components,
-    dbscan,
-    module_key,
+    CondensationPoints,
+    DBSCANBuilder,
+    EdgeComponents,
+    Grid,
+    ScanEvent,
+    SoftAssignment,
+    TrackBuilder,
+    scan_builder,
 )
-from trackcore.candidates import TrackCandidates
-from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
+from trackcore.metrics import EventTruth, ParticlesOfInterest
 from trackcore.metrics.stage_report import load_stage_event, stage_event_files
 
 CUTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -48,71 +47,54 @@ RATES = ("dm_efficiency", "dm_fake_rate", "dm_duplicate_rate", "shared_hit_fract
 
 @dataclass(frozen=True)
 class Knob:
-    """A hardening rule and the values of its knob.
+    """A hardening rule (a builder) and the values of its knob.
 
     Args:
         family: the stage kind it applies to (``hgnn``, ``clustering``, ``condensation``, ``ec``).
         method: the rule's name in the tables.
-        knob: the scanned parameter.
-        values: its values.
-        build: ``(event, value) -> TrackCandidates``.
-        needs: event keys the rule reads.
+        knob: the scanned setting of the builder.
+        builder: the builder, its other settings fixed.
+        grid: the settings scanned (:func:`trackcore.builders.scan_builder`); by default ``knob``
+            over ``values``.
+        values: the knob's values.
     """
 
     family: str
     method: str
     knob: str
+    builder: TrackBuilder
     values: tuple[float, ...]
-    build: Callable[[Any, float], TrackCandidates]
-    needs: tuple[str, ...]
+    grid: Grid | None = None
+
+    def scan_grid(self) -> Grid:
+        return self.grid if self.grid is not None else {self.knob: list(self.values)}
 
 
-def _bipartite(method: str, **fixed: Any) -> Callable[[Any, float], TrackCandidates]:
-    def build(event: Any, value: float) -> TrackCandidates:
-        key = "threshold" if method == "threshold" else "min_weight"
-        options = AssignmentOptions(method=method, min_hits=3, **{key: value}, **fixed)
-        group = None
-        if method == "matching":  # one hit per (candidate, module)
-            group = module_key(event.volume_id.long(), event.layer_id.long(), event.module_id.long())
-        return assign(event.bipartite_hit, event.bipartite_super, event.bipartite_score.float(), int(event.num_nodes),
-                      options=options, group_j=group, hit_id=event.hit_id)
-
-    return build
-
-
-def _dbscan(min_samples: int) -> Callable[[Any, float], TrackCandidates]:
-    return lambda event, eps: dbscan(event.coords, eps=eps, min_samples=min_samples, hit_id=event.hit_id, min_hits=3)
-
-
-def _condensation(t_beta: float) -> Callable[[Any, float], TrackCandidates]:
-    return lambda event, t_d: condensation_clustering(event.coords, event.beta, t_beta=t_beta, t_d=t_d,
-                                                      hit_id=event.hit_id, min_hits=3)
-
-
-def _cc(event: Any, cut: float) -> TrackCandidates:
-    return connected_components(event.edge_index, int(event.num_nodes), scores=event.edge_score, threshold=cut,
-                                hit_id=event.hit_id, min_hits=3)
-
-
-def _walk(event: Any, cut: float) -> TrackCandidates:
-    r = torch.linalg.vector_norm(event.pos[:, :2], dim=1)
-    return cc_and_walk(event.edge_index, event.edge_score, int(event.num_nodes), direction=r, cc_cut=cut,
-                       walk_min=max(cut - 0.2, 0.05), walk_max=cut, min_hits=3, hit_id=event.hit_id)
+def _walk_grid(cuts: Sequence[float]) -> list[dict[str, list[float]]]:
+    """CC + walk along its cut: the walk takes edges above ``cut - 0.2`` (at least 0.05), its best
+    edge while above ``cut``."""
+    return [{"cut": [c], "walk_min": [max(c - 0.2, 0.05)], "walk_max": [c]} for c in cuts]
 
 
 EPS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
-BIPARTITE = ("bipartite_hit", "bipartite_super", "bipartite_score")
+WALK_CUTS = (0.3, 0.5, 0.7, 0.8, 0.9)
 KNOBS: tuple[Knob, ...] = (
-    Knob("hgnn", "threshold (shared hits)", "threshold", CUTS, _bipartite("threshold"), BIPARTITE),
-    Knob("hgnn", "argmax (no sharing)", "min_weight", CUTS, _bipartite("argmax"), BIPARTITE),
-    Knob("hgnn", "top-2", "min_weight", CUTS, _bipartite("topk", k=2), BIPARTITE),
-    Knob("hgnn", "matching (1 hit/module)", "min_weight", CUTS, _bipartite("matching"), BIPARTITE),
-    *(Knob("clustering", f"DBSCAN min_samples={m}", "eps", EPS, _dbscan(m), ("coords",)) for m in (1, 3, 5)),
-    *(Knob("condensation", f"condensation t_beta={b}", "t_d", (0.05, 0.1, 0.2, 0.3, 0.5), _condensation(b),
-           ("coords", "beta")) for b in (0.1, 0.5)),
-    Knob("ec", "connected components", "edge cut", CUTS, _cc, ("edge_index", "edge_score")),
-    Knob("ec", "CC + walk", "edge cut", (0.3, 0.5, 0.7, 0.8, 0.9), _walk, ("edge_index", "edge_score")),
+    Knob("hgnn", "threshold (shared hits)", "threshold", SoftAssignment(method="threshold"), CUTS),
+    Knob("hgnn", "argmax (no sharing)", "min_weight", SoftAssignment(method="argmax"), CUTS),
+    Knob("hgnn", "top-2", "min_weight", SoftAssignment(method="topk", k=2), CUTS),
+    Knob("hgnn", "matching (1 hit/module)", "min_weight", SoftAssignment(method="matching"), CUTS),
+    *(Knob("clustering", f"DBSCAN min_samples={m}", "eps", DBSCANBuilder(min_samples=m), EPS) for m in (1, 3, 5)),
+    *(Knob("condensation", f"condensation t_beta={b}", "t_d", CondensationPoints(t_beta=b), (0.05, 0.1, 0.2, 0.3, 0.5))
+      for b in (0.1, 0.5)),
+    Knob("ec", "connected components", "cut", EdgeComponents(), CUTS),
+    Knob("ec", "CC + walk", "cut", EdgeComponents(walk=True), WALK_CUTS, _walk_grid(WALK_CUTS)),
 )
+
+
+def _outputs(event: Any) -> dict[str, Any]:
+    """A stage event's soft outputs, as a builder reads them."""
+    keys = {key for knob in KNOBS for key in knob.builder.reads}
+    return {key: getattr(event, key, None) for key in keys}
 
 
 def run_study(
@@ -120,7 +102,8 @@ def run_study(
     knobs: Sequence[Knob] = KNOBS, max_events: int | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> pd.DataFrame:
-    """Scan every knob that applies to each stage (by the keys its events carry).
+    """Scan every knob that applies to each stage (by the outputs its events carry), with the
+    builder scan that validation and ``trackcore scan`` use (:func:`trackcore.builders.scan_builder`).
 
     Args:
         stages: label (e.g. ``"hgnn"``, ``"oc_small"``) -> a stage folder written by ``trackcore predict``.
@@ -141,20 +124,19 @@ def run_study(
     for label, folder in stages.items():
         files = stage_event_files(folder, split)[:max_events]
         events = [load_stage_event(f) for f in files]
-        truths = [EventTruth.from_data(e) for e in events]
+        items = [ScanEvent(e, _outputs(e), EventTruth.from_data(e)) for e in events]
         family = next((f for f in FAMILY_KNOBS if label.startswith(f)), None)
         allowed = FAMILY_KNOBS[family] if family else {k.family for k in knobs}
         applicable = [k for k in knobs if k.family in allowed
-                      and all(getattr(events[0], key, None) is not None for key in k.needs)]
+                      and all(items[0].outputs.get(key) is not None for key in k.builder.reads)]
         if not applicable:
             raise ValueError(f"{folder}: its events carry none of the soft outputs this study hardens")
-        items = [(k, v) for k in applicable for v in k.values]
-        for knob, value in progress(items) if progress else items:
-            evaluations = [evaluate_tracks(knob.build(e, value), t, poi) for e, t in zip(events, truths, strict=True)]
-            summary = TrackingEvaluation.concat(evaluations).summary()
-            rows.append({"stage": label, "method": knob.method, "knob": knob.knob, "value": value,
-                         **{key: summary.get(key, np.nan) for key in (*RATES, "lhc_efficiency")},
-                         "candidates_per_event": summary.get("n_candidates", np.nan) / max(len(events), 1)})
+        for knob in progress(applicable) if progress else applicable:
+            table = scan_builder(knob.builder, items, knob.scan_grid(), poi=poi, need_best=False).table
+            for _, row in table.iterrows():
+                rows.append({"stage": label, "method": knob.method, "knob": knob.knob, "value": float(row[knob.knob]),
+                             **{key: row.get(key, np.nan) for key in (*RATES, "lhc_efficiency")},
+                             "candidates_per_event": row.get("n_candidates", np.nan) / max(len(events), 1)})
     return pd.DataFrame(rows)
 
 

@@ -1,6 +1,5 @@
 """Training harness: one LightningModule base, the LightningCLI entry point, loggers, stage writer."""
 
-from trackcore.train.clustering import ClusteringTrackingModule
 from trackcore.train.module import (
     LossOutput,
     TrackingModule,
@@ -16,7 +15,6 @@ from trackcore.train.schedule import RunCosineAnnealingLR, ScheduleLengthError, 
 from trackcore.train.writer import StageWriter
 
 __all__ = [
-    "ClusteringTrackingModule",
     "LossOutput",
     "RunCosineAnnealingLR",
     "ScheduleLengthError",

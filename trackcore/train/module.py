@@ -28,17 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning as L
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
-from trackcore.builders.scan import dm_efficiency_minus_fake_rate
+from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.scan import ScanEvent, dm_efficiency_minus_fake_rate
 from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.refinement.refine import HelixRefinement
+from trackcore.train.builder_scan import CHECKPOINT_KEY, ValidationScan, saved_settings
 from trackcore.train.schedule import fit_to_run
 
 # the tracking metrics logged per validation/test epoch; ``<stage>/fom`` is logged beside them
@@ -176,10 +178,20 @@ class TrackingModule(L.LightningModule):
             (:func:`~trackcore.train.schedule.fit_to_run`).
         min_pt: particles of interest for the tracking metrics: pT > min_pt (GeV).
         min_hits: ... and at least this many hits.
+        builder: how tracks are built from :meth:`infer`'s outputs (a :mod:`trackcore.builders`
+            class, by ``class_path``); required where ``BUILDS_TRACKS``, refused elsewhere.
+        scan: a grid of the builder's settings (``{eps: [0.1, 0.2], min_samples: [1]}``, or a list
+            of such) scanned at every validation epoch (:mod:`trackcore.train.builder_scan`): the
+            best setting is the builder from then on and the checkpoint keeps it. None: the
+            builder as configured.
         refine: the helix-fit refinement applied to every candidate set of :meth:`build_tracks`
             (validation, test, predict, bench); None builds without it. In YAML: ``refine: {}`` for
             the defaults, or ``refine: {tol_xy: 0.2, tol_rz: 0.7}``.
     """
+
+    BUILDS_TRACKS: ClassVar[bool] = False
+    """Whether the stage makes track candidates (then it takes a builder, and its checkpoints are
+    chosen by the tracking figure of merit)."""
 
     def __init__(
         self,
@@ -189,6 +201,8 @@ class TrackingModule(L.LightningModule):
         scheduler: LRSchedulerCallable | None = None,
         min_pt: float = 1.0,
         min_hits: int = 3,
+        builder: TrackBuilder | None = None,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
     ) -> None:
         super().__init__()
@@ -200,6 +214,14 @@ class TrackingModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.poi = ParticlesOfInterest(min_pt=min_pt, min_hits=min_hits)
+        if self.BUILDS_TRACKS and builder is None:
+            raise ValueError(f"{type(self).__name__} builds tracks: give it a builder (a trackcore.builders class)")
+        if not self.BUILDS_TRACKS and (builder is not None or scan is not None):
+            raise ValueError(f"{type(self).__name__} makes no tracks: it takes no builder and no scan")
+        if builder is not None and not isinstance(builder, TrackBuilder):
+            raise ValueError(f"builder must be a trackcore.builders.TrackBuilder (got {type(builder).__name__})")
+        self.builder = builder
+        self.builder_scan = None if scan is None else ValidationScan(builder, scan)
         self.refine = refine
         # (event id, edge metrics, tracking evaluation) of each event of the current val/test epoch.
         self._results: dict[str, list[_EventResult]] = {"val": [], "test": []}
@@ -218,8 +240,9 @@ class TrackingModule(L.LightningModule):
         raise NotImplementedError(f"{type(self).__name__} must implement infer")
 
     def build_tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
-        """Track candidates from :meth:`infer`'s outputs; None for stages that make no tracks."""
-        return None
+        """Track candidates from :meth:`infer`'s outputs by the injected builder; None for stages
+        that make no tracks."""
+        return None if self.builder is None else self.builder(event, outputs)
 
     def refine_tracks(
         self, candidates: TrackCandidates | None, event: Any, groups: TrackCandidates | None = None
@@ -259,6 +282,9 @@ class TrackingModule(L.LightningModule):
         against its truth (None for stages that make no tracks). A module may return None and set
         the event's ``tracking`` in ``self._results[stage]`` before the epoch ends (e.g. after a
         validation-time scan of its building parameters)."""
+        if stage == "val" and self.builder_scan is not None:  # built at the epoch's end, at the chosen setting
+            self.builder_scan.keep(event_id, event, outputs)
+            return None
         candidates = self.tracks(event, outputs)
         return None if candidates is None else evaluate_tracks(candidates, EventTruth.from_data(event), self.poi)
 
@@ -283,8 +309,8 @@ class TrackingModule(L.LightningModule):
 
     @classmethod
     def builds_tracks(cls) -> bool:
-        """Whether this module's validation builds and scores tracks (it overrides :meth:`build_tracks`)."""
-        return cls.build_tracks is not TrackingModule.build_tracks
+        """Whether this module's validation builds and scores tracks (its ``BUILDS_TRACKS``)."""
+        return cls.BUILDS_TRACKS
 
     def trainer_max_epochs(self) -> int | None:
         """The trainer's ``max_epochs`` (None when no trainer drives the module)."""
@@ -357,7 +383,34 @@ class TrackingModule(L.LightningModule):
         self._evaluate_step("val", batch)
 
     def on_validation_epoch_end(self) -> None:
+        if self.builder_scan is not None and self.builder_scan.has_events():
+            outcome = self.builder_scan.run(lambda items: gather_by_event(items, key=lambda item: item[0]),
+                                            None if self.refine is None else self._scan_refinement, self.poi)
+            self.builder = outcome.builder or self.builder
+            for name, value in self.builder.settings().items():
+                if isinstance(value, int | float):
+                    self.log(f"val/builder/{name}", float(value))
+            self.set_val_tracking(outcome.evaluations)
         self._evaluate_epoch_end("val")
+
+    def _scan_refinement(self, item: ScanEvent) -> Callable[[TrackCandidates], TrackCandidates]:
+        """The refinement of one scanned event's candidate sets (the model's groups computed once)."""
+        groups = self.refine_groups(item.event, item.outputs)
+        return lambda candidates: self.refine_tracks(candidates, item.event, groups)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.builder is not None:
+            kind = type(self.builder)
+            checkpoint[CHECKPOINT_KEY] = {"class_path": f"{kind.__module__}.{kind.__name__}",
+                                          "settings": self.builder.settings()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The settings a scan chose come back with the weights; without a scan the configured ones stand.
+        if self.builder_scan is None:
+            return
+        saved = saved_settings(checkpoint, self.builder_scan.configured)
+        if saved:
+            self.builder = self.builder_scan.configured.with_settings(**saved)
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._evaluate_step("test", batch)

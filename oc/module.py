@@ -1,32 +1,27 @@
-"""The object-condensation task module: OC loss in training, DBSCAN or condensation points at inference.
+"""The object-condensation task module: the OC loss in training; tracks by the injected builder.
 
 The model (:class:`oc.model.CondensationGNN`) maps each hit of a graph-construction stage's
-graph (``ec``'s metric-learning output) to a condensation strength ``beta`` and cluster
-coordinates. Training minimises :func:`trackcore.losses.condensation_loss`; tracks are built
-by one of the two inference modes of :mod:`trackcore.builders`:
-
-- ``"dbscan"``: DBSCAN on the cluster coordinates (gnn_tracking's default);
-- ``"condensation"``: condensation points (Kieseler): seeds of ``beta > t_beta`` in descending
-  ``beta`` take the free hits within ``t_d``.
-
-Building, the validation-time scans of both builders' parameters and their checkpointing are
-:class:`trackcore.train.ClusteringTrackingModule`'s (shared with EggNet).
+graph to a condensation strength ``beta`` and cluster coordinates. Training minimises
+:func:`trackcore.losses.condensation_loss`; :meth:`infer` gives ``beta`` and ``coords``, which
+the builder turns into tracks: :class:`~trackcore.builders.DBSCANBuilder` (gnn_tracking's
+default) or :class:`~trackcore.builders.CondensationPoints` (Kieseler's condensation points).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
+from trackcore.builders.base import Grid, TrackBuilder
 from trackcore.losses import CondensationLoss, condensation_loss, objects_of_interest
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import (
-    ClusteringTrackingModule,
     LossOutput,
+    TrackingModule,
     batch_events,
     check_edge_score_cut,
     check_input_keys,
@@ -35,16 +30,14 @@ from trackcore.train import (
 )
 
 
-class ObjectCondensation(ClusteringTrackingModule):
+class ObjectCondensation(TrackingModule):
     """Task module of the object-condensation tracker.
 
     Args:
         model: a module ``(x, edge_index) -> CondensationOutput`` (beta (N,), coords (N, D)).
-        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`
-            (``min_pt``/``min_hits`` define the particles of interest of the metrics).
-        builder, eps, min_samples, t_beta, t_d, min_track_hits, scan_eps, scan_min_samples,
-            scan_t_beta, scan_t_d: track building and its validation-time scans, see
-            :class:`~trackcore.train.ClusteringTrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+            :class:`~trackcore.train.TrackingModule` (``min_pt``/``min_hits`` define the particles
+            of interest of the metrics; the builder reads ``coords`` and ``beta``).
         q_min, attractive_weight, repulsive_weight, coward_weight, noise_weight: see
             :func:`trackcore.losses.condensation_loss`.
         loss_implementation: ``"dense"`` (hits x objects) or ``"radius"`` (large events).
@@ -60,6 +53,8 @@ class ObjectCondensation(ClusteringTrackingModule):
             edge-scoring stage output) is at least this (gnn_tracking's EC-filtered graph);
             otherwise on the whole input graph.
     """
+
+    BUILDS_TRACKS: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -80,25 +75,14 @@ class ObjectCondensation(ClusteringTrackingModule):
         object_min_pt: float = 0.0,
         object_max_abs_eta: float | None = None,
         object_min_hits: int = 1,
-        builder: Literal["dbscan", "condensation"] = "dbscan",
-        eps: float = 0.3,
-        min_samples: int = 2,
-        t_beta: float = 0.5,
-        t_d: float = 0.5,
-        min_track_hits: int = 3,
-        scan_eps: Sequence[float] | None = None,
-        scan_min_samples: Sequence[int] | None = None,
-        scan_t_beta: Sequence[float] | None = None,
-        scan_t_d: Sequence[float] | None = None,
         input_keys: Sequence[str] = ("x",),
         edge_score_cut: float | None = None,
+        builder: TrackBuilder,
+        scan: Grid | None = None,
         refine: HelixRefinement | None = None,
     ) -> None:
-        super().__init__(
-            model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits, refine=refine,
-            builder=builder, eps=eps, min_samples=min_samples, t_beta=t_beta, t_d=t_d, min_track_hits=min_track_hits,
-            scan_eps=scan_eps, scan_min_samples=scan_min_samples, scan_t_beta=scan_t_beta, scan_t_d=scan_t_d,
-        )
+        super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
+                         builder=builder, scan=scan, refine=refine)
         if loss_implementation not in ("dense", "radius"):
             raise ValueError(f"loss_implementation must be 'dense' or 'radius' (got {loss_implementation!r})")
         self.loss_options = dict(

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from oc.condensation import ObjectCondensation
+from oc.module import ObjectCondensation
 from oc.model import CondensationGNN
 from tests.ec.test_edge_classifier import tiny_graph_event, train_steps
 from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks

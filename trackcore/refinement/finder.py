@@ -1,0 +1,147 @@
+"""The geometric track finder of the refinement: helices among the hits that no candidate holds.
+
+Each free hit and its nearest free hits give the best helix through that hit (the robust search of
+:meth:`~trackcore.refinement.helix.HelixCheck.best_helices`, on the triples that contain it);
+helices through the beam line (transverse impact parameter ``d0 <= max_d0``, which assumes prompt
+particles) become candidates, largest first, each hit in one. Two ways to choose the neighbours:
+
+- :meth:`HelixFinder.recover`: the nearest free hits in the direction seen from the origin
+  (azimuth and pseudorapidity, within ``window``). Given every hit and no candidates, this alone is a
+  complete geometric track finder (``benchmarks/geometric_baseline.py``; its measured efficiency is in
+  ``docs/refinement.md``), so a model's numbers with it on measure the geometry more than the model.
+- :meth:`HelixFinder.regroup`: only the free hits that share a group with the hit (which hits a
+  model holds may share a track, e.g. each hit's top-3 HGNN super-nodes), nearest first: it can
+  only rebuild what the model grouped.
+
+:class:`~trackcore.refinement.refine.HelixRefinement` runs them as its steps 4 (``recover``) and 5
+(``groups``) on the hits its candidates leave free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from trackcore.refinement.helix import HelixCheck, flatten, triples_through_first
+
+
+@dataclass(frozen=True)
+class HelixFinder:
+    """Helices of free hits, each through one free hit and its neighbours.
+
+    Args:
+        check: the helix tolerances (every found candidate must fit its least-squares helix).
+        min_hits: smallest candidate found.
+        neighbors: free hits searched around each free hit (including it).
+        window: ``(azimuth rad, pseudorapidity)`` seen from the origin, within which free hits are
+            neighbours in :meth:`recover`.
+        max_d0: largest transverse impact parameter of a found candidate (mm).
+        max_clean_hits: groups of more free hits are blobs, not searched by :meth:`regroup`.
+    """
+
+    check: HelixCheck
+    min_hits: int = 3
+    neighbors: int = 16
+    window: tuple[float, float] = (0.06, 0.6)
+    max_d0: float = 2.0
+    max_clean_hits: int = 60
+
+    def recover(self, p: np.ndarray, free: np.ndarray) -> list[np.ndarray]:
+        """New candidates from the free hits, each searched among its nearest in direction, largest first.
+
+        Shapes:
+            p: (N_hits, 3) float64; free: (F,) hit indices; returns index arrays into ``p``.
+        """
+        from trackcore.neighbors import radius_graph
+
+        if free.size < self.min_hits:
+            return []
+        q = p[free]
+        phi = np.arctan2(q[:, 1], q[:, 0])
+        eta = np.arcsinh(q[:, 2] / np.maximum(np.hypot(q[:, 0], q[:, 1]), 1e-9))
+        w_phi, w_eta = self.window
+        direction = np.stack([np.cos(phi) / w_phi, np.sin(phi) / w_phi, eta / w_eta], 1)
+        graph = radius_graph(torch.from_numpy(direction), 1.0, max_num_neighbors=self.neighbors - 1,
+                             backend="kdtree")
+        near, query = graph.edge_index.numpy()  # grouped by query, nearest first
+        return self.seeded_helices(p, free, query, near)
+
+    def regroup(self, p: np.ndarray, free: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
+        """New candidates from the free hits, each searched among its group mates.
+
+        Shapes:
+            p: (N_hits, 3) float64; free: (F,) hit indices; groups: index arrays into ``p`` (a hit
+            may be in several); returns index arrays into ``p``.
+        """
+        if free.size < self.min_hits or not groups:
+            return []
+        slot = np.full(len(p), -1, np.int64)
+        slot[free] = np.arange(len(free))
+        member, group = flatten(groups)
+        keep = slot[member] >= 0
+        member, group = slot[member[keep]], group[keep]
+        _, group, size = np.unique(group, return_inverse=True, return_counts=True)
+        keep = size[group] <= self.max_clean_hits  # a blob is not searched (as in the clean step)
+        member, group = member[keep], group[keep]
+        order = np.argsort(group, kind="stable")
+        member, group = member[order], group[order]
+        # every ordered pair of free hits within a group
+        start = np.searchsorted(group, group)  # where each member's group begins
+        count = np.bincount(group)[group]
+        first = np.repeat(np.arange(len(member)), count)
+        second = np.repeat(start, count) + np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count)
+        i, j = member[first], member[second]
+        key = np.unique(i[i != j] * len(free) + j[i != j])
+        i, j = key // len(free), key % len(free)
+        dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
+        order = np.lexsort((dist, i))  # grouped by hit, nearest mate first
+        return self.seeded_helices(p, free, i[order], j[order])
+
+    def seeded_helices(
+        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray
+    ) -> list[np.ndarray]:
+        """Helices through each free hit among its listed neighbours, accepted largest first, each hit in one.
+
+        Shapes:
+            free: (F,) hit indices; query, near: (P,) positions in ``free``, grouped by ``query``
+            with the nearest neighbour first (only the first ``neighbors - 1`` are used).
+        """
+        k = self.neighbors
+        q = p[free]
+        local = np.full((len(free), k), -1, np.int64)  # each free hit, then its neighbours, nearest first
+        local[:, 0] = np.arange(len(free))
+        rank = np.arange(len(query)) - np.searchsorted(query, query)  # position within the query's group
+        use = rank < k - 1
+        local[query[use], 1 + rank[use]] = near[use]
+        seeds = np.flatnonzero((local[:, 1:] >= 0).sum(1) >= self.min_hits - 1)  # enough neighbours for a helix
+        local = local[seeds]
+        valid = local >= 0
+        triples = triples_through_first(k)
+        proposals = []
+        chunk = max(1, 2_000_000 // (len(triples) * k))  # bounds the (B, T, k) residual arrays
+        for start in range(0, len(local), chunk):
+            rows = local[start:start + chunk]
+            keep = self.check.best_helices(q[np.maximum(rows, 0)], triples, valid[start:start + chunk])
+            for hits, mask in zip(rows, keep, strict=True):
+                if mask[0] and mask.sum() >= self.min_hits:  # a helix through the seed hit
+                    proposals.append(free[hits[mask]])
+        if not proposals:
+            return []
+        proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order
+        ok, fits = self.check.fit_ok(p, proposals)
+        good = ok & (fits.d0 <= self.max_d0)  # as proposed; refitted below if some hits were taken
+        taken = np.zeros(len(p), bool)
+        out: list[np.ndarray] = []
+        for hits, fine in zip(proposals, good, strict=True):
+            rest = hits[~taken[hits]]
+            if len(rest) < self.min_hits:
+                continue
+            if len(rest) < len(hits):
+                ok_rest, fits_rest = self.check.fit_ok(p, [rest])
+                fine = ok_rest[0] and fits_rest.d0[0] <= self.max_d0
+            if fine:
+                taken[rest] = True
+                out.append(rest)
+        return out

@@ -1,0 +1,292 @@
+"""Helix maths of the refinement: least-squares helix fits, their residuals, and the robust search.
+
+The helix model is a circle in the transverse plane and a straight line in ``(r, z)``,
+``r = sqrt(x^2 + y^2)``. Along a helix from the beam line ``z`` is linear in the transverse arc
+length ``s = 2R asin(r / 2R)``, not in ``r``; perpendicular to the line the difference is at
+most ``r^3 / 24R^2`` (0.09 mm at r = 180 mm, the end of a pixel detector, for pT = 1 GeV in 2 T),
+and the fitted line absorbs most of it. The ``(s, z)`` line is not used: it needs the circle's
+radius, and a wrong circle through hits of two particles then bends the line to fit them (the
+robust search then keeps many more mixed subsets; measured in ``docs/refinement.md``).
+
+Residuals are geometric distances: ``|distance to the centre - R|`` in ``(x, y)`` and the
+perpendicular distance to the line in ``(r, z)`` (so very forward tracks, almost parallel to
+``z``, are judged by their radial miss and not by a huge ``z`` miss). The fits are the algebraic
+(Kasa) circle and the total-least-squares line (:func:`fit_helices`); the robust search
+(:meth:`HelixCheck.best_helices`) takes the circle through three hits and the line through the two
+of them farthest apart in ``(r, z)``. Positions are in mm as the TrackML tables give them.
+
+Usage::
+
+    from trackcore.refinement.helix import HelixCheck, fit_helices
+    fits = fit_helices(p[rows], group, n_groups)           # HelixFits, one row per group
+    ok, fits = HelixCheck(0.15, 0.5, 6.0).fit_ok(p, tracks)  # which index arrays lie on one helix
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+_TRIPLES: dict[int, np.ndarray] = {}
+
+
+def all_triples(n: int) -> np.ndarray:
+    """Every 3-subset of ``range(n)`` as rows (cached per n)."""
+    if n not in _TRIPLES:
+        _TRIPLES[n] = np.array(list(itertools.combinations(range(n), 3)), dtype=np.int64).reshape(-1, 3)
+    return _TRIPLES[n]
+
+
+def triples_through_first(n: int) -> np.ndarray:
+    """Every 3-subset of ``range(n)`` that contains 0, as rows (cached per n)."""
+    key = -n
+    if key not in _TRIPLES:
+        pairs = np.array(list(itertools.combinations(range(1, n), 2)), dtype=np.int64).reshape(-1, 2)
+        _TRIPLES[key] = np.concatenate([np.zeros((len(pairs), 1), np.int64), pairs], 1)
+    return _TRIPLES[key]
+
+
+@dataclass(frozen=True)
+class HelixFits:
+    """Least-squares helices of several hit groups (circle + ``(r, z)`` line), one row per group.
+
+    The circle is kept in its algebraic form about the group's mean point ``(mx, my)``:
+    ``u^2 + v^2 = a u + b v + c`` with ``u = x - mx, v = y - my`` (centre ``(a/2, b/2)``), so that
+    residuals stay exact for nearly straight tracks, whose radius is huge.
+
+    Args:
+        mx, my, a, b, c: the circles; ``line`` marks exactly collinear groups, fitted by the
+            transverse line through ``(mx, my)`` with unit direction ``(lx, ly)`` instead.
+        r0, z0: a point of each ``(r, z)`` line; ``ur, uz``: its unit direction.
+
+    Shapes:
+        every field: (G,) (``line`` bool, the others float64).
+    """
+
+    mx: np.ndarray
+    my: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    line: np.ndarray
+    lx: np.ndarray
+    ly: np.ndarray
+    r0: np.ndarray
+    z0: np.ndarray
+    ur: np.ndarray
+    uz: np.ndarray
+
+    @property
+    def radius(self) -> np.ndarray:
+        """Transverse radius of curvature (mm; inf for collinear groups)."""
+        r2 = self.c + (self.a * self.a + self.b * self.b) / 4
+        return np.where(self.line, np.inf, np.sqrt(np.maximum(r2, 0.0)))
+
+    def residuals(self, p: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Transverse and ``(r, z)`` distances of points to the helix of their group.
+
+        Shapes:
+            p: (n, 3) float64 ``x, y, z``; group: (n,) int64 in ``[0, G)``; returns two (n,) arrays.
+        """
+        u, v = p[:, 0] - self.mx[group], p[:, 1] - self.my[group]
+        a, b = self.a[group], self.b[group]
+        # |d - R| = |d^2 - R^2| / (d + R), with d^2 - R^2 = u^2 + v^2 - a u - b v - c: no large terms cancel
+        radius = self.radius[group]
+        dist = np.hypot(u - a / 2, v - b / 2)
+        with np.errstate(invalid="ignore"):
+            circle = np.abs(u * u + v * v - a * u - b * v - self.c[group]) / (dist + radius)
+        dxy = np.where(self.line[group], np.abs(u * self.ly[group] - v * self.lx[group]), circle)
+        r = np.hypot(p[:, 0], p[:, 1])
+        drz = np.abs((r - self.r0[group]) * self.uz[group] - (p[:, 2] - self.z0[group]) * self.ur[group])
+        return dxy, drz
+
+    @property
+    def z_at_beam(self) -> np.ndarray:
+        """``z`` of each line at ``r = 0`` (the line's point itself for lines parallel to ``z``)."""
+        steep = np.abs(self.ur) > 1e-9
+        return np.where(steep, self.z0 - self.r0 * self.uz / np.where(steep, self.ur, 1.0), self.z0)
+
+    @property
+    def d0(self) -> np.ndarray:
+        """Transverse distance of the beam line (``x = y = 0``) to each circle (mm)."""
+        origin = np.zeros((len(self.mx), 3))
+        return self.residuals(origin, np.arange(len(self.mx)))[0]
+
+    @property
+    def eta(self) -> np.ndarray:
+        """Pseudorapidity of each ``(r, z)`` line, oriented outward."""
+        sign = np.where(self.ur >= 0, 1.0, -1.0)
+        return np.arcsinh(sign * self.uz / np.maximum(np.abs(self.ur), 1e-9))
+
+
+def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int) -> HelixFits:
+    """Least-squares helix of each group: algebraic (Kasa) circle in ``(x, y)``, total least squares in ``(r, z)``.
+
+    Closed forms on per-group sums, so thousands of candidates are fitted in a few array passes.
+
+    Shapes:
+        p: (n, 3) float64; group: (n,) int64 in ``[0, n_groups)``, every group with >= 2 points.
+    """
+    def total(w: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=w, minlength=n_groups)
+
+    count = np.bincount(group, minlength=n_groups).astype(np.float64)
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    mx, my = total(x) / count, total(y) / count
+    xc, yc = x - mx[group], y - my[group]
+    sxx, sxy, syy = total(xc * xc), total(xc * yc), total(yc * yc)
+    w = xc * xc + yc * yc
+    bx, by, c = total(xc * w), total(yc * w), total(w) / count
+    det = sxx * syy - sxy * sxy
+    line = ~(det > 1e-12 * np.maximum(sxx * syy, 1e-300))
+    safe = np.where(line, 1.0, det)
+    a = np.where(line, 0.0, (bx * syy - by * sxy) / safe)  # u^2 + v^2 = a u + b v + c (centred)
+    b = np.where(line, 0.0, (by * sxx - bx * sxy) / safe)
+    angle_xy = 0.5 * np.arctan2(2 * sxy, sxx - syy)  # principal direction, for collinear groups
+    r = np.hypot(x, y)
+    mr, mz = total(r) / count, total(z) / count
+    rc, zc = r - mr[group], z - mz[group]
+    angle = 0.5 * np.arctan2(2 * total(rc * zc), total(rc * rc) - total(zc * zc))
+    return HelixFits(mx=mx, my=my, a=a, b=b, c=c, line=line, lx=np.cos(angle_xy), ly=np.sin(angle_xy),
+                     r0=mr, z0=mz, ur=np.cos(angle), uz=np.sin(angle))
+
+
+def flatten(tracks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The hit indices of several index arrays, concatenated, and each one's array number.
+
+    Shapes:
+        tracks: G index arrays; returns two (sum of their lengths,) int arrays.
+    """
+    return np.concatenate(tracks), np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+
+
+def best_per_layer(
+    track: np.ndarray, hit: np.ndarray, score: np.ndarray, layer_of_hit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resolve candidate (track, hit) pairs: each hit goes to its best-scoring (lowest) track, then
+    each track keeps its best hit per layer. Returned sorted by track, then layer.
+
+    Shapes:
+        track, hit, score: (P,) pairs; layer_of_hit: (N_hits,) a layer key per hit; returns two (Q,) arrays.
+    """
+    order = np.lexsort((score, hit))  # each hit: its best-fitting track
+    track, hit, score = track[order], hit[order], score[order]
+    first = np.r_[True, hit[1:] != hit[:-1]]
+    track, hit, score = track[first], hit[first], score[first]
+    layer = layer_of_hit[hit]
+    order = np.lexsort((score, layer, track))  # each (track, layer): its best-fitting hit
+    track, hit, layer = track[order], hit[order], layer[order]
+    first = np.r_[True, (track[1:] != track[:-1]) | (layer[1:] != layer[:-1])]
+    return track[first], hit[first]
+
+
+def beam_constrained_fits(p: np.ndarray, tracks: list[np.ndarray], fits: HelixFits) -> HelixFits:
+    """Each track's helix refitted with one more point on the beam line, ``(0, 0, z)`` with ``z``
+    where its fitted ``(r, z)`` line meets ``r = 0``: a prompt particle's circle passes the beam line,
+    so short tracks (3 hits, two of them on one layer's overlapping modules) extrapolate far better.
+
+    Shapes:
+        p: (N_hits, 3) float64; tracks: G index arrays; fits: their :func:`fit_helices`.
+    """
+    rows, group = flatten(tracks)
+    beam = np.stack([np.zeros(len(tracks)), np.zeros(len(tracks)), fits.z_at_beam], 1)
+    return fit_helices(np.vstack([p[rows], beam]), np.r_[group, np.arange(len(tracks))], len(tracks))
+
+
+@dataclass(frozen=True)
+class HelixCheck:
+    """Whether hits lie on one helix: the tolerances, the pseudorapidity limit and the robust search.
+
+    :class:`~trackcore.refinement.refine.HelixRefinement` holds these settings (its fields of the
+    same names) and passes them to every step as one of these.
+
+    Args:
+        tol_xy: largest transverse residual of a hit on a helix (mm).
+        tol_rz: largest ``(r, z)`` residual (mm).
+        max_eta: largest ``|pseudorapidity|`` of a helix's ``(r, z)`` line.
+        max_triples: triples tried per point set by :meth:`inliers` (a seeded sample beyond).
+        seed: of that sample.
+    """
+
+    tol_xy: float
+    tol_rz: float
+    max_eta: float
+    max_triples: int = 2000
+    seed: int = 0
+
+    def fit_ok(self, p: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, HelixFits]:
+        """Whether each group of hits lies on its least-squares helix within the tolerances, and the fits.
+
+        Shapes:
+            p: (N_hits, 3) float64; groups: G index arrays into ``p`` (>= 3 each); returns (G,) bool.
+        """
+        rows, group = flatten(groups)
+        fits = fit_helices(p[rows], group, len(groups))
+        dxy, drz = fits.residuals(p[rows], group)
+        bad = (dxy > self.tol_xy) | (drz > self.tol_rz)
+        ok = np.bincount(group, weights=bad, minlength=len(groups)) == 0
+        return ok & (np.abs(fits.eta) <= self.max_eta), fits
+
+    def inliers(self, p: np.ndarray) -> np.ndarray:
+        """The largest set of points on one helix through three of them (ties: smallest residuals).
+
+        Shapes:
+            p: (n, 3) float64 with n >= 3; returns (n,) bool.
+        """
+        n = len(p)
+        triples = all_triples(n) if n <= 24 else None
+        if triples is None or len(triples) > self.max_triples:
+            rng = np.random.default_rng(self.seed)
+            triples = np.sort(np.argpartition(rng.random((self.max_triples, n)), 3, axis=1)[:, :3], axis=1)
+        return self.best_helices(p[None], triples, np.ones((1, n), bool))[0]
+
+    def best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """For each of several point sets, the points on its best helix through one of ``triples``.
+
+        The helix through a triple is the circle through its three points (transverse plane) and
+        the ``(r, z)`` line through the two of them farthest apart; the best one holds the most
+        points within the tolerances (ties: smallest summed residuals, then the first triple).
+
+        Shapes:
+            p: (B, n, 3) float64; triples: (T, 3) indices into n; valid: (B, n) bool (padding
+            points are False: never counted, and triples using them are skipped); returns (B, n) bool.
+        """
+        x, y, z = p[..., 0], p[..., 1], p[..., 2]
+        r = np.hypot(x, y)
+        a, b, c = triples[:, 0], triples[:, 1], triples[:, 2]
+        # circle through the three points (transverse plane): (B, T)
+        ax, ay, bx, by, cx, cy = x[:, a], y[:, a], x[:, b], y[:, b], x[:, c], y[:, c]
+        d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
+        ok = (np.abs(d) > 1e-12) & valid[:, a] & valid[:, b] & valid[:, c]
+        d = np.where(ok, d, 1.0)
+        a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
+        ux = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d
+        uy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d
+        rad = np.hypot(ax - ux, ay - uy)
+        # |d - R| = |d^2 - R^2| / (d + R), with d^2 - R^2 expanded about the first point (stable for huge R): (B, T, n)
+        xs, ys = x[:, None, :], y[:, None, :]
+        dist = np.hypot(xs - ux[..., None], ys - uy[..., None])
+        power = ((xs - ax[..., None]) * (xs + ax[..., None] - 2 * ux[..., None])
+                 + (ys - ay[..., None]) * (ys + ay[..., None] - 2 * uy[..., None]))
+        dxy = np.abs(power) / (dist + rad[..., None])
+        # (r, z) line through the two points of the triple farthest apart in (r, z)
+        pairs = np.stack([np.stack([a, b], 1), np.stack([a, c], 1), np.stack([b, c], 1)], axis=1)  # (T, 3, 2)
+        span = np.hypot(r[:, pairs[..., 1]] - r[:, pairs[..., 0]], z[:, pairs[..., 1]] - z[:, pairs[..., 0]])
+        pick = span.argmax(-1)  # (B, T)
+        i = pairs[np.arange(len(triples))[None], pick, 0]
+        j = pairs[np.arange(len(triples))[None], pick, 1]
+        length = span.max(-1)
+        ok &= length > 1e-9
+        length = np.where(length > 1e-9, length, 1.0)
+        ri, zi = np.take_along_axis(r, i, 1), np.take_along_axis(z, i, 1)
+        ur, uz = (np.take_along_axis(r, j, 1) - ri) / length, (np.take_along_axis(z, j, 1) - zi) / length
+        ok &= np.abs(uz) <= np.sinh(min(self.max_eta, 700.0)) * np.abs(ur)  # |eta| <= max_eta
+        drz = np.abs((r[:, None, :] - ri[..., None]) * uz[..., None] - (z[:, None, :] - zi[..., None]) * ur[..., None])
+        good = (dxy <= self.tol_xy) & (drz <= self.tol_rz) & ok[..., None] & valid[:, None, :]
+        count = good.sum(-1)
+        cost = np.where(good, dxy / self.tol_xy + drz / self.tol_rz, 0.0).sum(-1)  # < 2n + 1
+        best = np.argmin(cost - count * (2.0 * p.shape[1] + 1.0), axis=1)  # most points, then least cost
+        return good[np.arange(len(p)), best]
+

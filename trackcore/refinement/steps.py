@@ -1,0 +1,300 @@
+"""The refinement steps: functions from track candidates (hit index arrays) to track candidates.
+
+:class:`~trackcore.refinement.refine.HelixRefinement` calls them in this order, each with the
+settings it needs (the helix tolerances as one :class:`~trackcore.refinement.helix.HelixCheck`):
+
+- :func:`clean`: a candidate whose hits do not all lie on one helix keeps its largest
+  helix-consistent subset (the robust search); the rest is tried as a candidate of its own.
+  Candidates too large to search (a blob) are released.
+- :func:`merge`: candidates with nearby track parameters whose union lies on one helix become one
+  (pieces of one particle), nearest pairs first.
+- :func:`extend`: a free hit near a candidate and on its helix joins it (its best-fitting one).
+- :func:`fill_holes`: each layer the candidate's helix crosses without a hit of it (a hole,
+  :mod:`trackcore.refinement.holes`) takes the free hit of that layer nearest the candidate's
+  beam-constrained helix.
+- then the geometric track finder (:mod:`trackcore.refinement.finder`) on the free hits, if asked;
+- :func:`quality_cut`: candidates with too many holes or too few layers are dropped;
+- :func:`crowd_cut`: a displaced candidate (its helix misses the beam line) with another hit near
+  one of its hits is dropped.
+
+Every function takes the candidates as a list of sorted hit index arrays into ``p``, the (N_hits, 3)
+float64 hit positions in mm; the free hits (judged hits in no candidate) come from :func:`free_hits`.
+The reasoning behind each step and its measured effect: ``docs/refinement.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from trackcore.candidates import as_numpy
+from trackcore.refinement.helix import (
+    HelixCheck,
+    HelixFits,
+    beam_constrained_fits,
+    best_per_layer,
+    fit_helices,
+    flatten,
+)
+from trackcore.refinement.holes import LayerTable
+
+
+def free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:
+    """Indices of the judged hits in no candidate.
+
+    Shapes:
+        tracks: G index arrays; judged: (N_hits,) bool; returns (F,) int64.
+    """
+    assigned = ~judged
+    for hits in tracks:
+        assigned[hits] = True
+    return np.flatnonzero(~assigned)
+
+
+def clean(
+    tracks: list[np.ndarray], p: np.ndarray, check: HelixCheck, min_hits: int, max_clean_hits: int
+) -> list[np.ndarray]:
+    """Each candidate not on one helix keeps its largest helix-consistent subset (``check.inliers``);
+    the rest, with ``>= min_hits`` hits, is tried again. Candidates of more than ``max_clean_hits``
+    hits that do not fit are released, not searched."""
+    tracks = [t for t in tracks if len(t) >= min_hits]
+    if not tracks:
+        return []
+    ok, _ = check.fit_ok(p, tracks)
+    out = [t for t, good in zip(tracks, ok, strict=True) if good]
+    queue = [t for t, good in zip(tracks, ok, strict=True) if not good]
+    while queue:
+        hits = queue.pop()
+        if len(hits) > max_clean_hits:
+            continue
+        keep = check.inliers(p[hits])
+        if keep.sum() < min_hits:
+            continue
+        out.append(hits[keep])
+        rest = hits[~keep]
+        if len(rest) >= min_hits:
+            (out if check.fit_ok(p, [rest])[0][0] else queue).append(rest)
+    return out
+
+
+def merge(
+    tracks: list[np.ndarray], p: np.ndarray, check: HelixCheck, window: tuple[float, float, float]
+) -> list[np.ndarray]:
+    """Candidates whose parameters (azimuth of the mean hit, pseudorapidity, ``z0``) lie within
+    ``window`` and whose union fits one helix are merged, nearest pairs first, one merge per
+    candidate per round."""
+    from trackcore.neighbors import radius_graph
+
+    _, fits = check.fit_ok(p, tracks)
+    rows, group = flatten(tracks)
+    count = np.bincount(group, minlength=len(tracks))
+    phi = np.arctan2(np.bincount(group, p[rows, 1], len(tracks)) / count,
+                     np.bincount(group, p[rows, 0], len(tracks)) / count)
+    w_phi, w_eta, w_z0 = window
+    params = np.stack([np.cos(phi) / w_phi, np.sin(phi) / w_phi, fits.eta / w_eta, fits.z_at_beam / w_z0], 1)
+    graph = radius_graph(torch.from_numpy(params), 1.0, backend="kdtree")
+    j, i = graph.edge_index.numpy()
+    first = i < j
+    order = np.argsort(graph.distance.numpy()[first], kind="stable")
+    pairs = np.stack([i[first], j[first]], 1)[order]  # nearest first
+    members: list[np.ndarray | None] = list(tracks)
+    parent = np.arange(len(tracks))
+    changed = np.ones(len(tracks), bool)  # pairs of unchanged tracks that failed are not retried
+    while len(pairs):
+        pairs = parent[pairs]
+        pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & (changed[pairs[:, 0]] | changed[pairs[:, 1]])]
+        if not len(pairs):
+            break
+        _, first_seen = np.unique(np.sort(pairs, 1), axis=0, return_index=True)
+        pairs = pairs[np.sort(first_seen)]
+        unions = [np.union1d(members[a], members[b]) for a, b in pairs]
+        ok, _ = check.fit_ok(p, unions)
+        changed[:] = False
+        for (a, b), union, good in zip(pairs, unions, ok, strict=True):
+            if good and not changed[a] and not changed[b]:  # one merge per track per round
+                members[a], members[b] = union, None
+                parent[parent == b] = a
+                changed[a] = True
+        pairs = pairs[~ok]
+        if not changed.any():
+            break
+        # failed pairs whose tracks grew this round are retried with the grown tracks
+        pairs = np.concatenate([pairs, np.stack([parent[pairs[:, 0]], parent[pairs[:, 1]]], 1)])
+    return [m for m in members if m is not None]
+
+
+def extend(
+    tracks: list[np.ndarray], p: np.ndarray, free: np.ndarray, check: HelixCheck, radius: float, neighbors: int
+) -> list[np.ndarray]:
+    """Each free hit is tried on the candidates of its ``neighbors`` nearest candidate hits within
+    ``radius`` (mm) and joins the one it fits best, if that candidate still fits as a whole.
+
+    Shapes:
+        free: (F,) indices of the free hits (:func:`free_hits`).
+    """
+    from trackcore.neighbors import radius_graph
+
+    if not free.size:
+        return tracks
+    rows, owner = flatten(tracks)
+    # each free hit queries its nearest candidate hits
+    graph = radius_graph(torch.from_numpy(p[rows]), radius, query=torch.from_numpy(p[free]),
+                         max_num_neighbors=neighbors, backend="kdtree")
+    near, query = graph.edge_index.numpy()
+    if not near.size:
+        return tracks
+    key = np.unique(free[query] * len(tracks) + owner[near])  # distinct (hit, track) pairs
+    hit, track = key // len(tracks), key % len(tracks)
+    _, fits = check.fit_ok(p, tracks)
+    dxy, drz = fits.residuals(p[hit], track)
+    score = np.maximum(dxy / check.tol_xy, drz / check.tol_rz)
+    keep = score <= 1.0
+    hit, track, score = hit[keep], track[keep], score[keep]
+    if not hit.size:
+        return tracks
+    order = np.lexsort((score, hit))
+    hit, track, score = hit[order], track[order], score[order]
+    best = np.r_[True, hit[1:] != hit[:-1]]  # each hit: its best-fitting track
+    hit, track, score = hit[best], track[best], score[best]
+    order = np.lexsort((score, track))  # grouped by track, best-fitting first
+    hit, track = hit[order], track[order]
+    grown_ids, starts = np.unique(track, return_index=True)
+    added = np.split(hit, starts[1:]) if len(hit) else []
+    out = list(tracks)
+    grown = [np.union1d(out[t], extra) for t, extra in zip(grown_ids, added, strict=True)]
+    ok = check.fit_ok(p, grown)[0] if grown else np.zeros(0, bool)
+    for t, extra, hits, good in zip(grown_ids, added, grown, ok, strict=True):
+        if good:
+            out[t] = hits
+            continue
+        for h in extra:  # best-fitting first; each hit only if the track still fits
+            candidate = np.union1d(out[t], [h])
+            if check.fit_ok(p, [candidate])[0][0]:
+                out[t] = candidate
+    return out
+
+
+def hit_layers(
+    n_hits: int, volume_id: Any | None, layer_id: Any | None, hole_volumes: tuple[int, ...] | None
+) -> tuple[LayerTable, np.ndarray]:
+    """The layers of ``hole_volumes`` (None: every TrackML layer) and each hit's row among them
+    (-1 for hits elsewhere), for :func:`fill_holes` and :func:`quality_cut`.
+
+    Shapes:
+        volume_id, layer_id: (N_hits,); returns the table and (N_hits,) int rows.
+
+    Raises:
+        ValueError: ``volume_id`` or ``layer_id`` missing or not one per hit, or a hit of
+            ``hole_volumes`` on a layer the TrackML detector does not have.
+    """
+    if volume_id is None or layer_id is None:
+        raise ValueError("fill_holes, max_holes and min_layers need the hits' volume_id and layer_id "
+                         "(the processed event's volume_id and layer_id tensors)")
+    vol, lay = as_numpy(volume_id), as_numpy(layer_id)
+    for name, values in (("volume_id", vol), ("layer_id", lay)):
+        if values.shape != (n_hits,):
+            raise ValueError(f"Expected one '{name}' per hit: {n_hits} (got shape {tuple(values.shape)})")
+    table = LayerTable.of_volumes(hole_volumes)
+    rows = table.index(vol, lay)
+    counted = np.ones(n_hits, bool) if hole_volumes is None else np.isin(vol, hole_volumes)
+    unknown = counted & (rows < 0)
+    if unknown.any():
+        first = int(np.flatnonzero(unknown)[0])
+        raise ValueError(f"{int(unknown.sum())} hit(s) of the hole volumes lie on no layer of the TrackML detector "
+                         f"(first: volume_id {int(vol[first])}, layer_id {int(lay[first])}); "
+                         "holes cannot be counted on this detector")
+    return table, rows
+
+
+def hole_counts(tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float
+                ) -> tuple[np.ndarray, HelixFits]:
+    """(G, L) holes of each track (:meth:`LayerTable.holes` with ``margin``) and the tracks' fits.
+
+    Shapes:
+        layer: :func:`hit_layers`; returns (G, L) bool and G fits.
+    """
+    table, rows_of_hit = layer
+    rows, group = flatten(tracks)
+    fits = fit_helices(p[rows], group, len(tracks))
+    return table.holes(fits, group, rows_of_hit[rows], margin), fits
+
+
+def fill_holes(
+    tracks: list[np.ndarray], p: np.ndarray, free: np.ndarray, layer: tuple[LayerTable, np.ndarray],
+    check: HelixCheck, tolerance: tuple[float, float], margin: float,
+) -> list[np.ndarray]:
+    """Each hole of a track takes the free hit of that layer nearest its beam-constrained helix
+    (within ``tolerance``, transverse and ``(r, z)`` in mm; each hit to its best track), if the
+    track still fits. ``margin``: as in :func:`hole_counts`."""
+    if not free.size:
+        return tracks
+    holes, fits = hole_counts(tracks, p, layer, margin)
+    beam = beam_constrained_fits(p, tracks, fits)
+    free_layer = layer[1][free]
+    pairs_t, pairs_h = [], []
+    for j in np.flatnonzero(holes.any(0)):
+        t = np.flatnonzero(holes[:, j])
+        h = free[free_layer == j]
+        if h.size:
+            pairs_t.append(np.repeat(t, h.size))
+            pairs_h.append(np.tile(h, t.size))
+    if not pairs_t:
+        return tracks
+    track, hit = np.concatenate(pairs_t), np.concatenate(pairs_h)
+    dxy, drz = beam.residuals(p[hit], track)
+    score = np.maximum(dxy / tolerance[0], drz / tolerance[1])
+    keep = score <= 1.0
+    if not keep.any():
+        return tracks
+    track, hit = best_per_layer(track[keep], hit[keep], score[keep], layer[1])
+    out = list(tracks)
+    for t, h in zip(track, hit, strict=True):
+        grown = np.union1d(out[t], [h])
+        if check.fit_ok(p, [grown])[0][0]:
+            out[t] = grown
+    return out
+
+
+def quality_cut(
+    tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
+    max_holes: int | None, min_layers: int | None,
+) -> list[np.ndarray]:
+    """Tracks with more than ``max_holes`` holes or fewer than ``min_layers`` distinct layers are
+    dropped (None: no such cut); tracks with a hit outside the layer table pass."""
+    holes, _ = hole_counts(tracks, p, layer, margin)
+    keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
+    good = np.ones(len(tracks), bool)
+    if max_holes is not None:
+        good &= holes.sum(1) <= max_holes
+    if min_layers is not None:
+        n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
+        good &= n_layers >= min_layers
+    return [t for t, k in zip(tracks, keep | good, strict=True) if k]
+
+
+def crowd_cut(
+    tracks: list[np.ndarray], p: np.ndarray, judged: np.ndarray, max_d0: float, radius: float
+) -> list[np.ndarray]:
+    """Tracks whose helix (on their judged hits, if >= 3) misses the beam line by more than
+    ``max_d0`` (mm) and that have a hit they do not hold within ``radius`` (3D, mm) are dropped."""
+    own = [t[judged[t]] for t in tracks]
+    fitted = np.flatnonzero([len(o) >= 3 for o in own])
+    if not fitted.size:
+        return tracks
+    rows, group = flatten([own[i] for i in fitted])
+    displaced = fitted[fit_helices(p[rows], group, len(fitted)).d0 > max_d0]
+    if not displaced.size:
+        return tracks
+    from scipy.spatial import cKDTree
+
+    rows, group = flatten([own[i] for i in displaced])
+    near = cKDTree(p).query_ball_point(p[rows], radius, return_sorted=False)
+    counts = np.fromiter((len(n) for n in near), np.int64, len(near))
+    key = np.repeat(displaced[group], counts) * len(p) + np.concatenate(near).astype(np.int64)
+    held, held_group = flatten([tracks[i] for i in displaced])
+    crowded = ~np.isin(key, displaced[held_group] * len(p) + held)  # a near hit the track does not hold
+    drop = np.zeros(len(tracks), bool)
+    drop[key[crowded] // len(p)] = True
+    return [t for t, d in zip(tracks, drop, strict=True) if not d]
