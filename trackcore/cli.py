@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.add_argument("--max-abs-eta", type=float, default=None, help="particles of interest: |eta| below this")
-    p.add_argument("--edge-cut", type=float, default=0.5, help="score cut of a scored graph's edge metrics")
+    p.add_argument("--edge-cut", type=float, default=None,
+                   help="score cut of a scored graph's edge metrics (default: the stage's own, from its stage.json; "
+                        "0.5 for a folder without one)")
     p.add_argument("--name", default=None, help="legend label of the plots (default: the stage folder's name)")
     from trackcore.commands.scan import add_arguments as add_scan_arguments
 

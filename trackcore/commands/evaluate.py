@@ -24,10 +24,17 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from trackcore.machine import machine_info
+    from trackcore.train.writer import read_stage_settings
     from trackcore.viz import plot_tracking_rates
 
     poi = ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits, max_abs_eta=args.max_abs_eta)
-    report = evaluate_stage(args.stage_dir, split=args.split, poi=poi, edge_cut=args.edge_cut,
+    edge_cut = args.edge_cut
+    if edge_cut is None:
+        recorded = read_stage_settings(args.stage_dir) or {}
+        edge_cut = float(recorded.get("edge_cut", 0.5))
+        source = "the stage's own, from its stage.json" if "edge_cut" in recorded else "the default: no record"
+        print(f"edge cut {edge_cut} ({source})")
+    report = evaluate_stage(args.stage_dir, split=args.split, poi=poi, edge_cut=edge_cut,
                             progress=lambda files: tqdm(files, desc=f"evaluate {args.split}", unit="event"))
     out = Path(args.out) if args.out else Path(args.stage_dir) / "eval" / args.split
     out.mkdir(parents=True, exist_ok=True)

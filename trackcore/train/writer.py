@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,44 @@ import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from trackcore.candidates import TrackCandidates
-from trackcore.data.atomic import atomic_write
+from trackcore.data.atomic import atomic_write, atomic_write_text
+
+STAGE_RECORD = "stage.json"
+"""The file of a stage folder that records the settings that made it (:func:`stage_settings`)."""
+
+
+def stage_settings(module: L.LightningModule, checkpoint: str | None = None) -> dict[str, Any]:
+    """The settings that made a stage's outputs: the module's class, its edge cuts, its builder (as
+    validation chose it) and its refinement, and the checkpoint. Later steps read them
+    (:func:`read_stage_settings`) instead of assuming defaults."""
+    kind = type(module)
+    record: dict[str, Any] = {"module": f"{kind.__module__}.{kind.__name__}", "checkpoint": checkpoint}
+    for name in ("edge_cut", "edge_score_cut"):
+        if getattr(module, name, None) is not None:
+            record[name] = float(getattr(module, name))
+    builder = getattr(module, "builder", None)
+    if builder is not None:
+        record["builder"] = {"class_path": f"{type(builder).__module__}.{type(builder).__name__}",
+                             "settings": builder.settings()}
+    refine = getattr(module, "refine", None)
+    if refine is not None and dataclasses.is_dataclass(refine):
+        record["refine"] = {f.name: getattr(refine, f.name) for f in dataclasses.fields(refine)}
+    return record
+
+
+def read_stage_settings(stage_dir: str | Path) -> dict[str, Any] | None:
+    """The settings a stage folder records (None for a folder written before they were recorded).
+
+    Raises:
+        ValueError: the record is not JSON (the file is named).
+    """
+    path = Path(stage_dir) / STAGE_RECORD
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not JSON ({err})") from None
 
 
 def save_stage_event(event: Any, folder: str | Path, *, overwrite: bool = False) -> Path:
@@ -32,7 +71,8 @@ def save_stage_event(event: Any, folder: str | Path, *, overwrite: bool = False)
 
 
 class StageWriter(BasePredictionWriter):
-    """Write each predicted event to ``output_dir/<split>/event<id>.pt`` (and its candidates as CSV).
+    """Write each predicted event to ``output_dir/<split>/event<id>.pt`` (and its candidates as CSV),
+    and the settings that made them to ``output_dir/stage.json`` (:func:`stage_settings`).
 
     The split names come from the datamodule's ``predict_splits`` (one per predict loader,
     e.g. ``["train", "val", "test"]``), so the next stage reads the same splits.
@@ -47,6 +87,12 @@ class StageWriter(BasePredictionWriter):
         super().__init__(write_interval="batch")
         self.output_dir = Path(output_dir)
         self.overwrite = overwrite
+
+    def on_predict_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Record the settings that make this stage (``stage.json``), the checkpoint's builder included."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        record = stage_settings(pl_module, None if trainer.ckpt_path is None else str(trainer.ckpt_path))
+        atomic_write_text(self.output_dir / STAGE_RECORD, json.dumps(record, indent=2, default=str) + "\n")
 
     def _split(self, trainer: L.Trainer, dataloader_idx: int) -> str:
         splits = getattr(trainer.datamodule, "predict_splits", None) if trainer.datamodule is not None else None
