@@ -61,7 +61,7 @@ def test_the_best_epoch_is_the_one_with_fewer_fakes(config: str, tmp_path: Path,
 
 
 def test_stages_that_build_tracks_select_on_the_figure_of_merit() -> None:
-    from ec.edge_classifier import EdgeClassifier
+    from ec.module import EdgeClassifier
     from trackcore.graph.filter import EdgeFilter
     from trackcore.graph.metric_learning import MetricLearning
 
