@@ -8,7 +8,7 @@ inputs hash the same and its ``.pt`` is the file the record describes; otherwise
 processed again, and :class:`CacheState` says why.
 
 Content decides, not timestamps: a ``touch`` or a copy keeps the cache, an edit that preserves
-size and mtime does not. Hashing costs ~1 s per GB, far less than processing.
+size and mtime does not. Hashing reads each file once, far cheaper than processing it.
 """
 
 from __future__ import annotations

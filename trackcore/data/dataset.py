@@ -43,8 +43,8 @@ from trackcore.data.processing import PROCESSING_VERSION, ProcessingConfig, proc
 from trackcore.data.trackml_io import event_prefix, read_event
 
 CONFIG_FILE = "config.json"
-# "fork" starts a worker in milliseconds, "spawn" in seconds (re-importing torch): 0.4 s
-# against 5 s for six real events on 2 cores. Workers only use numpy, pandas and
+# "fork" starts a worker in milliseconds, "spawn" in seconds (re-importing torch), a cost
+# that a few events do not repay. Workers only use numpy, pandas and
 # torch.save, never threads or CUDA inherited from the parent, so fork is safe here.
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 

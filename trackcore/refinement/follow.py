@@ -19,11 +19,9 @@ on the event's full set of hits:
    7 measurements: a pixel track that found no strip continuation is most often a piece of a
    particle or two particles' hits.
 
-Measured (ACTS ttbar mu = 20, pT > 1 GeV on every volume, EC's pixel tracks of
-``ec/configs/acts_edge_classifier.yaml``; ``benchmarks/follow_strips.py``): with
-``window=4, min_hits=8`` (chosen on the training and validation events) 92.1% DM with 0 fakes of
-2,086 on the test events (the ACTS CKF: 88.8%, 0 of 2,012) and 92.4% with 1 fake of 36,662 on
-200 further events (the CKF: 87.7%, 2 of 34,797), in 7 ms per event on one core.
+``window`` and ``min_hits`` were chosen on the training and validation events; the measured
+efficiency, fake rate and time against the ACTS CKF are in ``docs/refinement.md``
+(``benchmarks/follow_strips.py``).
 
 Usage::
 

@@ -92,7 +92,7 @@ class LayerTable:
         """Which layers each helix crosses inside the sensitive area by at least ``margin`` mm.
 
         Args:
-            fits: :class:`~trackcore.refinement.refine.HelixFits` of G candidates.
+            fits: :class:`~trackcore.refinement.helix.HelixFits` of G candidates.
 
         Shapes:
             returns (G, L) bool.

@@ -5,7 +5,7 @@ Which epoch is the best (:func:`selection_metric`, the ``checkpoint:`` block of 
 - a stage that builds tracks in validation (EC's edge classifier, OC, EggNet, HGNN) keeps the epoch
   of the largest ``val/fom`` = DM efficiency - DM fake rate on the validation events, the objective
   by which the validation-time scans choose their building settings. DM efficiency alone let HGNN
-  keep epoch 2 (87.9% efficiency, 9.5% fakes) over epoch 11 (86.9%, 3.4%);
+  keep an early epoch over a later one of about the same efficiency and far fewer fakes;
 - a stage that builds no tracks (EC's metric learning and filter) keeps the epoch of the smallest
   ``val/loss``: its validation has no track to count, and its edge efficiency and purity trade
   against each other with the graph size, so neither alone ranks epochs.

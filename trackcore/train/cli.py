@@ -140,7 +140,7 @@ def keep_fast_allocations() -> None:
     ``deterministic: warn`` (our default) turns on ``torch.use_deterministic_algorithms``, which
     by default also fills each uninitialised tensor (``torch.empty``, the outputs of LayerNorm
     and gathers) so that reads of garbage are reproducible. No op of ours reads uninitialised
-    memory, and the fill cost 15-25% of an EggNet forward on the CPU (``aten::fill_`` was the
+    memory, and the fill is a large share of an EggNet forward on the CPU (``aten::fill_`` was the
     largest self time in its profile).
     """
     torch.utils.deterministic.fill_uninitialized_memory = False

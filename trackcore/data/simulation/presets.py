@@ -2,12 +2,12 @@
 
 The ``trackml`` preset is tuned against 40 real TrackML events
 (``../shared/data/trackml_real_partial``; Amrouche et al., arXiv:1904.06778): hits,
-particles, noise fraction, pT spectrum and hits per volume agree within a few percent
-(see ``scripts/compare_simulation.py``). ``small`` and ``tiny`` keep the same physics on
+particles, noise fraction, pT spectrum and hits per volume are compared with the real
+events by ``scripts/compare_simulation.py``. ``small`` and ``tiny`` keep the same physics on
 the pixel detector with fewer particles (``small``: 23 pile-up vertices instead of 200;
 ``tiny``: 10 small vertices); their noise per module is scaled with the particle density,
-so that their noise fraction stays that of the pixel volumes at TrackML density (~7%;
-real pixel volumes: ~5%).
+so that their noise fraction stays that of the pixel volumes at TrackML density
+(``trackcore inspect`` prints it).
 """
 
 from __future__ import annotations
