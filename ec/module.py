@@ -22,7 +22,7 @@ class EdgeClassifier(EdgeScoringModule):
     """Task module of the edge-classification stage.
 
     Args:
-        model: an :class:`InteractionGNN` (any module ``(x, edge_index) -> logits``).
+        model: an :class:`ec.model.InteractionGNN` (any module ``(x, edge_index) -> logits``).
         optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
             :class:`~trackcore.train.TrackingModule` (the builder reads ``edge_score``, e.g.
             :class:`~trackcore.builders.EdgeComponents`).

@@ -68,7 +68,7 @@ class EggNetModule(TrackingModule):
         refine: HelixRefinement | None = None,
     ) -> None:
         has_beta = bool(getattr(model, "has_beta", False))
-        if "beta" in builder.reads and not has_beta:
+        if isinstance(builder, TrackBuilder) and "beta" in builder.reads and not has_beta:
             raise ValueError(f"{type(builder).__name__} needs a beta: this model outputs none (build it with "
                              "beta_head: true, or use a builder that reads only coords)")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,

@@ -125,7 +125,7 @@ class HGNNModule(TrackingModule):
     ) -> None:
         variant = getattr(model, "variant", "bipartite")
         gives = BIPARTITE_OUTPUTS if variant == "bipartite" else EMBEDDING_OUTPUTS
-        if not set(builder.reads) <= set(gives):
+        if isinstance(builder, TrackBuilder) and not set(builder.reads) <= set(gives):
             raise ValueError(f"{type(builder).__name__} reads {list(builder.reads)}; the {variant} model gives "
                              f"{list(gives)}")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,

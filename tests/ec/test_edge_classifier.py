@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ec.edge_classifier import EdgeClassifier, InteractionGNN
+from ec.model import InteractionGNN
+from ec.module import EdgeClassifier
 from tests.conftest import make_event
 from tests.trackcore.nn.helpers import param_grads_ok
+from trackcore.builders import EdgeComponents
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.losses import pair_labels
 from trackcore.neighbors import knn_graph
@@ -66,7 +68,7 @@ def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):
     data = tiny_graph_event(seed=22)
     module = EdgeClassifier(
         model=InteractionGNN(node_in=data.x.shape[1], hidden_dim=32, n_iterations=3),
-        optimizer=lambda p: torch.optim.Adam(p, lr=5e-4), min_pt=0.0,
+        optimizer=lambda p: torch.optim.Adam(p, lr=5e-4), min_pt=0.0, builder=EdgeComponents(cut=0.5),
     )
     train_steps(module, data, 500)
     with torch.no_grad():
@@ -80,3 +82,16 @@ def test_tiny_model_overfits_one_event_and_builds_its_tracks(single_thread):
 
     s = evaluate_tracks(tracks, EventTruth.from_data(data), ParticlesOfInterest(min_pt=0.0)).summary()
     assert s["dm_efficiency"] == 1.0 and s["dm_fake_rate"] == 0.0
+
+
+def test_bad_options_are_named():
+    model = InteractionGNN(node_in=4, hidden_dim=8, n_iterations=1)
+    with pytest.raises(ValueError, match="builds tracks: give it a builder"):
+        EdgeClassifier(model=model, builder=None)
+    with pytest.raises(ValueError, match=r"the builder's cut \(0.4\) differs from edge_cut \(0.5\)"):
+        EdgeClassifier(model=model, builder=EdgeComponents(cut=0.4))
+    EdgeClassifier(model=model, builder=EdgeComponents(cut=0.4), edge_cut=0.4)  # one cut for both: fine
+    with pytest.raises(ValueError, match=r"cut must be in \[0, 1\]"):
+        EdgeComponents(cut=1.5)
+    with pytest.raises(ValueError, match=r"EdgeComponents has no settings \['eps'\]"):
+        EdgeClassifier(model=model, builder=EdgeComponents(), scan={"eps": [0.1]})

@@ -14,6 +14,7 @@ from eggnet.module import EggNetModule
 from tests.conftest import make_event
 from tests.ec.test_edge_classifier import train_steps
 from tests.trackcore.nn.helpers import param_grads_ok
+from trackcore.builders import CondensationPoints, DBSCANBuilder
 from trackcore.data import ProcessingConfig, process_event
 from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
 
@@ -30,6 +31,7 @@ def tiny_model(**kwargs) -> EggNet:
 
 def tiny_module(lr: float = 3e-3, **kwargs) -> EggNetModule:
     model_options = {k: kwargs.pop(k) for k in ("beta_head", "n_iterations") if k in kwargs}
+    kwargs.setdefault("builder", DBSCANBuilder(eps=0.2, min_samples=2))
     return EggNetModule(model=tiny_model(**model_options), optimizer=lambda p: torch.optim.Adam(p, lr=lr),
                         min_pt=0.0, n_random=500, **kwargs)
 
@@ -69,7 +71,7 @@ def _summary(module: EggNetModule, data) -> dict[str, float]:
 def test_tiny_model_clusters_a_tiny_event_perfectly(single_thread) -> None:
     torch.manual_seed(0)
     data = tiny_event()
-    module = tiny_module(eps=0.2, min_samples=2)
+    module = tiny_module(builder=DBSCANBuilder(eps=0.2, min_samples=2))
     train_steps(module, data, 300)
     summary = _summary(module, data)
     assert summary["dm_efficiency"] == 1.0 and summary["perfect_efficiency"] == 1.0
@@ -85,7 +87,7 @@ def test_the_oc_loss_is_an_alternative(single_thread) -> None:
     # seeds 0-31. Asserted with a margin of one particle (an untrained model finds none).
     torch.manual_seed(0)
     data = tiny_event()
-    module = tiny_module(loss="condensation", beta_head=True, builder="condensation", t_beta=0.5, t_d=0.4,
+    module = tiny_module(loss="condensation", beta_head=True, builder=CondensationPoints(t_beta=0.5, t_d=0.4),
                          q_min=0.1, lr=1e-3)
     out = module.training_loss(data)
     assert set(out.terms) >= {"attractive", "repulsive", "coward", "noise"}
@@ -107,18 +109,23 @@ def test_loss_is_per_event_of_a_batch(single_thread) -> None:
 def test_validation_scans_eps_and_the_checkpoint_keeps_it(tmp_path, single_thread) -> None:
     torch.manual_seed(0)
     data = tiny_event()
-    module = tiny_module(eps=5.0, min_samples=2, scan_eps=[0.01, 0.2, 5.0], scan_min_samples=[2])
+    grid = {"eps": [0.01, 0.2, 5.0], "min_samples": [2]}
+    module = tiny_module(builder=DBSCANBuilder(eps=5.0, min_samples=2), scan=grid)
     train_steps(module, data, 300)
     trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, default_root_dir=tmp_path)
     metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
     # eps 5 joins every hit on the unit sphere; either smaller value separates the trained clusters
-    assert module.eps in (0.01, 0.2) and metrics["val/dm_efficiency"] == 1.0
-    assert metrics["val/dbscan/eps"] == pytest.approx(module.eps)
+    assert module.builder.eps in (0.01, 0.2) and metrics["val/dm_efficiency"] == 1.0
+    assert module.builder.min_samples == 2
+    assert metrics["val/builder/eps"] == pytest.approx(module.builder.eps)
     trainer.save_checkpoint(tmp_path / "m.ckpt")
-    restored = tiny_module(eps=5.0, min_samples=2, scan_eps=[0.01, 0.2, 5.0], scan_min_samples=[2])
-    restored.on_load_checkpoint(torch.load(tmp_path / "m.ckpt", weights_only=False))
-    assert restored.eps == module.eps
+    ckpt = torch.load(tmp_path / "m.ckpt", weights_only=False)
+    assert ckpt["builder"] == {"class_path": "trackcore.builders.clustering.DBSCANBuilder",
+                               "settings": {"eps": module.builder.eps, "min_samples": 2, "min_hits": 3}}
+    restored = tiny_module(builder=DBSCANBuilder(eps=5.0, min_samples=2), scan=grid)
+    restored.on_load_checkpoint(ckpt)
+    assert restored.builder == module.builder
 
 
 def test_a_validation_scan_in_which_no_setting_keeps_a_track_records_no_track(tmp_path, single_thread) -> None:
@@ -128,21 +135,25 @@ def test_a_validation_scan_in_which_no_setting_keeps_a_track_records_no_track(tm
 
     torch.manual_seed(0)
     data = tiny_event()
-    module = tiny_module(eps=0.2, min_samples=2, scan_eps=[0.2, 5.0], scan_min_samples=[2],
+    module = tiny_module(builder=DBSCANBuilder(eps=0.2, min_samples=2), scan={"eps": [0.2, 5.0], "min_samples": [2]},
                          refine=HelixRefinement(min_hits=50))  # no candidate has 50 hits
     trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, default_root_dir=tmp_path)
     metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
-    assert metrics["val/dm_efficiency"] == 0.0 and module.eps == 0.2
+    assert metrics["val/dm_efficiency"] == 0.0 and module.builder == DBSCANBuilder(eps=0.2, min_samples=2)
     assert math.isnan(metrics["val/fom"])  # no candidate, no fake rate: such an epoch is never the best
 
 
 def test_bad_options_are_named() -> None:
-    with pytest.raises(ValueError, match="needs a beta"):
-        EggNetModule(model=tiny_model(), loss="condensation")
-    with pytest.raises(ValueError, match="condensation points need a beta"):
-        EggNetModule(model=tiny_model(), builder="condensation")
+    dbscan = DBSCANBuilder()
+    with pytest.raises(ValueError, match="loss 'condensation' needs a beta"):
+        EggNetModule(model=tiny_model(), loss="condensation", builder=dbscan)
+    with pytest.raises(ValueError, match="CondensationPoints needs a beta"):
+        EggNetModule(model=tiny_model(), builder=CondensationPoints())
+    EggNetModule(model=tiny_model(beta_head=True), builder=CondensationPoints())  # with a beta head it can
     with pytest.raises(ValueError, match="loss must be one of"):
-        EggNetModule(model=tiny_model(), loss="triplet")
+        EggNetModule(model=tiny_model(), loss="triplet", builder=dbscan)
+    with pytest.raises(ValueError, match=r"DBSCANBuilder has no settings \['t_d'\]"):
+        EggNetModule(model=tiny_model(), builder=dbscan, scan={"eps": [0.1], "t_d": [0.4]})
     with pytest.raises(ValueError, match="NaN"):
         tiny_model()(torch.full((5, 4), float("nan")))

@@ -11,15 +11,34 @@ from hgnn.model import HierarchicalGNN
 from hgnn.module import HGNNModule
 from tests.ec.test_edge_classifier import tiny_graph_event
 from tests.trackcore.nn.helpers import param_grads_ok
+from trackcore.builders import DBSCANBuilder, HDBSCANBuilder, SoftAssignment
 from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
 from trackcore.nn import HierarchicalCell, HierarchicalGraph, HierarchicalState
 
+SCAN_WITH_ARGMAX = [{"threshold": [1.0]}, {"method": ["argmax"]}]
+"""Threshold 1.0 (sigmoid scores never reach 1: no track), then argmax."""
 
-def tiny_module(data, variant: str = "bipartite", **kwargs) -> HGNNModule:
+
+def default_builder(variant: str = "bipartite", **settings):
+    """The configs' builders: HGNN's threshold assignment for the bipartite model, HDBSCAN for the embedding."""
+    if variant == "bipartite":
+        return SoftAssignment(**{"method": "threshold", "threshold": 0.7, "min_weight": 0.5, "k": 2, "min_hits": 3,
+                                 **settings})
+    return HDBSCANBuilder(**{"min_cluster_size": 3, "min_hits": 3, **settings})
+
+
+def tiny_module(data, variant: str = "bipartite", *, builder=None, **kwargs) -> HGNNModule:
     model = HierarchicalGNN(node_in=data.x.shape[1], hidden_dim=32, emb_dim=8, n_encoder_iterations=2, n_cells=2,
                             variant=variant, coords_dim=4)
     return HGNNModule(model=model, optimizer=lambda p: torch.optim.Adam(p, lr=3e-3), min_pt=0.0,
-                      n_random_pairs=500, **kwargs)
+                      n_random_pairs=500, builder=default_builder(variant) if builder is None else builder, **kwargs)
+
+
+def validate(module, data, tmp_path) -> tuple[L.Trainer, dict[str, float]]:
+    """One validation epoch of ``module`` on ``data``: the trainer and its logged metrics."""
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    return trainer, trainer.validate(module, DataLoader([data]), verbose=False)[0]
 
 
 def test_cell_shapes_residual_and_order():
@@ -126,7 +145,7 @@ def test_tiny_model_assigns_a_tiny_event_perfectly(single_thread):
     assert int(out["num_super_nodes"]) == 6
     truth, poi = EventTruth.from_data(data), ParticlesOfInterest(min_pt=0.0)
     for method in ("threshold", "argmax", "matching"):
-        module.assignment = type(module.assignment)(method=method, min_weight=0.5, min_hits=3)
+        module.builder = SoftAssignment(method=method, min_weight=0.5, min_hits=3)
         summary = evaluate_tracks(module.build_tracks(data, out), truth, poi).summary()
         assert summary["dm_efficiency"] >= 5 / 6 and summary["perfect_efficiency"] >= 5 / 6, method
         assert summary["dm_fake_rate"] == 0.0 and summary["dm_duplicate_rate"] == 0.0, method
@@ -140,8 +159,17 @@ def test_embedding_variant_builds_by_hdbscan(single_thread):
     with torch.no_grad():
         out = module.infer(data)
     assert "coords" in out and "bipartite_score" not in out
+    assert isinstance(module.builder, HDBSCANBuilder)
     tracks = module.build_tracks(data, out)
     assert set(tracks.hit_id.tolist()) <= set(data.hit_id.tolist())
+    # any builder reading coords serves the embedding variant
+    dbscan = tiny_module(data, "embedding", builder=DBSCANBuilder(eps=0.3, min_samples=2, min_hits=3))
+    dbscan.load_state_dict(module.state_dict())
+    dbscan.eval()
+    direct = DBSCANBuilder(eps=0.3, min_samples=2, min_hits=3)(data, out)
+    with torch.no_grad():
+        built = dbscan.build_tracks(data, dbscan.infer(data))
+    assert built.to_frame().equals(direct.to_frame())
 
 
 def test_loss_is_averaged_per_event_of_a_batch(single_thread):
@@ -161,30 +189,36 @@ def test_validation_scan_chooses_the_threshold_and_the_checkpoint_keeps_it(tmp_p
     torch.manual_seed(0)
     data = tiny_graph_event()
     # 0.0 keeps every bipartite edge (each hit joins 5 tracks); 1.0 keeps none
-    module = tiny_module(data, threshold=1.0, scan_threshold=[0.0, 0.5, 1.0])
-    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
-                        enable_model_summary=False, default_root_dir=tmp_path)
-    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
-    assert module.assignment.threshold == metrics["val/threshold"]
+    scan = {"threshold": [0.0, 0.5, 1.0]}
+    module = tiny_module(data, builder=default_builder(threshold=1.0), scan=scan)
+    trainer, metrics = validate(module, data, tmp_path)
+    assert module.builder.threshold in (0.0, 0.5) and module.builder.threshold == metrics["val/builder/threshold"]
+    assert module.builder.method == "threshold" and "val/builder/method" not in metrics  # a string: not logged
     path = tmp_path / "hgnn.ckpt"
     trainer.save_checkpoint(path)
     ckpt = torch.load(path, weights_only=False)
-    assert ckpt["building"] == {"threshold": module.assignment.threshold, "argmax": False}
-    restored = tiny_module(data, threshold=0.9, scan_threshold=[0.0, 0.5, 1.0])
-    restored.on_load_checkpoint({"building": {"threshold": 0.5}})
-    assert restored.assignment.threshold == 0.5
-    fixed = tiny_module(data, threshold=0.9)  # no scan: the configured value stands
+    assert ckpt["builder"] == {"class_path": "trackcore.builders.assignment_builder.SoftAssignment",
+                               "settings": module.builder.settings()}
+    assert ckpt["builder"]["settings"]["threshold"] == module.builder.threshold
+    restored = tiny_module(data, builder=default_builder(threshold=0.9), scan=scan)
+    restored.on_load_checkpoint(ckpt)
+    assert restored.builder == module.builder
+    legacy = tiny_module(data, builder=default_builder(threshold=0.9), scan=scan)
+    legacy.on_load_checkpoint({"building": {"threshold": 0.5}})  # a checkpoint from before builders were objects
+    assert legacy.builder.threshold == 0.5
+    fixed = tiny_module(data, builder=default_builder(threshold=0.9))  # no scan: the configured value stands
     fixed.on_load_checkpoint({"building": {"threshold": 0.5}})
-    assert fixed.assignment.threshold == 0.9
+    fixed.on_load_checkpoint(ckpt)
+    assert fixed.builder.threshold == 0.9
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"assignment": "greedy"}, "Unknown assignment method"),
-        ({"scan_threshold": [0.5], "assignment": "argmax"}, "scan_threshold needs"),
-        ({"scan_threshold": [1.5]}, "scan_threshold must be"),
-        ({"scan_argmax": True}, "scan_argmax adds argmax to the threshold scan"),
+        ({"scan": {"eps": [0.5]}}, r"SoftAssignment has no settings \['eps'\]"),
+        ({"scan": [{"threshold": [0.5]}, {"method": ["greedy"]}]}, "Unknown assignment method"),
+        ({"scan": {"threshold": []}}, "scan setting 'threshold': give a non-empty list"),
+        ({"scan": {"method": "argmax"}}, "scan setting 'method': give a non-empty list"),
         ({"matching_weight": "count"}, "matching_weight must be"),
         ({"min_embedding_weight": 2.0}, r"min_embedding_weight must be in \[0, 1\]"),
         ({"schedule_epochs": -1}, "schedule_epochs must be >= 0"),
@@ -197,6 +231,24 @@ def test_bad_options_are_named(kwargs, message):
         tiny_module(tiny_graph_event(), **kwargs)
 
 
+def test_a_builder_reading_outputs_the_variant_does_not_give_is_named():
+    data = tiny_graph_event()
+    with pytest.raises(ValueError, match=r"SoftAssignment reads \['bipartite_hit', 'bipartite_super', "
+                                         r"'bipartite_score'\]; the embedding model gives"):
+        tiny_module(data, "embedding", builder=default_builder())
+    for builder in (default_builder("embedding"), DBSCANBuilder()):
+        with pytest.raises(ValueError, match=rf"{type(builder).__name__} reads \['coords'\]; the bipartite model"):
+            tiny_module(data, builder=builder)
+    with pytest.raises(ValueError, match="Unknown assignment method"):  # the builder checks its own settings
+        SoftAssignment(method="greedy")
+
+
+def test_a_module_without_builder_is_named():
+    model = HierarchicalGNN(node_in=tiny_graph_event().x.shape[1])
+    with pytest.raises(ValueError, match="builds tracks: give it a builder"):
+        HGNNModule(model=model, builder=None)
+
+
 def test_bad_model_options_are_named():
     with pytest.raises(ValueError, match="variant must be one of"):
         HierarchicalGNN(variant="soft")
@@ -207,29 +259,34 @@ def test_bad_model_options_are_named():
 def test_a_scan_where_no_threshold_makes_a_track_keeps_the_threshold(tmp_path, single_thread):
     torch.manual_seed(0)
     data = tiny_graph_event()
-    module = tiny_module(data, threshold=1.0, scan_threshold=[1.0])  # sigmoid scores never reach 1
-    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
-                        enable_model_summary=False, default_root_dir=tmp_path)
-    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
-    assert module.assignment.threshold == 1.0 and metrics["val/dm_efficiency"] == 0.0
+    configured = default_builder(threshold=1.0)
+    module = tiny_module(data, builder=configured, scan={"threshold": [1.0]})  # sigmoid scores never reach 1
+    _, metrics = validate(module, data, tmp_path)
+    assert module.builder == configured and metrics["val/builder/threshold"] == 1.0
+    assert metrics["val/dm_efficiency"] == 0.0  # the epoch's tracking: no track at all
 
 
 def test_the_scan_can_choose_argmax_and_the_checkpoint_keeps_it(tmp_path, single_thread):
     torch.manual_seed(0)
     data = tiny_graph_event()
     # threshold 1.0 makes no track (sigmoid scores never reach 1, no finite objective); argmax makes tracks
-    module = tiny_module(data, threshold=1.0, min_weight=0.0, scan_threshold=[1.0], scan_argmax=True)
-    trainer = L.Trainer(max_epochs=1, limit_train_batches=0, logger=False, enable_progress_bar=False,
-                        enable_model_summary=False, default_root_dir=tmp_path)
-    metrics = trainer.validate(module, DataLoader([data]), verbose=False)[0]
-    assert module.assignment.method == "argmax" and metrics["val/argmax"] == 1.0
+    module = tiny_module(data, builder=default_builder(threshold=1.0, min_weight=0.0), scan=SCAN_WITH_ARGMAX)
+    trainer, metrics = validate(module, data, tmp_path)
+    assert module.builder.method == "argmax" and "val/builder/method" not in metrics
+    assert metrics["val/builder/threshold"] == 1.0 and metrics["val/builder/min_weight"] == 0.0
     path = tmp_path / "hgnn.ckpt"
     trainer.save_checkpoint(path)
-    assert torch.load(path, weights_only=False)["building"]["argmax"] is True
-    restored = tiny_module(data, threshold=0.5, min_weight=0.0, scan_threshold=[0.5, 1.0], scan_argmax=True)
-    assert restored.assignment.method == "threshold"
+    assert torch.load(path, weights_only=False)["builder"]["settings"]["method"] == "argmax"
+    scan = [{"threshold": [0.5, 1.0]}, {"method": ["argmax"]}]
+    restored = tiny_module(data, builder=default_builder(threshold=0.5, min_weight=0.0), scan=scan)
+    assert restored.builder.method == "threshold"
     restored.on_load_checkpoint(torch.load(path, weights_only=False))
-    assert restored.assignment.method == "argmax" and restored.assignment.min_weight == 0.0
+    assert restored.builder.method == "argmax" and restored.builder.min_weight == 0.0
+    # a checkpoint from before builders were objects: argmax becomes the method
+    for argmax, method in ((True, "argmax"), (False, "threshold")):
+        legacy = tiny_module(data, builder=default_builder(threshold=0.9, min_weight=0.0), scan=scan)
+        legacy.on_load_checkpoint({"building": {"threshold": 0.5, "argmax": argmax}})
+        assert legacy.builder == default_builder(method=method, threshold=0.5, min_weight=0.0), argmax
 
 
 def test_regroup_top_k_gives_the_refinement_the_second_choices(single_thread):
@@ -251,7 +308,8 @@ def test_regroup_top_k_gives_the_refinement_the_second_choices(single_thread):
     data = tiny_graph_event()
     a, c = frozenset(range(100, 106)), frozenset(range(106, 110))
     for top_k, expected in [(None, {a}), (1, {a}), (2, {a, c})]:
-        module = tiny_module(data, assignment="argmax", min_weight=0.0, refine=HelixRefinement(), regroup_top_k=top_k)
+        module = tiny_module(data, builder=default_builder(method="argmax", min_weight=0.0), refine=HelixRefinement(),
+                             regroup_top_k=top_k)
         assert track_sets(module.tracks(event, outputs)) == expected, top_k
     groups = tiny_module(data, regroup_top_k=2).refine_groups(event, outputs)
     assert len(groups.hit_id) == 26 and set(groups.track_id.tolist()) == {0, 1, 2}

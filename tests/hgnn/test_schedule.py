@@ -13,7 +13,10 @@ from torch_geometric.loader import DataLoader
 from hgnn.model import HierarchicalGNN
 from hgnn.module import HGNNModule
 from tests.ec.test_edge_classifier import tiny_graph_event
+from trackcore.builders import SoftAssignment
 from trackcore.train import RunCosineAnnealingLR
+
+BUILDER = SoftAssignment(method="threshold", threshold=0.7, min_weight=0.5, k=2, min_hits=3)
 
 
 class RecordWeights(L.Callback):
@@ -31,7 +34,7 @@ def _fit(max_epochs: int, **kwargs) -> tuple[L.Trainer, list[float]]:
     data = tiny_graph_event()
     model = HierarchicalGNN(node_in=data.x.shape[1], hidden_dim=16, emb_dim=8, n_encoder_iterations=1, n_cells=1)
     module = HGNNModule(model=model, optimizer=partial(torch.optim.Adam, lr=1e-3), scheduler=RunCosineAnnealingLR,
-                        min_pt=0.0, n_random_pairs=200, min_embedding_weight=0.0, **kwargs)
+                        min_pt=0.0, n_random_pairs=200, min_embedding_weight=0.0, builder=BUILDER, **kwargs)
     record = RecordWeights()
     trainer = L.Trainer(max_epochs=max_epochs, limit_val_batches=0, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[record])
@@ -57,4 +60,4 @@ def test_schedule_epochs_fixes_the_hand_over_deliberately(single_thread) -> None
 def test_a_bad_fraction_is_named() -> None:
     data = tiny_graph_event()
     with pytest.raises(ValueError, match=r"schedule_fraction must be in \[0, 1\] \(got 1.5\)"):
-        HGNNModule(model=HierarchicalGNN(node_in=data.x.shape[1]), schedule_fraction=1.5)
+        HGNNModule(model=HierarchicalGNN(node_in=data.x.shape[1]), builder=BUILDER, schedule_fraction=1.5)

@@ -33,7 +33,11 @@ class SoftAssignment(TrackBuilder):
     reads: ClassVar[tuple[str, ...]] = ("bipartite_hit", "bipartite_super", "bipartite_score")
 
     def __post_init__(self) -> None:
-        self.options  # noqa: B018 - checks the settings
+        for name in ("threshold", "min_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1] (got {value!r})")
+        self.options  # noqa: B018 - checks the other settings
 
     @property
     def options(self) -> AssignmentOptions:

@@ -9,7 +9,7 @@ the result does not depend on the visiting order, unlike scikit-learn's, which g
 point shared by two clusters to whichever cluster reaches it first. Everything else is noise.
 
 The neighbour search is the only expensive step and it is done once: the clustering is a
-function of the radius graph, so :func:`trackcore.builders.scan_dbscan` reuses one graph built at
+function of the radius graph, so :meth:`trackcore.builders.DBSCANBuilder.build_grid` reuses one graph built at
 the largest ``eps`` for every ``(eps, min_samples)`` setting. On CPU the KD-tree backend is
 the default: on clustered embeddings (tight tracks) it beats FAISS's brute force by far.
 """

@@ -171,10 +171,8 @@ def scan_builder(
         raise ValueError("Expected at least one event to scan")
     points = grid_points(grid)
     params = list(dict.fromkeys(name for point in points for name in point))
-    keys = []
-    for point in points:
-        resolved = builder.with_settings(**point).settings()  # checks every point before any work
-        keys.append(tuple(resolved[name] for name in params))
+    resolved = [builder.with_settings(**point).settings() for point in points]  # every point checked before any work
+    keys = [tuple(settings[name] for name in params) for settings in resolved]
     if len(set(keys)) != len(keys):
         raise ValueError(f"the scan grid {grid!r} names one setting twice")
     post = check_postprocess(postprocess, len(events))

@@ -12,6 +12,7 @@ metrics are that setting's, and the checkpoint keeps it (``checkpoint["builder"]
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,7 @@ def saved_settings(checkpoint: Mapping[str, Any], builder: TrackBuilder) -> dict
             return None
         if "argmax" in saved:
             saved["method"] = "argmax" if saved.pop("argmax") else "threshold"
-    names = builder.settings()
-    return {key: type(names[key])(value) if isinstance(names[key], int | float) and not isinstance(names[key], bool)
-            else value for key, value in saved.items() if key in names}
+    casts = {"int": int, "float": float}  # by the builder's field annotation, not by its configured value's type
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(builder)}  # type: ignore[arg-type]
+    return {key: casts[kinds[key]](value) if kinds[key] in casts else value
+            for key, value in saved.items() if key in kinds}

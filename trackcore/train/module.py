@@ -388,7 +388,7 @@ class TrackingModule(L.LightningModule):
                                             None if self.refine is None else self._scan_refinement, self.poi)
             self.builder = outcome.builder or self.builder
             for name, value in self.builder.settings().items():
-                if isinstance(value, int | float):
+                if isinstance(value, int | float) and not isinstance(value, bool):
                     self.log(f"val/builder/{name}", float(value))
             self.set_val_tracking(outcome.evaluations)
         self._evaluate_epoch_end("val")

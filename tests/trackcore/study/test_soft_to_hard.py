@@ -8,6 +8,7 @@ import torch
 from tests.ec.test_edge_classifier import tiny_graph_event
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.study import plot_study, run_study
+from trackcore.study.soft_to_hard import WALK_CUTS
 
 
 def _stage(tmp_path):
@@ -39,6 +40,11 @@ def test_each_family_gets_its_knobs_and_truth_like_outputs_harden_perfectly(tmp_
     assert {"threshold (shared hits)", "argmax (no sharing)", "top-2", "matching (1 hit/module)"} <= methods["hgnn"]
     assert not any(m.startswith(("CC", "connected")) for m in methods["oc"])  # an OC stage's edge scores are ec's
     assert methods["ec"] == {"connected components", "CC + walk"}
+    knobs = {s: set(table[table.stage == s]["knob"]) for s in ("hgnn", "oc", "ec")}
+    # HGNN's embedding variant also clusters (this stage's events carry coords)
+    assert knobs == {"hgnn": {"threshold", "min_weight", "eps"}, "oc": {"eps", "t_d"}, "ec": {"cut"}}
+    walk = table[(table.stage == "ec") & (table.method == "CC + walk")]
+    assert list(walk["value"]) == list(WALK_CUTS)  # CC + walk along its cut, one row per cut
 
     def row(stage, method, value):
         rows = table[(table.stage == stage) & (table.method == method) & (table.value == value)]
@@ -55,7 +61,8 @@ def test_each_family_gets_its_knobs_and_truth_like_outputs_harden_perfectly(tmp_
     assert row("ec", "connected components", 0.5)["dm_efficiency"] == 1.0
 
     plots = plot_study(table, tmp_path / "plots")
-    assert {p.name for p in plots} >= {"hgnn_threshold.png", "hgnn_min_weight.png", "oc_eps.png", "ec_edge_cut.png"}
+    assert {p.name for p in plots} >= {"hgnn_threshold.png", "hgnn_min_weight.png", "oc_eps.png", "oc_t_d.png",
+                                       "ec_cut.png"}
 
 
 def test_a_stage_without_soft_outputs_is_named(tmp_path):
