@@ -51,7 +51,7 @@ def test_config_runs_one_step(config: Path, isolated: Path) -> None:
         stage = isolated / "graph"
         main(["predict", "--config", str(GRAPH), *ONE_STEP, *TINY,
               *data, f"--predict_dir={stage}"])
-        assert sorted(p.name for p in stage.iterdir()) == ["test", "train", "val"]
+        assert sorted(p.name for p in stage.iterdir()) == ["stage.json", "test", "train", "val"]
         if _data(config)["init_args"]["input_dir"].rstrip("/").endswith("/tracks"):
             scored = isolated / "tracks"
             main(["predict", "--config", str(EDGE_CLASSIFIER), *ONE_STEP,

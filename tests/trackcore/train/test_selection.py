@@ -21,7 +21,12 @@ OTHER_EPOCHS = (0.80, 0.10)
 
 
 class HistoryModule(TrackingModule):
-    """A module whose validation epochs report the tracking metrics of :data:`HISTORY`."""
+    """A module whose validation epochs report the tracking metrics of :data:`HISTORY` (it builds
+    no track itself, so it takes no builder; its checkpoints are chosen as a tracking stage's)."""
+
+    @classmethod
+    def builds_tracks(cls) -> bool:
+        return True
 
     def training_loss(self, batch: torch.Tensor) -> LossOutput:
         return LossOutput(((self.model.weight - 1.0) ** 2).sum())
