@@ -56,11 +56,11 @@ from trackcore.train import (
     node_features,
 )
 
-BIPARTITE_OUTPUTS = ("embedding", "hit_cluster", "bipartite_hit", "bipartite_super", "bipartite_weight",
-                     "num_super_nodes", "bipartite_score")
+_POOLING_OUTPUTS = ("embedding", "hit_cluster", "bipartite_hit", "bipartite_super", "bipartite_weight",
+                    "num_super_nodes")
+BIPARTITE_OUTPUTS = (*_POOLING_OUTPUTS, "bipartite_score")
 """What :meth:`HGNNModule.infer` gives for the bipartite model (the embedding variant: ``EMBEDDING_OUTPUTS``)."""
-EMBEDDING_OUTPUTS = ("embedding", "hit_cluster", "bipartite_hit", "bipartite_super", "bipartite_weight",
-                     "num_super_nodes", "coords")
+EMBEDDING_OUTPUTS = (*_POOLING_OUTPUTS, "coords")
 
 
 class HGNNModule(TrackingModule):

@@ -46,6 +46,11 @@ class TrackBuilder:
         """The builder's settings, by name (what a scan varies and a checkpoint keeps)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
+    def record(self) -> dict[str, Any]:
+        """The builder as a checkpoint and a stage folder keep it: ``{"class_path", "settings"}``."""
+        kind = type(self)
+        return {"class_path": f"{kind.__module__}.{kind.__name__}", "settings": self.settings()}
+
     def with_settings(self, **changes: Any) -> TrackBuilder:
         """A copy with ``changes`` applied (checked as at construction).
 

@@ -107,11 +107,11 @@ class FamilyResult:
         return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
 
 
-def all_steps() -> dict[str, Step]:
-    """Every step a family's chain may name: the core's graph construction (``ml``) and each
-    installed family's own steps."""
+def all_steps(families: dict[str, Family] | None = None) -> dict[str, Step]:
+    """Every step a family's chain may name: the core's graph construction (``ml``) and each of
+    ``families``' own steps (default: the installed families)."""
     steps = {GRAPH_STEP.name: GRAPH_STEP}
-    for family in load_families().values():
+    for family in (load_families() if families is None else families).values():
         steps.update({step.name: step for step in family.steps})
     return steps
 
@@ -124,13 +124,13 @@ def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
     return {name: step.config_path(kind) for name, step in all_steps().items()}
 
 
-def family_steps(family: Family, configs: dict[str, Path]) -> tuple[StageStep, ...]:
-    """The :class:`StageStep` of each step of ``family``'s chain, with the configs ``configs``.
+def family_steps(family: Family, configs: dict[str, Path], steps: dict[str, Step]) -> tuple[StageStep, ...]:
+    """The :class:`StageStep` of each step of ``family``'s chain, with the configs ``configs``, its
+    steps looked up in ``steps`` (:func:`all_steps`).
 
     Raises:
         ValueError: the chain names a step no installed family (nor the core) defines.
     """
-    steps = all_steps()
     missing = [name for name in family.chain if name not in steps]
     if missing:
         raise ValueError(f"family {family.name!r}: its chain names steps {missing} that no installed family defines")
@@ -173,7 +173,9 @@ def plan_comparison(
     from trackcore.data.acts_sim.presets import ACTS_PRESETS
 
     configs = step_configs(real=real, acts=data in ACTS_PRESETS or acts_simulated(data_folder(data)))
-    steps = {name: family_steps(family, configs) for name, family in load_families().items()}
+    installed = load_families()
+    known = all_steps(installed)
+    steps = {name: family_steps(family, configs, known) for name, family in installed.items()}
     # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
     steps["acts-ckf"] = (StageStep("acts-ckf", configs["ml"]),)
     if real or data == "small":

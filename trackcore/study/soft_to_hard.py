@@ -91,9 +91,8 @@ KNOBS: tuple[Knob, ...] = (
 )
 
 
-def _outputs(event: Any) -> dict[str, Any]:
-    """A stage event's soft outputs, as a builder reads them."""
-    keys = {key for knob in KNOBS for key in knob.builder.reads}
+def _outputs(event: Any, keys: set[str]) -> dict[str, Any]:
+    """A stage event's soft outputs ``keys``, as a builder reads them (None where the event has none)."""
     return {key: getattr(event, key, None) for key in keys}
 
 
@@ -120,11 +119,12 @@ def run_study(
         ValueError: a stage to which no knob applies.
     """
     poi = poi or ParticlesOfInterest()
+    keys = {key for knob in knobs for key in knob.builder.reads}
     rows = []
     for label, folder in stages.items():
         files = stage_event_files(folder, split)[:max_events]
         events = [load_stage_event(f) for f in files]
-        items = [ScanEvent(e, _outputs(e), EventTruth.from_data(e)) for e in events]
+        items = [ScanEvent(e, _outputs(e, keys), EventTruth.from_data(e)) for e in events]
         family = next((f for f in FAMILY_KNOBS if label.startswith(f)), None)
         allowed = FAMILY_KNOBS[family] if family else {k.family for k in knobs}
         applicable = [k for k in knobs if k.family in allowed

@@ -400,9 +400,7 @@ class TrackingModule(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.builder is not None:
-            kind = type(self.builder)
-            checkpoint[CHECKPOINT_KEY] = {"class_path": f"{kind.__module__}.{kind.__name__}",
-                                          "settings": self.builder.settings()}
+            checkpoint[CHECKPOINT_KEY] = self.builder.record()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # The settings a scan chose come back with the weights; without a scan the configured ones stand.

@@ -29,8 +29,7 @@ def stage_settings(module: L.LightningModule, checkpoint: str | None = None) -> 
             record[name] = float(getattr(module, name))
     builder = getattr(module, "builder", None)
     if builder is not None:
-        record["builder"] = {"class_path": f"{type(builder).__module__}.{type(builder).__name__}",
-                             "settings": builder.settings()}
+        record["builder"] = builder.record()
     refine = getattr(module, "refine", None)
     if refine is not None and dataclasses.is_dataclass(refine):
         record["refine"] = {f.name: getattr(refine, f.name) for f in dataclasses.fields(refine)}
