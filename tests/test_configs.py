@@ -15,6 +15,7 @@ import yaml
 
 from trackcore.cli import main
 from trackcore.compare.pipeline import all_steps
+from trackcore.train.writer import read_stage_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIRS = sorted({step.configs for step in all_steps().values()})
@@ -56,6 +57,11 @@ def test_config_runs_one_step(config: Path, isolated: Path) -> None:
             scored = isolated / "tracks"
             main(["predict", "--config", str(EDGE_CLASSIFIER), *ONE_STEP,
                   f"--data.init_args.input_dir={stage}", f"--predict_dir={scored}"])
+            record = read_stage_settings(scored)  # what made the scored graph, for the steps that read it
+            assert record["module"] == "ec.module.EdgeClassifier" and record["edge_cut"] == 0.5
+            assert record["builder"] == {"class_path": "trackcore.builders.graph_builders.EdgeComponents",
+                                         "settings": {"cut": 0.5, "walk": True, "walk_min": 0.5, "walk_max": 0.8,
+                                                      "min_hits": 3}}
             stage = scored
         args = [f"--data.init_args.input_dir={stage}"]
     else:
