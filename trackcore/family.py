@@ -15,8 +15,9 @@ declarations; the core never imports a family by name, and the configs are found
 wheel as in a source checkout.
 
 A step's config depends on the data: ``small`` (the simulated presets), ``real_pt1`` (the real
-pT > 1 GeV pixel events) and ``acts`` (the ACTS ttbar presets; a step without an ``acts`` config
-takes its ``small`` one).
+pT > 1 GeV pixel events), ``acts`` (the ACTS ttbar presets; a step without an ``acts`` config
+takes its ``small`` one) and ``full_pixel`` (full events, nothing removed with the truth: the
+``full_pixel`` and ``full`` benchmarks, on any data).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 ENTRY_POINT_GROUP = "trackcore.families"
-DATA_KINDS = ("small", "real_pt1", "acts")
+DATA_KINDS = ("small", "real_pt1", "acts", "full_pixel")
 
 
 @dataclass(frozen=True)

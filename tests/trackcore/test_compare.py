@@ -65,7 +65,7 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
 def test_plan_names_bad_families_and_data(tmp_path):
     with pytest.raises(ValueError, match="unknown families"):
         plan_comparison(["ec", "gnn"], data="small", work_dir=tmp_path)
-    with pytest.raises(ValueError, match="not 'tiny', 'small', 'real', an ACTS preset or a folder"):
+    with pytest.raises(ValueError, match="not 'tiny', 'small', 'trackml', 'real', an ACTS preset or a folder"):
         plan_comparison(["ec"], data=str(tmp_path / "missing"), work_dir=tmp_path)
     plan = plan_comparison(["oc"], data="real", work_dir=tmp_path, quick=True)
     assert [s.name for s in plan.steps["oc"]] == ["ml", "ec", "oc"]

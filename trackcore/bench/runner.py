@@ -49,9 +49,11 @@ def load_modules(
     acts: bool = False,
     checkpoints: dict[str, str] | None = None,
     refine: Sequence[str] = (),
+    full: bool = False,
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
-    built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets), in eval
+    built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets; ``full``:
+    the full_pixel ones, of full events), in eval
     mode, with weights from ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix
     refinement settings ``refine`` over every family step's own (as ``trackcore compare --refine``).
     """
@@ -60,7 +62,7 @@ def load_modules(
 
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
     plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
-    named = step_configs(real=real, acts=acts)
+    named = step_configs(real=real, acts=acts, full=full)
     configs = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
     unknown = sorted(set(checkpoints or {}) - set(configs))
     if unknown:
@@ -84,7 +86,9 @@ def load_modules(
     return modules
 
 
-SIMULATED = ("tiny", "small", "trackml", "trackml-full")
+SIMULATED = ("tiny", "small", "trackml", "trackml-full", "small-full-pixel", "trackml-full-pixel")
+"""Simulated bench data: a preset (pT > 1 GeV pixel selection), ``trackml-full`` (every hit) or
+``<preset>-full-pixel`` (every pixel hit, the ``full_pixel`` benchmark)."""
 
 
 def bench_events(
@@ -104,8 +108,9 @@ def bench_events(
     if data in SIMULATED:
         from trackcore.data.simulation.simulate import simulate_event
 
-        config = ProcessingConfig() if data == "trackml-full" else get_benchmark("pt1_pixel")
-        preset = get_preset("trackml" if data == "trackml-full" else data)
+        config = ProcessingConfig() if data == "trackml-full" else get_benchmark(
+            "full_pixel" if data.endswith("-full-pixel") else "pt1_pixel")
+        preset = get_preset(data.split("-")[0])
         if pileup_mu is not None:
             preset = replace(preset, pileup_mu=float(pileup_mu))
         return [

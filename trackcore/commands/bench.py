@@ -11,7 +11,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         default="small",
-        help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | "
+        help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | small-full-pixel | "
+        "trackml-full-pixel (every pixel hit: the full_pixel benchmark) | "
         "DIR, DIR:pixel or DIR:all (TrackML CSV: pT > 1 GeV pixel, all pixel hits, or pT > 1 GeV on every volume)",
     )
     p.add_argument("--events", type=int, default=10, help="timed events (after one warm-up event)")
@@ -20,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     configs.add_argument("--real-configs", action="store_true", help="model sizes of the real_pt1 configs")
     configs.add_argument("--acts-configs", action="store_true",
                          help="the configs `compare` uses on the ACTS presets (<family>/configs/acts*.yaml)")
+    configs.add_argument("--full-configs", action="store_true",
+                         help="the configs of full events (<family>/configs/full_pixel*.yaml), as `compare "
+                         "--benchmark full_pixel` uses")
     p.add_argument(
         "--ckpt",
         action="append",
@@ -100,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
     # bad checkpoints fail first
     modules = load_modules(
-        families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints, refine=args.refine
+        families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints, refine=args.refine,
+        full=args.full_configs,
     )
     import torch
 

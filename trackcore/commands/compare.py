@@ -10,21 +10,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         default="small",
-        help="tiny | small (simulated presets) | real (the pT > 1 GeV pixel events of ../shared/data) | "
+        help="tiny | small | trackml (simulated presets) | real (the real events of ../shared/data: pT > 1 GeV "
+        "pixel hits, or every pixel hit with --benchmark full_pixel) | "
         "acts-ttbar-mu20 | acts-ttbar-mu200 (Pythia 8 + ACTS, simulated into data/ on first use; adds the ACTS CKF) | "
         "a folder of TrackML CSV events (default: small)",
     )
     p.add_argument(
         "--families",
         default=None,
-        help="comma-separated: ec, oc, eggnet, hgnn, acts-ckf (default: the four GNNs, and acts-ckf on ACTS data)",
+        help="comma-separated: ec, oc, eggnet, hgnn, acts-ckf, geometric (default: the four GNNs, acts-ckf on "
+        "ACTS data; geometric, the model-free helix search, is a row of every full-event comparison)",
     )
     p.add_argument(
         "--benchmark",
-        choices=["pt1_pixel", "pt1_all"],
+        choices=["pt1_pixel", "pt1_all", "full_pixel", "full"],
         default=None,
         help="hit selection of every family (default: the configs', pt1_pixel); pt1_all: pT > 1 GeV on the full "
-        "detector (simulated data)",
+        "detector (simulated data); full_pixel / full: every pixel hit / every hit, nothing removed with the truth",
     )
     p.add_argument("--quick", action="store_true",
                    help="3 epochs of at most 15 training events per stage (a simulated preset: 15/5/10 events)")
@@ -54,6 +56,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --benchmark pt1_all: also each family's pixel tracks from the work dir of a pixel comparison of "
         "the same data, followed into the strips (trackcore.refinement.follow), as rows <family>+follow",
     )
+    p.add_argument(
+        "--test-data",
+        default=None,
+        help="test the models trained on --data on another source's test events (e.g. --data small "
+        "--test-data real, or acts-ttbar-mu20 -> acts-ttbar-mu200), with the same hit selection; the report is "
+        "of that source",
+    )
     p.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
     p.add_argument("--min-hits", type=int, default=3, help="particles of interest: at least this many hits")
     p.epilog = "Arguments after -- go to every `trackcore fit` (e.g. -- --trainer.max_epochs=2)."
@@ -63,33 +72,46 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from trackcore.compare import plan_comparison, run_family, write_report
-    from trackcore.compare.pipeline import FAMILIES, data_folder
-    from trackcore.data.acts_sim import ACTS_PRESETS, simulate_acts
+    from trackcore.compare.pipeline import BASELINES, FAMILIES, data_folder
+    from trackcore.data.processing import FULL_EVENT_BENCHMARKS
     from trackcore.metrics import ParticlesOfInterest
     from trackcore.train.loggers import teardown_wandb
 
-    label = Path(args.data).name if args.data not in ("tiny", "small", "real") else args.data
+    label = _label(args.data) + (f"_to_{_label(args.test_data)}" if args.test_data else "")
     label += f"_{args.benchmark}" if args.benchmark else ""
     out = Path(args.out) if args.out else Path("reports") / f"compare_{label}{'_quick' if args.quick else ''}"
     work = Path(args.work_dir) if args.work_dir else out / "work"
-    if args.data in ACTS_PRESETS and not data_folder(args.data).is_dir():
-        preset = ACTS_PRESETS[args.data]
-        print(f"== simulating {preset.n_events} {preset.name} events with ACTS into {data_folder(args.data)}")
-        simulate_acts(data_folder(args.data), n_events=preset.n_events, settings=preset.settings)
-    has_ckf = args.data not in ("tiny", "small", "real") and (data_folder(args.data) / "acts-ckf").is_dir()
+    tested = args.test_data or args.data
+    for source in dict.fromkeys((args.data, tested)):
+        _simulate_acts_once(source)
+    has_ckf = tested not in ("tiny", "small", "trackml", "real") and (data_folder(tested) / "acts-ckf").is_dir()
     default = ",".join(FAMILIES + (("acts-ckf",) if has_ckf else ()))
     families = [f.strip() for f in (args.families or default).split(",") if f.strip()]
-    plan = plan_comparison(
-        families,
-        data=args.data,
-        work_dir=work.resolve(),
+    if args.benchmark in FULL_EVENT_BENCHMARKS and "geometric" not in families:
+        families.append("geometric")  # a row of every full-event comparison
+    options = dict(
         quick=args.quick,
         train_args=getattr(args, "train_args", []),
         data_root=args.data_root,
         benchmark=args.benchmark,
-        models_from=args.models_from,
         refine=args.refine,
     )
+    trained = [f for f in families if f not in BASELINES]
+    models_from, test_work = args.models_from, work
+    if args.test_data:
+        test_work = work / f"test_{_label(tested)}"
+        # a bad test source fails here, before any training
+        plan_comparison(families, data=tested, work_dir=test_work.resolve(), configs_from=args.data, **options)
+    if args.test_data and models_from is None and trained:
+        # train on --data (no baseline there: it is judged on the tested source), then test below
+        train_plan = plan_comparison(trained, data=args.data, work_dir=work.resolve(), **options)
+        done: dict = {}
+        for family in trained:
+            print(f"== {family} on {args.data}: {' -> '.join(s.name for s in train_plan.steps[family])}", flush=True)
+            done[family] = run_family(family, train_plan, done, retrain=args.retrain)
+        models_from = work
+    plan = plan_comparison(families, data=tested, work_dir=test_work.resolve(), models_from=models_from,
+                           configs_from=args.data if args.test_data else None, **options)
     followed: list[str] = []
     if args.follow_strips is not None:  # checked before any training
         if args.benchmark != "pt1_all":
@@ -114,10 +136,28 @@ def run(args: argparse.Namespace) -> int:
         results,
         out,
         poi=ParticlesOfInterest(min_pt=args.min_pt, min_hits=args.min_hits),
-        data=args.data,
+        data=tested,
         quick=args.quick,
         models_from=plan.models_from,
     )
     print(report.read_text())
     print(f"wrote {report} ({time.perf_counter() - start:.0f} s)")
     return 0
+
+
+def _label(data: str) -> str:
+    """A data source's name in report folder names."""
+    from pathlib import Path
+
+    return data if data in ("tiny", "small", "trackml", "real") else Path(data).name
+
+
+def _simulate_acts_once(data: str) -> None:
+    """Simulate an ACTS preset's events into its data folder on first use."""
+    from trackcore.compare.pipeline import data_folder
+    from trackcore.data.acts_sim import ACTS_PRESETS, simulate_acts
+
+    if data in ACTS_PRESETS and not data_folder(data).is_dir():
+        preset = ACTS_PRESETS[data]
+        print(f"== simulating {preset.n_events} {preset.name} events with ACTS into {data_folder(data)}")
+        simulate_acts(data_folder(data), n_events=preset.n_events, settings=preset.settings)

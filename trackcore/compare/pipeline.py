@@ -10,9 +10,11 @@ edge-scoring stage by OC (the EC-filtered graph):
 - ``hgnn``: the hierarchical GNN on ec's graph;
 - ``acts-ckf`` (ACTS-simulated data only): the ACTS seeding + CKF tracks written by
   ``trackcore simulate --engine acts`` on the same measurements, nothing trained
-  (:mod:`trackcore.compare.acts_ckf`).
+  (:mod:`trackcore.compare.acts_ckf`);
+- ``geometric``: the model-free helix search on the same test events (:mod:`trackcore.compare.geometric`),
+  a row of every full-event comparison (``--benchmark full_pixel`` or ``full``).
 
-``--data`` takes a simulated preset (``tiny``, ``small``), ``real``, an ACTS preset
+``--data`` takes a simulated preset (``tiny``, ``small``, ``trackml``), ``real``, an ACTS preset
 (``acts-ttbar-mu20``, ``acts-ttbar-mu200``: simulated with ACTS into ``data/<preset>`` on first
 use) or a folder of TrackML CSV events (split 80/10/10 by event id).
 """
@@ -31,9 +33,12 @@ from trackcore.graph import GRAPH_STEP
 
 FAMILIES = tuple(load_families())
 """The installed families (entry points, :mod:`trackcore.family`), in their comparison order."""
-BASELINES = ("acts-ckf",)
+BASELINES = ("acts-ckf", "geometric")
 """Non-GNN trackers a comparison can include (no training; see :mod:`trackcore.compare.acts_ckf`)."""
 ACTS_DATA_ROOT = Path("data")
+REAL_DATA = Path("../shared/data/trackml_real_partial")
+"""The real events of ``--data real`` (as the ``real_pt1`` configs name them, relative to the repository)."""
+REAL_SPLITS = (30, 5, 5)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class ComparisonPlan:
     """Work dir of an earlier comparison whose best checkpoints every step uses instead of training."""
     refine_args: tuple[str, ...] = ()
     """``--model.init_args.refine.KEY=VALUE`` arguments of every family's step (not metric learning)."""
+    refine: tuple[str, ...] = ()
+    """The same settings as given (``KEY=VALUE``): the geometric baseline's overrides."""
 
     def stage_dir(self, stage: str) -> Path:
         return self.work_dir / "stages" / stage
@@ -116,11 +123,13 @@ def all_steps(families: dict[str, Family] | None = None) -> dict[str, Step]:
     return steps
 
 
-def step_configs(*, real: bool, acts: bool = False) -> dict[str, Path]:
+def step_configs(*, real: bool, acts: bool = False, full: bool = False) -> dict[str, Path]:
     """The shipped config of every step (``ml``, ``ec``, ``oc``, ``eggnet``, ``hgnn``): the
     ``small``-preset configs, with ``real`` those of the real pT > 1 GeV pixel events, with ``acts``
-    (the ACTS ttbar presets) a step's ``acts`` config where it has one, else its ``small`` one."""
-    kind = "real_pt1" if real else "acts" if acts else "small"
+    (the ACTS ttbar presets) a step's ``acts`` config where it has one, else its ``small`` one;
+    with ``full`` (a full-event benchmark: nothing removed with the truth) the ``full_pixel`` configs,
+    whatever the data."""
+    kind = "full_pixel" if full else "real_pt1" if real else "acts" if acts else "small"
     return {name: step.config_path(kind) for name, step in all_steps().items()}
 
 
@@ -148,6 +157,7 @@ def plan_comparison(
     benchmark: str | None = None,
     models_from: str | Path | None = None,
     refine: Sequence[str] = (),
+    configs_from: str | None = None,
 ) -> ComparisonPlan:
     """The steps of ``families`` on ``data``: ``tiny``/``small`` (simulated presets), ``real``
     (the pT > 1 GeV pixel events of ../shared/data) or a folder of TrackML CSV events.
@@ -159,7 +169,11 @@ def plan_comparison(
     read raw events. ``models_from``: the work dir of an earlier comparison; every step then predicts
     with that run's best checkpoint instead of training (e.g. models trained at mu = 20, tested at
     mu = 200). ``refine``: ``KEY=VALUE`` settings of the helix refinement given to every family's
-    step (the same for all, e.g. the full detector's hole cut).
+    step (the same for all, e.g. the full detector's hole cut). A full-event ``benchmark``
+    (``full_pixel``, ``full``) takes every step's ``full_pixel`` config. ``configs_from``: the data
+    whose configs the steps take (default ``data``): with ``models_from``, the data the models were
+    trained on, so that each step predicts ``data`` (e.g. the real events) with the configs it was
+    trained with (e.g. the ``small`` preset's).
 
     Raises:
         ValueError: an unknown family, a data folder that does not exist, or a ``refine`` setting
@@ -169,17 +183,32 @@ def plan_comparison(
     unknown = [f for f in families if f not in FAMILIES + BASELINES]
     if unknown or not families:
         raise ValueError(f"unknown families {unknown} (choose from {FAMILIES + BASELINES})")
-    real = data == "real"
     from trackcore.data.acts_sim.presets import ACTS_PRESETS
+    from trackcore.data.processing import FULL_EVENT_BENCHMARKS
 
-    configs = step_configs(real=real, acts=data in ACTS_PRESETS or acts_simulated(data_folder(data)))
+    source = configs_from or data
+    real_configs = source == "real" and benchmark not in FULL_EVENT_BENCHMARKS
+    configs = step_configs(
+        real=real_configs,
+        acts=source in ACTS_PRESETS or acts_simulated(data_folder(source)),
+        full=benchmark in FULL_EVENT_BENCHMARKS,
+    )
     installed = load_families()
     known = all_steps(installed)
     steps = {name: family_steps(family, configs, known) for name, family in installed.items()}
-    # no training: the processing of ml's config selects the hits the CKF tracks are restricted to
+    # no training: the processing of ml's config selects the hits the CKF tracks are restricted to,
+    # and the hits the geometric baseline searches
     steps["acts-ckf"] = (StageStep("acts-ckf", configs["ml"]),)
-    if real or data == "small":
-        data_args: list[str] = []
+    steps["geometric"] = (StageStep("geometric", configs["ml"]),)
+    if (data == "real") == real_configs and data in ("real", "small"):
+        data_args: list[str] = []  # the configs' own data
+    elif data == "small":
+        data_args = ["--data.init_args.preset=small", "--data.init_args.input_dir=null",
+                     *(f"--data.init_args.{k}=null" for k in ("n_train", "n_val", "n_test"))]
+    elif data == "real":
+        data_args = [f"--data.init_args.input_dir={REAL_DATA}", "--data.init_args.preset=null",
+                     *(f"--data.init_args.{k}={n}" for k, n in zip(("n_train", "n_val", "n_test"), REAL_SPLITS,
+                                                                   strict=True))]
     elif data == "tiny":
         data_args = [
             "--data.init_args.preset=tiny",
@@ -189,11 +218,15 @@ def plan_comparison(
             "--data.init_args.n_val=null",
             "--data.init_args.n_test=null",
         ]
+    elif data == "trackml":  # TrackML density: the preset's own splits
+        data_args = ["--data.init_args.preset=trackml", "--data.init_args.input_dir=null",
+                     *(f"--data.init_args.{k}=null" for k in ("n_train", "n_val", "n_test"))]
     else:
         folder = data_folder(data)
         if not folder.is_dir():
             raise ValueError(
-                f"--data {data!r}: not 'tiny', 'small', 'real', an ACTS preset or a folder of TrackML CSV events"
+                f"--data {data!r}: not 'tiny', 'small', 'trackml', 'real', an ACTS preset or a folder of TrackML CSV "
+                "events"
             )
         n_train, n_val, n_test = folder_splits(folder)
         data_args = [
@@ -213,6 +246,7 @@ def plan_comparison(
         get_benchmark(benchmark)  # an unknown name fails here, before any training
         data_args.append(f"--data.init_args.benchmark={benchmark}")
     if models_from is not None:
+        data_args.append("--data.init_args.test_only=true")  # models trained elsewhere: only the test events
         models_from = Path(models_from).resolve()
         for family in families:
             for step in steps[family] if family not in BASELINES else ():
@@ -231,25 +265,38 @@ def plan_comparison(
         data=data,
         models_from=models_from,
         refine_args=refine_args,
+        refine=tuple(refine),
     )
 
 
-def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
-    """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
+def _refinement_pairs(settings: Sequence[str]) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` refinement settings as (key, value text); a bad form or unknown key is named."""
     import dataclasses
 
     from trackcore.refinement.refine import HelixRefinement
 
     fields = {f.name for f in dataclasses.fields(HelixRefinement)}
-    out = []
+    pairs = []
     for setting in settings:
         key, sep, value = setting.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--refine takes KEY=VALUE (got {setting!r})")
         if key.strip() not in fields:
             raise ValueError(f"--refine {setting!r}: no such refinement setting (choose from {sorted(fields)})")
-        out.append(f"--model.init_args.refine.{key.strip()}={value.strip()}")
-    return tuple(out)
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
+    """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
+    return tuple(f"--model.init_args.refine.{key}={value}" for key, value in _refinement_pairs(settings))
+
+
+def refinement_settings(settings: Sequence[str]) -> dict[str, object]:
+    """``KEY=VALUE`` refinement settings as keyword arguments of HelixRefinement (values read as YAML)."""
+    import yaml
+
+    return {key: yaml.safe_load(value) for key, value in _refinement_pairs(settings)}
 
 
 def data_folder(data: str) -> Path:
@@ -292,16 +339,32 @@ def folder_splits(folder: Path) -> tuple[int, int, int]:
 def _run_ckf(plan: ComparisonPlan, step: StageStep) -> StepRecord:
     """The acts-ckf stage: the test events, processed as ``step.config`` does, with the CKF's tracks."""
     from trackcore.compare.acts_ckf import ckf_timing, write_ckf_stage
-    from trackcore.train.cli import main as train_main
 
     folder = data_folder(plan.data)
+    n = write_ckf_stage(_test_events(plan, step), folder, plan.stage_dir(step.name), split="test")
+    seconds = ckf_timing(folder)["ckf_seconds_per_event"]
+    return StepRecord(train_seconds=0.0, predict_seconds=seconds * n, n_events=n, checkpoint=None, config=step.config)
+
+
+def _test_events(plan: ComparisonPlan, step: StageStep) -> list:
+    """The test events processed as ``step.config`` (the graph stage's config) processes them."""
+    from trackcore.train.cli import main as train_main
+
     cli = train_main(["--config", str(step.config), *plan.data_args, "--trainer.logger=false"], run=False)
     datamodule = cli.datamodule
     datamodule.prepare_data()
     datamodule.setup("test")
-    n = write_ckf_stage(datamodule.datasets["test"], folder, plan.stage_dir(step.name), split="test")
-    seconds = ckf_timing(folder)["ckf_seconds_per_event"]
-    return StepRecord(train_seconds=0.0, predict_seconds=seconds * n, n_events=n, checkpoint=None, config=step.config)
+    return list(datamodule.datasets["test"])
+
+
+def _run_geometric(plan: ComparisonPlan, step: StageStep) -> StepRecord:
+    """The geometric baseline's stage: its tracks on the test events, the hits as the families get them."""
+    from trackcore.compare.geometric import geometric_finder, write_geometric_stage
+
+    finder = geometric_finder(refinement_settings(plan.refine))
+    print(f"== geometric: the helix search alone on the test events ({finder.max_holes} hole(s) at most)", flush=True)
+    n, seconds = write_geometric_stage(_test_events(plan, step), plan.stage_dir(step.name), finder)
+    return StepRecord(train_seconds=0.0, predict_seconds=seconds, n_events=n, checkpoint=None, config=step.config)
 
 
 def _best_checkpoint(run_dir: Path) -> Path:
@@ -327,7 +390,8 @@ def run_family(
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
     if family in BASELINES:
-        result.steps[family] = _run_ckf(plan, plan.steps[family][0])
+        run = _run_geometric if family == "geometric" else _run_ckf
+        result.steps[family] = run(plan, plan.steps[family][0])
         return result
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
     for step in plan.steps[family]:

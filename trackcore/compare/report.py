@@ -34,6 +34,50 @@ COLUMNS = (
 )
 
 
+SOFT_PT = 0.5
+"""The second pT threshold of every report whose particles of interest lie above it (GeV)."""
+
+
+def _eta_text(reports: Mapping[str, StageReport], poi: ParticlesOfInterest) -> str:
+    """The eta range of the particles of interest, as cut or as found."""
+    if poi.max_abs_eta is not None:
+        return f", |eta| < {poi.max_abs_eta:g}"
+    p = next(iter(reports.values())).tracking.particles
+    eta = p["eta"].to_numpy(float)[p["of_interest"].to_numpy(bool)]
+    return f", every eta (|eta| up to {abs(eta).max():.1f} here)" if len(eta) else ""
+
+
+def _input_text(stage_dir: Path, report: StageReport) -> str:
+    """What the trackers read: the processing recorded in the first test event of ``stage_dir``, and the
+    hits per event of ``report`` (its evaluation)."""
+    import numpy as np
+
+    event = load_stage_event(stage_event_files(stage_dir, "test")[0])
+    processing = _unbatched(getattr(event, "processing", None) or {})
+    if isinstance(processing, dict):
+        processing = {key: _unbatched(value) for key, value in processing.items()}
+    volumes = processing.get("volumes")
+    volumes = [volumes] if isinstance(volumes, int) else volumes
+    where = "every volume" if not volumes else f"volumes {', '.join(str(v) for v in volumes)}"
+    cuts = (("min_pt", f"hits of particles with pT > {processing.get('min_pt')} GeV only"),
+            ("remove_noise", "noise removed"), ("labelled_only", "unlabelled hits removed"))
+    truth_cuts = [text for key, text in cuts if processing.get(key)]
+    hits = int(np.median(report.tracking.events["n_hits"].to_numpy()))
+    if truth_cuts:
+        return (f"Tracker input: {where}, {', '.join(truth_cuts)} USING THE TRUTH before any tracker ran (not a "
+                f"tracking result on real input); median {hits:,} hits per test event.")
+    noise = float(np.mean(event.particle_id.numpy() == 0))
+    return (f"Tracker input: every hit of {where}, nothing removed with the truth (noise and every pT kept; the "
+            f"truth only scores); median {hits:,} hits per test event, {noise:.1%} noise (or unlabelled) in the first.")
+
+
+def _unbatched(value: Any) -> Any:
+    """A field of an event that went through a batch of one (``[[7, 8, 9]]`` -> ``[7, 8, 9]``, ``[x]`` -> x)."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
 def _pct(value: Any) -> str:
     return "n/a" if value is None or not math.isfinite(float(value)) else f"{100 * float(value):.2f}%"
 
@@ -258,15 +302,28 @@ def write_report(
             raise ValueError(f"{result.stage_dir}: the {family} stage's test events carry no track candidates")
         reports[family] = report
     summaries = {f: r.tracking.summary() for f, r in reports.items()}
+    soft_poi = ParticlesOfInterest(min_pt=SOFT_PT, min_hits=poi.min_hits, max_abs_eta=poi.max_abs_eta,
+                                   min_candidate_hits=poi.min_candidate_hits) if poi.min_pt > SOFT_PT else None
+    for family, result in results.items() if soft_poi is not None else ():
+        soft = evaluate_stage(result.stage_dir, split="test", poi=soft_poi).tracking.summary()
+        summaries[family][f"dm_efficiency_pt{SOFT_PT:g}"] = soft["dm_efficiency"]
+        summaries[family][f"n_particles_pt{SOFT_PT:g}"] = soft["n_particles"]
+    columns = COLUMNS if soft_poi is None else (
+        COLUMNS[:1] + ((f"dm_efficiency_pt{SOFT_PT:g}", f"DM eff pT > {SOFT_PT:g}"),) + COLUMNS[1:])
 
     users = _users(results)
-    header = ["family", *(label for _, label in COLUMNS), "parameters", "training (each step; shared steps too)",
+    header = ["family", *(label for _, label in columns), "parameters", "training (each step; shared steps too)",
               "inference per event"]
     lines = [
         f"# Tracker comparison: {data}{' (quick mode)' if quick else ''}",
         "",
         f"Test events: {next(iter(reports.values())).n_events}; particles of interest: pT > {poi.min_pt:g} GeV, "
-        f">= {poi.min_hits} hits. Machine: {_machine(machine_info())}.",
+        f">= {poi.min_hits} hits{_eta_text(reports, poi)}"
+        + (f" (and pT > {SOFT_PT:g} GeV: {_count(int(next(iter(summaries.values()))[f'n_particles_pt{SOFT_PT:g}']))} "
+           "particles)" if soft_poi is not None else "")
+        + f"; a candidate matched to a particle of any pT is no fake. Machine: {_machine(machine_info())}.",
+        "",
+        _input_text(next(iter(results.values())).stage_dir, next(iter(reports.values()))),
         *(
             [
                 "",
@@ -287,7 +344,7 @@ def write_report(
         inference = ", ".join(f"{step} {_seconds(v)}" for step, v in per_event.items())
         row = [
             family,
-            *(_cell(s, key) for key, _ in COLUMNS),
+            *(_cell(s, key) for key, _ in columns),
             f"{result.n_parameters:,}",
             _training(result, users),
             inference,

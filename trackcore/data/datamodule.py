@@ -64,6 +64,9 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         batch_size: events per batch.
         loader_workers: DataLoader worker processes (0 loads in the main process).
         progress: show progress bars while simulating and processing.
+        test_only: prepare, load and predict only the test events (models trained elsewhere tested
+            on these events: the training and validation events are neither simulated into the
+            split's place nor processed, and the test split stays the events it is in a full run).
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         batch_size: int = 1,
         loader_workers: int = 0,
         progress: bool = True,
+        test_only: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -120,6 +124,7 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.batch_size = batch_size
         self.loader_workers = loader_workers
         self.progress = progress
+        self.test_only = test_only
         self.datasets: dict[str, ProcessedEventDataset] = {}
         # What the last prepare_data found in the cache (new, cached, reprocessed and why).
         self.prepared: PreparedFiles | None = None
@@ -199,8 +204,9 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         """
         if self.preset is not None:
             self._simulate()
-        self.prepared = prepare_dataset(self._sources(), self.processed_root, self.processing,
-                        workers=self.workers, progress=self.progress)
+        sources = self._sources()[self.n_train + self.n_val:] if self.test_only else self._sources()
+        self.prepared = prepare_dataset(sources, self.processed_root, self.processing,
+                                        workers=self.workers, progress=self.progress)
 
     def setup(self, stage: str | None = None) -> None:
         """Split the processed events: sorted by id, train first, then val, then test."""
@@ -211,7 +217,7 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
                   "test": (self.n_train + self.n_val, self.n_events)}
         self.datasets = {}
         for split, (lo, hi) in bounds.items():
-            if hi > lo:
+            if hi > lo and (split == "test" or not self.test_only):
                 self.datasets[split] = ProcessedEventDataset(root, files=names[lo:hi])
 
     def _missing_split(self, split: str) -> Exception:

@@ -105,7 +105,15 @@ BENCHMARKS: dict[str, ProcessingConfig] = {
     # The same particles on the full detector (pixels and strips): for simulated or fully labelled
     # events (the real events' partial truth labels only part of the strip hits).
     "pt1_all": ProcessingConfig(min_pt=1.0, labelled_only=True, remove_noise=True),
+    # Nothing removed with the truth: every pixel hit (noise, every pT, unlabelled hits of partial
+    # truth) is the tracker's input; the truth only makes training targets and scores.
+    "full_pixel": ProcessingConfig(volumes=(7, 8, 9)),
+    # Every hit of every volume.
+    "full": ProcessingConfig(),
 }
+
+FULL_EVENT_BENCHMARKS = ("full_pixel", "full")
+"""The benchmarks whose input no truth selected (a comparison on them adds the geometric baseline)."""
 
 
 def get_benchmark(name: str) -> ProcessingConfig:
