@@ -143,9 +143,26 @@ def test_full_event_comparison_tested_on_another_source(tmp_path, monkeypatch, s
     assert rows == ["ec", "geometric"]
     assert "nothing removed with the truth" in text and "DM eff pT > 0.5" in text
     assert "The GNNs were not trained on these events" in text
+    assert "Graph construction (`ml`, used by ec), test events:" in text
     metrics = json.loads((report / "metrics.json").read_text())
     assert set(metrics["families"]) == {"ec", "geometric"}
+    graph = metrics["graph"]
+    assert 0 < graph["efficiency"] <= 1 and graph["edges_per_hit"] > 1 and graph["n_hits"] > 100
     tested = report / "work" / "test_other" / "stages"
     assert sorted(p.name for p in (tested / "ml").iterdir() if p.is_dir()) == ["test"]  # only the test events
     assert len(list((tested / "geometric" / "test").glob("event*.pt"))) == 1
     assert (report / "work" / "runs" / "ec").is_dir() and not (report / "work" / "test_other" / "runs" / "ec").exists()
+
+
+@pytest.mark.parametrize(("benchmark", "said"), [("full_pixel", "nothing removed with the truth"),
+                                                 ("pt1_pixel", "USING THE TRUTH before any tracker ran")])
+def test_report_states_what_the_trackers_read(tmp_path, benchmark, said):
+    from trackcore.compare.geometric import geometric_finder, write_geometric_stage
+    from trackcore.compare.report import _input_text
+    from trackcore.metrics.stage_report import evaluate_stage
+
+    events = [process_event(simulate_event("tiny", seed=0, event_id=1000), get_benchmark(benchmark))]
+    write_geometric_stage(events, tmp_path / "geometric", geometric_finder())
+    text = _input_text(tmp_path / "geometric", evaluate_stage(tmp_path / "geometric"))
+    assert said in text and f"median {events[0].num_nodes:,} hits per test event" in text
+    assert "volumes 7, 8, 9" in text

@@ -21,6 +21,7 @@ from typing import Any
 
 from trackcore.compare.pipeline import BASELINES, FamilyResult, StepRecord
 from trackcore.data.atomic import atomic_write_text
+from trackcore.graph import GRAPH_STEP
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.stage_report import StageReport, evaluate_stage, load_stage_event, stage_event_files
 
@@ -220,6 +221,30 @@ def _best_epoch_cell(t: StepTraining) -> str:
     return str(t.best_epoch)
 
 
+def _graph_section(
+    results: Mapping[str, FamilyResult], reports: Mapping[str, StageReport], poi: ParticlesOfInterest
+) -> tuple[list[str], dict[str, Any]]:
+    """The graph-construction line: truth edges of the particles of interest kept, and edges per hit, on
+    the test events of the shared graph stage (``ml``), when a family's chain has one."""
+    users = [f for f, r in results.items() if GRAPH_STEP.name in r.steps]
+    if not users:
+        return [], {}
+    stage = results[users[0]].stage_dir.parent / GRAPH_STEP.name
+    if not stage_event_files(stage, "test"):
+        return [], {}
+    edges = evaluate_stage(stage, split="test", poi=poi).edges_truth_graph
+    if edges is None:
+        return [], {}
+    hits = int(reports[users[0]].tracking.events["n_hits"].sum())
+    per_hit = edges.n_edges / max(hits, 1)
+    line = (f"Graph construction (`{GRAPH_STEP.name}`, used by {', '.join(users)}), test events: "
+            f"{_pct(edges.efficiency)} of the truth edges of the particles of interest (pT > {poi.min_pt:g} GeV) "
+            f"kept, {per_hit:.1f} edges per hit ({edges.n_edges:,} edges on {hits:,} hits), "
+            f"purity {_pct(edges.purity)}.")
+    return [line, ""], {"efficiency": edges.efficiency, "purity": edges.purity, "edges_per_hit": per_hit,
+                        "n_edges": edges.n_edges, "n_hits": hits}
+
+
 def _training_section(
     results: Mapping[str, FamilyResult], training: Mapping[str, StepTraining] | None
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
@@ -365,6 +390,8 @@ def write_report(
         "timing of space points, seeding, CKF and ambiguity resolution per event (1 thread), from the simulation run.",
         "",
     ]
+    graph_lines, graph_table = _graph_section(results, reports, poi)
+    lines += graph_lines
     training_lines, training_table = _training_section(results, training)
     lines += training_lines
     for family, result in results.items():
@@ -415,7 +442,8 @@ def write_report(
         out / "metrics.json",
         json.dumps(_json_ready({"data": data, "quick": quick,
                                 "models_from": None if models_from is None else str(models_from),
-                                "families": table, "machine": machine_info()}), indent=2, default=str, allow_nan=False)
+                                "graph": graph_table or None, "families": table, "machine": machine_info()}),
+                   indent=2, default=str, allow_nan=False)
         + "\n",
     )
     report_md = out / "report.md"
