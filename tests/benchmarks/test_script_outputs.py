@@ -17,6 +17,8 @@ SCRIPTS = {
     "benchmarks/neighbors.py": [],
     "benchmarks/track_building.py": [],
     "scripts/dashboard_screenshot.py": ["runs/sweeps"],
+    "scripts/gpu_check.py": [],
+    "scripts/training_curves.py": ["WORK_DIR"],
 }
 
 
@@ -57,3 +59,35 @@ def test_the_figure_script_needs_its_out(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit):
         _load("scripts/compare_simulation.py").main(["--real", "REAL"])
     assert "the following arguments are required: --out" in capsys.readouterr().err
+
+
+def test_gpu_check_without_a_gpu_says_so_and_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is here: `make gpu-check` runs the whole check")
+    assert _load("scripts/gpu_check.py").main(["--out", str(tmp_path / "gpu")]) == 2
+    assert "sees no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "gpu").exists()
+
+
+def test_gpu_check_runs_the_gpu_tests_a_full_event_inference_and_a_short_training(tmp_path: Path) -> None:
+    parts = _load("scripts/gpu_check.py").parts(tmp_path, 3, skip_compare=False)
+    commands = {name: " ".join(command) for name, command in parts}
+    assert len(parts) == 3
+    assert any("test_gpu.py" in c for c in commands.values())
+    assert any("bench --data trackml-full-pixel --full-configs --device cuda" in c for c in commands.values())
+    assert any("compare --data small --benchmark full_pixel --quick" in c for c in commands.values())
+
+
+def test_training_curves_of_a_work_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "work" / "runs" / "ec" / "version_0" / "metrics.csv"
+    log.parent.mkdir(parents=True)
+    log.write_text("epoch,step,train/loss,val/dm_efficiency,val/dm_fake_rate,val/loss\n"
+                   "0,10,0.5,,,\n0,10,,0.6,0.1,0.4\n1,20,,0.8,0.05,0.3\n")
+    script = _load("scripts/training_curves.py")
+    assert script.main([str(tmp_path / "work"), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "training_curves.png").stat().st_size > 10_000
+    assert script.read_runs(tmp_path / "work")["ec"]["val/dm_efficiency"].tolist() == [0.6, 0.8]
+    assert script.main([str(tmp_path / "nothing")]) == 2
+    assert "no runs/ folder" in capsys.readouterr().err

@@ -35,7 +35,7 @@ def test_every_step_ships_a_full_pixel_config_reading_full_events():
 
     configs = step_configs(real=False, full=True)
     assert set(configs) >= {"ml", *load_families()}
-    for name, path in configs.items():
+    for path in configs.values():
         assert path.name.startswith("full_pixel"), path
         text = yaml.safe_load(path.read_text())
         benchmark = text["data"]["init_args"].get("benchmark")
