@@ -33,7 +33,9 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
         n = round(entry["summary"]["n_candidates"])
         fakes = round(entry["summary"]["dm_fake_rate"] * n) if n else None
         row = next(r for r in rows if r.split("|")[1].strip() == family)
-        assert (f" of {n:,})" in row.split("|")[5] and f"({fakes:,} of" in row) if n else "n/a" in row.split("|")[5]
+        header = next(line for line in results.splitlines() if line.startswith("| family")).split("|")
+        fake_cell = row.split("|")[header.index(" DM fake ")]
+        assert (f" of {n:,})" in fake_cell and f"({fakes:,} of" in row) if n else "n/a" in fake_cell
         assert entry["train_seconds"] > 0 and all(v > 0 for v in entry["inference_seconds_per_event"].values())
         assert list((report / "configs").glob(f"{family}_*.yaml"))
         assert list((report / "displays").glob(f"{family}_event*.png"))
@@ -47,6 +49,11 @@ def test_compare_end_to_end_on_tiny(tmp_path, monkeypatch, single_thread):
     assert main(args[:7]) == 0
     again = (report / "report.md").read_text()
     assert "reused" in again
+    # the reused stages' inference times are those recorded when they were written (stage/timing.json)
+    assert json.loads((report / "work" / "stages" / "ec" / "timing.json").read_text())["predict_seconds"] > 0
+    ec_row = next(line for line in again.splitlines() if line.startswith("| ec |"))
+    assert "reused (trained before)" in ec_row and not ec_row.rstrip(" |").endswith("reused")
+    assert json.loads((report / "metrics.json").read_text())["families"]["ec"]["inference_seconds_per_event"]["ec"] > 0
 
     # --models-from: predict with the first comparison's checkpoints, train nothing; on the same events
     # the same models give the same tracks

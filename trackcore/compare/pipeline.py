@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from trackcore.compare.quick import QUICK_TRAIN_EVENTS, quick_preset_sizes
+from trackcore.compare.records import ComparisonPlan, FamilyResult, StageStep, StepRecord
 from trackcore.family import Family, Step, load_families
 from trackcore.graph import GRAPH_STEP
 
@@ -39,79 +39,6 @@ ACTS_DATA_ROOT = Path("data")
 REAL_DATA = Path("../shared/data/trackml_real_partial")
 """The real events of ``--data real`` (as the ``real_pt1`` configs name them, relative to the repository)."""
 REAL_SPLITS = (30, 5, 5)
-
-
-@dataclass(frozen=True)
-class StageStep:
-    """One ``fit`` + ``predict`` of a config.
-
-    Args:
-        name: the stage (also its run name and stage folder name).
-        config: the YAML config.
-        input_stage: the stage whose folder it reads (None: the raw events).
-        quick_args: extra ``fit`` arguments in quick mode. None is needed today: schedules are
-            fractions of the run (HGNN's hand-over from the embedding loss to the assignment
-            loss lasts ``schedule_fraction`` of ``max_epochs``, 1 of the quick mode's 3 epochs).
-    """
-
-    name: str
-    config: Path
-    input_stage: str | None = None
-    quick_args: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ComparisonPlan:
-    """Which steps make each family's tracks, and the shared options of every run."""
-
-    steps: dict[str, tuple[StageStep, ...]]
-    work_dir: Path
-    data_args: tuple[str, ...] = ()
-    train_args: tuple[str, ...] = ()
-    quick: bool = False
-    data: str = "small"
-    models_from: Path | None = None
-    """Work dir of an earlier comparison whose best checkpoints every step uses instead of training."""
-    refine_args: tuple[str, ...] = ()
-    """``--model.init_args.refine.KEY=VALUE`` arguments of every family's step (not metric learning)."""
-    refine: tuple[str, ...] = ()
-    """The same settings as given (``KEY=VALUE``): the geometric baseline's overrides."""
-
-    def stage_dir(self, stage: str) -> Path:
-        return self.work_dir / "stages" / stage
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """One step's run: fit and predict wall times (NaN when an existing stage was reused), the
-    events it predicted, its best checkpoint and resolved config."""
-
-    train_seconds: float
-    predict_seconds: float
-    n_events: int
-    checkpoint: Path | None
-    config: Path
-    trained_elsewhere: bool = False
-
-
-@dataclass
-class FamilyResult:
-    """What running one family left: its final stage and the record of each of its steps."""
-
-    family: str
-    stage_dir: Path
-    steps: dict[str, StepRecord] = field(default_factory=dict)
-    n_parameters: int = 0
-
-    @property
-    def train_seconds(self) -> float:
-        """Training wall time of the family's steps that were trained (shared steps included)."""
-        return sum(r.train_seconds for r in self.steps.values() if math.isfinite(r.train_seconds))
-
-    @property
-    def reused_steps(self) -> list[str]:
-        """Steps whose existing stage folder was read instead of training."""
-        return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
 
 
 def all_steps(families: dict[str, Family] | None = None) -> dict[str, Step]:
@@ -336,37 +263,6 @@ def folder_splits(folder: Path) -> tuple[int, int, int]:
     return n - n_val - n_test, n_val, n_test
 
 
-def _run_ckf(plan: ComparisonPlan, step: StageStep) -> StepRecord:
-    """The acts-ckf stage: the test events, processed as ``step.config`` does, with the CKF's tracks."""
-    from trackcore.compare.acts_ckf import ckf_timing, write_ckf_stage
-
-    folder = data_folder(plan.data)
-    n = write_ckf_stage(_test_events(plan, step), folder, plan.stage_dir(step.name), split="test")
-    seconds = ckf_timing(folder)["ckf_seconds_per_event"]
-    return StepRecord(train_seconds=0.0, predict_seconds=seconds * n, n_events=n, checkpoint=None, config=step.config)
-
-
-def _test_events(plan: ComparisonPlan, step: StageStep) -> list:
-    """The test events processed as ``step.config`` (the graph stage's config) processes them."""
-    from trackcore.train.cli import main as train_main
-
-    cli = train_main(["--config", str(step.config), *plan.data_args, "--trainer.logger=false"], run=False)
-    datamodule = cli.datamodule
-    datamodule.prepare_data()
-    datamodule.setup("test")
-    return list(datamodule.datasets["test"])
-
-
-def _run_geometric(plan: ComparisonPlan, step: StageStep) -> StepRecord:
-    """The geometric baseline's stage: its tracks on the test events, the hits as the families get them."""
-    from trackcore.compare.geometric import geometric_finder, write_geometric_stage
-
-    finder = geometric_finder(refinement_settings(plan.refine))
-    print(f"== geometric: the helix search alone on the test events ({finder.max_holes} hole(s) at most)", flush=True)
-    n, seconds = write_geometric_stage(_test_events(plan, step), plan.stage_dir(step.name), finder)
-    return StepRecord(train_seconds=0.0, predict_seconds=seconds, n_events=n, checkpoint=None, config=step.config)
-
-
 def _best_checkpoint(run_dir: Path) -> Path:
     """The best-validation checkpoint of a run (``last.ckpt`` when no best one was kept)."""
     ckpts = sorted(run_dir.glob("version_*/checkpoints/*.ckpt"), key=lambda p: p.stat().st_mtime)
@@ -390,8 +286,11 @@ def run_family(
 
     result = FamilyResult(family=family, stage_dir=plan.stage_dir(plan.steps[family][-1].name))
     if family in BASELINES:
-        run = _run_geometric if family == "geometric" else _run_ckf
-        result.steps[family] = run(plan, plan.steps[family][0])
+        from trackcore.compare.baselines import run_ckf, run_geometric
+
+        step = plan.steps[family][0]
+        result.steps[family] = (run_geometric(plan, step, refinement_settings(plan.refine)) if family == "geometric"
+                                else run_ckf(plan, step, data_folder(plan.data)))
         return result
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
     for step in plan.steps[family]:
@@ -437,8 +336,11 @@ def run_family(
                 )
             finish_wandb_run()
             predict_seconds = time.perf_counter() - start
+            _write_timing(stage, train_seconds, predict_seconds)
             print(f"== {family}: {step.name} done: training {_seconds(train_seconds)}, predicting "
                   f"{_seconds(predict_seconds)}", flush=True)
+        else:  # reused: the prediction time measured when the stage was written, if it was recorded
+            predict_seconds = _read_timing(stage).get("predict_seconds", predict_seconds)
         configs = sorted(source_run.glob("version_*/config.yaml"), key=lambda p: p.stat().st_mtime)
         result.steps[step.name] = StepRecord(
             train_seconds=train_seconds,
@@ -450,6 +352,32 @@ def run_family(
         )
     result.n_parameters = count_parameters(r.checkpoint for r in result.steps.values())
     return result
+
+
+TIMING_FILE = "timing.json"
+"""Written into each stage folder a comparison predicts: its training and prediction wall times."""
+
+
+def _write_timing(stage: Path, train_seconds: float, predict_seconds: float) -> None:
+    import json
+
+    from trackcore.data.atomic import atomic_write_text
+
+    record = {"train_seconds": train_seconds if math.isfinite(train_seconds) else None,
+              "predict_seconds": predict_seconds}
+    atomic_write_text(stage / TIMING_FILE, json.dumps(record) + "\n")
+
+
+def _read_timing(stage: Path) -> dict[str, float]:
+    """The recorded wall times of a stage folder (empty when none or unreadable: then they are unknown)."""
+    import json
+
+    path = stage / TIMING_FILE
+    try:
+        record = json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        raise ValueError(f"{path}: not the JSON a comparison writes; delete it or rerun with --retrain") from None
+    return {k: float(v) for k, v in record.items() if isinstance(v, int | float)}
 
 
 def _seconds(value: float) -> str:

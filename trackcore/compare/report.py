@@ -386,7 +386,8 @@ def write_report(
     lines += [
         "",
         "Inference per event: `trackcore predict` wall time of each step divided by the events it wrote "
-        '(model, track building and file I/O; "reused" where an existing stage was read). acts-ckf: ACTS\'s own '
+        '(model, track building and file I/O; the time measured when the stage was written where an existing '
+        'stage was read, "reused" where that was not recorded). acts-ckf: ACTS\'s own '
         "timing of space points, seeding, CKF and ambiguity resolution per event (1 thread), from the simulation run.",
         "",
     ]
