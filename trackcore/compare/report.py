@@ -24,6 +24,7 @@ from trackcore.data.atomic import atomic_write_text
 from trackcore.graph import GRAPH_STEP
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.stage_report import StageReport, evaluate_stage, load_stage_event, stage_event_files
+from trackcore.metrics.truth import unbatched
 
 COLUMNS = (
     ("dm_efficiency", "DM eff"),
@@ -54,9 +55,9 @@ def _input_text(stage_dir: Path, report: StageReport) -> str:
     import numpy as np
 
     event = load_stage_event(stage_event_files(stage_dir, "test")[0])
-    processing = _unbatched(getattr(event, "processing", None) or {})
+    processing = unbatched(getattr(event, "processing", None) or {})
     if isinstance(processing, dict):
-        processing = {key: _unbatched(value) for key, value in processing.items()}
+        processing = {key: unbatched(value) for key, value in processing.items()}
     volumes = processing.get("volumes")
     volumes = [volumes] if isinstance(volumes, int) else volumes
     where = "every volume" if not volumes else f"volumes {', '.join(str(v) for v in volumes)}"
@@ -70,13 +71,6 @@ def _input_text(stage_dir: Path, report: StageReport) -> str:
     noise = float(np.mean(event.particle_id.numpy() == 0))
     return (f"Tracker input: every hit of {where}, nothing removed with the truth (noise and every pT kept; the "
             f"truth only scores); median {hits:,} hits per test event, {noise:.1%} noise (or unlabelled) in the first.")
-
-
-def _unbatched(value: Any) -> Any:
-    """A field of an event that went through a batch of one (``[[7, 8, 9]]`` -> ``[7, 8, 9]``, ``[x]`` -> x)."""
-    while isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    return value
 
 
 def _pct(value: Any) -> str:

@@ -13,6 +13,14 @@ from trackcore.data.event import Event
 from trackcore.data.features import particle_kinematics, pseudorapidity
 
 
+def unbatched(value: Any) -> Any:
+    """A non-tensor field of a stage output that went through a batch of one (the writer saves the
+    batch): ``[["full"]]`` -> ``"full"``, ``[[7, 8, 9]]`` -> ``[7, 8, 9]``; other values as they are."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
 @dataclass(frozen=True)
 class ParticlesOfInterest:
     """The particles whose reconstruction efficiency is measured.
@@ -199,7 +207,7 @@ class EventTruth:
             weight_j=weight,
             hit_eta_j=hit_eta,
             event_id=int(getattr(data, "event_id", -1)),
-            truth_kind=str(getattr(data, "truth_kind", "full")),
+            truth_kind=str(unbatched(getattr(data, "truth_kind", "full"))),
         )
 
     @classmethod

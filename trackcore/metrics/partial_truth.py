@@ -1,0 +1,69 @@
+"""Score simulated events as the real events are scored: with the real events' partial truth.
+
+The real events of ``../shared/data/trackml_real_partial`` label only some hits (their
+``README``): pixel-barrel (volume 8) hits of particles with pT > 0.5 GeV, pixel end-cap (7, 9)
+and strip-barrel (13, 17) hits of particles with pT > 1 GeV, and **at most one hit per
+(particle, layer)**. Every other hit is unknown. Unknown hits still count in a candidate's size,
+so a candidate that rightly holds both hits of a particle on an overlapping layer loses purity
+on the real events, and not on simulated ones, where every hit is labelled. Simulated and real
+efficiencies are comparable only under the same labelling: :func:`as_partial_truth` gives a
+simulated (fully labelled) processed event the real events' labelling. Which of a particle's hits
+on one layer keeps its label is drawn at random (seeded by the event id), since the rebuilt real
+labels do not say which one they chose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from trackcore.metrics.truth import unbatched
+
+PARTIAL_TRUTH_VOLUMES: dict[int, float] = {8: 0.5, 7: 1.0, 9: 1.0, 13: 1.0, 17: 1.0}
+"""Volume -> the pT (GeV) above which the real partial truth labels a particle's hits there."""
+
+
+def as_partial_truth(event: Any, seed: int = 0) -> Any:
+    """A copy of a fully labelled processed event, labelled as the real events' partial truth.
+
+    Hits the partial truth would not label get ``particle_id`` 0 and ``labelled`` False (unknown,
+    not noise); ``particle_table_nhits`` counts the labelled hits; ``truth_kind`` becomes
+    ``"partial"``. Nothing else changes: the tracker's input and candidates are the same.
+
+    Shapes:
+        event.particle_id, event.pt, event.volume_id, event.layer_id: (N,); particle tables: (P,).
+
+    Raises:
+        ValueError: the event is not fully labelled (already partial: nothing to emulate).
+    """
+    kind = str(unbatched(getattr(event, "truth_kind", "full")))
+    if kind != "full":
+        raise ValueError(f"event {int(event.event_id)}: its truth is {kind!r}, not full: "
+                         "only a fully labelled event can be given the real events' partial labelling")
+    pid = event.particle_id.numpy()
+    pt = event.pt.numpy()
+    vol = event.volume_id.numpy()
+    layer = event.layer_id.numpy()
+    threshold = np.full(len(pid), np.inf)
+    for volume, cut in PARTIAL_TRUTH_VOLUMES.items():
+        threshold[vol == volume] = cut
+    with np.errstate(invalid="ignore"):
+        candidates = np.flatnonzero((pid != 0) & (pt > threshold))
+    rng = np.random.default_rng([seed, int(event.event_id)])
+    shuffled = candidates[rng.permutation(len(candidates))]
+    _, first = np.unique(np.stack([pid[shuffled], vol[shuffled], layer[shuffled]]), axis=1, return_index=True)
+    labelled = np.zeros(len(pid), dtype=bool)
+    labelled[shuffled[first]] = True
+    out = event.clone()
+    new_pid = np.where(labelled, pid, 0)
+    out.particle_id = torch.from_numpy(new_pid.astype(np.int64))
+    out.labelled = torch.from_numpy(labelled)
+    ids, counts = np.unique(new_pid[labelled], return_counts=True)
+    table = event.particle_table_id.numpy()
+    nhits = np.zeros(len(table), dtype=np.int64)
+    nhits[np.searchsorted(table, ids)] = counts  # particle tables are sorted by id
+    out.particle_table_nhits = torch.from_numpy(nhits)
+    out.truth_kind = "partial"
+    return out
