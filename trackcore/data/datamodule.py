@@ -23,6 +23,7 @@ from trackcore.data.atomic import atomic_write_bytes
 from trackcore.data.dataset import PreparedFiles, ProcessedEventDataset, prepare_dataset, processed_dir
 from trackcore.data.errors import DataError
 from trackcore.data.processing import ProcessingConfig, get_benchmark
+from trackcore.data.sectors import PhiSectors
 from trackcore.data.split_loaders import SplitLoadersMixin
 from trackcore.data.trackml_io import list_events
 
@@ -64,6 +65,10 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         batch_size: events per batch.
         loader_workers: DataLoader worker processes (0 loads in the main process).
         progress: show progress bars while simulating and processing.
+        train_sectors: cut each training event to one of this many azimuthal sectors, drawn anew at
+            every step (:class:`~trackcore.data.sectors.PhiSectors`); 1 trains on whole events.
+            Validation, test and predict events stay whole.
+        sector_overlap: azimuth (rad) added on each side of a sector.
         test_only: prepare, load and predict only the test events (models trained elsewhere tested
             on these events: the training and validation events are neither simulated into the
             split's place nor processed, and the test split stays the events it is in a full run).
@@ -86,6 +91,8 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         loader_workers: int = 0,
         progress: bool = True,
         test_only: bool = False,
+        train_sectors: int = 1,
+        sector_overlap: float = 0.1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -125,6 +132,7 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.loader_workers = loader_workers
         self.progress = progress
         self.test_only = test_only
+        self.sectors = PhiSectors(train_sectors, sector_overlap, seed) if train_sectors != 1 else None
         self.datasets: dict[str, ProcessedEventDataset] = {}
         # What the last prepare_data found in the cache (new, cached, reprocessed and why).
         self.prepared: PreparedFiles | None = None
@@ -218,7 +226,8 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.datasets = {}
         for split, (lo, hi) in bounds.items():
             if hi > lo and (split == "test" or not self.test_only):
-                self.datasets[split] = ProcessedEventDataset(root, files=names[lo:hi])
+                transform = self.sectors if split == "train" else None
+                self.datasets[split] = ProcessedEventDataset(root, files=names[lo:hi], transform=transform)
 
     def _missing_split(self, split: str) -> Exception:
         return ValueError(f"the {split} split is empty (n_{split} = 0)")
