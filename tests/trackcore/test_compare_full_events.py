@@ -142,10 +142,12 @@ def test_full_event_comparison_tested_on_another_source(tmp_path, monkeypatch, s
             if line.startswith("| ") and not line.startswith("| family")]
     assert rows == ["ec", "geometric"]
     assert "nothing removed with the truth" in text and "DM eff pT > 0.5" in text
+    assert "DM eff, real events' labels" in text  # simulated full events are also scored as the real ones
     assert "The GNNs were not trained on these events" in text
     assert "Graph construction (`ml`, used by ec), test events:" in text
     metrics = json.loads((report / "metrics.json").read_text())
     assert set(metrics["families"]) == {"ec", "geometric"}
+    assert 0 <= metrics["families"]["ec"]["summary"]["dm_efficiency_partial_truth"] <= 1
     graph = metrics["graph"]
     assert 0 < graph["efficiency"] <= 1 and graph["edges_per_hit"] > 1 and graph["n_hits"] > 100
     tested = report / "work" / "test_other" / "stages"

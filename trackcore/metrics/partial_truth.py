@@ -14,12 +14,14 @@ labels do not say which one they chose.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from trackcore.metrics.truth import unbatched
+from trackcore.metrics.stage_report import StageReport, evaluate_stage_events, load_stage_event, stage_event_files
+from trackcore.metrics.truth import ParticlesOfInterest, unbatched
 
 PARTIAL_TRUTH_VOLUMES: dict[int, float] = {8: 0.5, 7: 1.0, 9: 1.0, 13: 1.0, 17: 1.0}
 """Volume -> the pT (GeV) above which the real partial truth labels a particle's hits there."""
@@ -67,3 +69,21 @@ def as_partial_truth(event: Any, seed: int = 0) -> Any:
     out.particle_table_nhits = torch.from_numpy(nhits)
     out.truth_kind = "partial"
     return out
+
+
+def evaluate_stage_as_partial_truth(stage_dir: str | Path, *, split: str = "test",
+                                    poi: ParticlesOfInterest | None = None, seed: int = 0) -> StageReport:
+    """A stage's test events scored as the real events are: each event given the partial labelling first."""
+    files = stage_event_files(stage_dir, split)
+    events = ((str(f), as_partial_truth(load_stage_event(f), seed)) for f in files)
+    return evaluate_stage_events(events, stage_dir=str(stage_dir), split=split, poi=poi)
+
+
+def fully_labelled(stage_dir: str | Path, split: str = "test") -> bool:
+    """Whether the first event of a stage split carries full truth (simulated events do; the real ones do not).
+
+    Raises:
+        FileNotFoundError: the stage folder or split is missing or empty (named).
+    """
+    files = stage_event_files(stage_dir, split)
+    return bool(files) and str(unbatched(getattr(load_stage_event(files[0]), "truth_kind", "full"))) == "full"

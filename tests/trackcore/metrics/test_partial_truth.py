@@ -57,3 +57,18 @@ def test_perfect_tracks_lose_purity_under_the_partial_labels(event):
     assert full["dm_efficiency"] == 1.0 and full["lhc_efficiency"] == 1.0
     assert partial["lhc_efficiency"] < 1.0
     assert partial["dm_fake_rate"] == 0.0  # a candidate of unknown hits is unknown, never fake
+
+
+def test_a_stage_scored_with_the_real_events_labels(tmp_path, event):
+    from trackcore.compare.geometric import geometric_finder, write_geometric_stage
+    from trackcore.metrics.partial_truth import evaluate_stage_as_partial_truth, fully_labelled
+    from trackcore.metrics.stage_report import evaluate_stage
+
+    write_geometric_stage([event], tmp_path / "stage", geometric_finder())
+    assert fully_labelled(tmp_path / "stage")
+    with pytest.raises(FileNotFoundError, match="missing: no such stage folder"):
+        fully_labelled(tmp_path / "missing")
+    full = evaluate_stage(tmp_path / "stage").tracking.summary()
+    partial = evaluate_stage_as_partial_truth(tmp_path / "stage").tracking.summary()
+    assert partial["lhc_efficiency"] <= full["lhc_efficiency"]
+    assert partial["n_particles"] <= full["n_particles"]
