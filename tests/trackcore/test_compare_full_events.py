@@ -160,11 +160,11 @@ def test_full_event_comparison_tested_on_another_source(tmp_path, monkeypatch, s
                                                  ("pt1_pixel", "USING THE TRUTH before any tracker ran")])
 def test_report_states_what_the_trackers_read(tmp_path, benchmark, said):
     from trackcore.compare.geometric import geometric_finder, write_geometric_stage
-    from trackcore.compare.report import _input_text
+    from trackcore.compare.report import _input_text, _processing
     from trackcore.metrics.stage_report import evaluate_stage
 
     events = [process_event(simulate_event("tiny", seed=0, event_id=1000), get_benchmark(benchmark))]
     write_geometric_stage(events, tmp_path / "geometric", geometric_finder())
-    text = _input_text(tmp_path / "geometric", evaluate_stage(tmp_path / "geometric"))
+    text = _input_text(*_processing(tmp_path / "geometric"), evaluate_stage(tmp_path / "geometric"))
     assert said in text and f"median {events[0].num_nodes:,} hits per test event" in text
     assert "volumes 7, 8, 9" in text

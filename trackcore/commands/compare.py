@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+NAMED_SOURCES = ("tiny", "small", "trackml", "real")
+"""The ``--data`` sources named by a word (simulated presets and the real events), not by a folder."""
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     tested = args.test_data or args.data
     for source in dict.fromkeys((args.data, tested)):
         _simulate_acts_once(source)
-    has_ckf = tested not in ("tiny", "small", "trackml", "real") and (data_folder(tested) / "acts-ckf").is_dir()
+    has_ckf = tested not in NAMED_SOURCES and (data_folder(tested) / "acts-ckf").is_dir()
     default = ",".join(FAMILIES + (("acts-ckf",) if has_ckf else ()))
     families = [f.strip() for f in (args.families or default).split(",") if f.strip()]
     if args.benchmark in FULL_EVENT_BENCHMARKS and "geometric" not in families:
@@ -149,7 +152,7 @@ def _label(data: str) -> str:
     """A data source's name in report folder names."""
     from pathlib import Path
 
-    return data if data in ("tiny", "small", "trackml", "real") else Path(data).name
+    return data if data in NAMED_SOURCES else Path(data).name
 
 
 def _simulate_acts_once(data: str) -> None:

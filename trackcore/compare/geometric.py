@@ -25,7 +25,6 @@ from trackcore.candidates import TrackCandidates
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train.writer import save_stage_event
 
-GEOMETRIC = "geometric"
 GEOMETRIC_SETTINGS: dict[str, Any] = {"recover": True, "max_holes": 1}
 """The baseline's refinement: recover on every hit, then at most one hole per track (the cut the
 full-pixel family configs apply too)."""

@@ -27,7 +27,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from trackcore.compare.quick import QUICK_TRAIN_EVENTS, quick_preset_sizes
-from trackcore.compare.records import ComparisonPlan, FamilyResult, StageStep, StepRecord
+from trackcore.compare.records import (
+    ComparisonPlan,
+    FamilyResult,
+    StageStep,
+    StepRecord,
+    refinement_arguments,
+    refinement_settings,
+)
 from trackcore.family import Family, Step, load_families
 from trackcore.graph import GRAPH_STEP
 
@@ -130,24 +137,15 @@ def plan_comparison(
     if (data == "real") == real_configs and data in ("real", "small"):
         data_args: list[str] = []  # the configs' own data
     elif data == "small":
-        data_args = ["--data.init_args.preset=small", "--data.init_args.input_dir=null",
-                     *(f"--data.init_args.{k}=null" for k in ("n_train", "n_val", "n_test"))]
+        data_args = _preset_args("small")
     elif data == "real":
         data_args = [f"--data.init_args.input_dir={REAL_DATA}", "--data.init_args.preset=null",
                      *(f"--data.init_args.{k}={n}" for k, n in zip(("n_train", "n_val", "n_test"), REAL_SPLITS,
                                                                    strict=True))]
     elif data == "tiny":
-        data_args = [
-            "--data.init_args.preset=tiny",
-            "--data.init_args.input_dir=null",
-            "--data.init_args.benchmark=null",
-            "--data.init_args.n_train=null",
-            "--data.init_args.n_val=null",
-            "--data.init_args.n_test=null",
-        ]
-    elif data == "trackml":  # TrackML density: the preset's own splits
-        data_args = ["--data.init_args.preset=trackml", "--data.init_args.input_dir=null",
-                     *(f"--data.init_args.{k}=null" for k in ("n_train", "n_val", "n_test"))]
+        data_args = [*_preset_args("tiny"), "--data.init_args.benchmark=null"]
+    elif data == "trackml":  # TrackML density
+        data_args = _preset_args("trackml")
     else:
         folder = data_folder(data)
         if not folder.is_dir():
@@ -178,7 +176,7 @@ def plan_comparison(
         for family in families:
             for step in steps[family] if family not in BASELINES else ():
                 _best_checkpoint(models_from / "runs" / step.name)  # a missing model fails before any work
-    refine_args = refinement_arguments(refine)
+    refinement_arguments(refine)  # a bad setting fails here, before any work
     extra = ["--trainer.enable_model_summary=false"]
     if quick:
         extra += ["--trainer.max_epochs=3", f"--trainer.limit_train_batches={QUICK_TRAIN_EVENTS}"]
@@ -191,39 +189,14 @@ def plan_comparison(
         quick=quick,
         data=data,
         models_from=models_from,
-        refine_args=refine_args,
         refine=tuple(refine),
     )
 
 
-def _refinement_pairs(settings: Sequence[str]) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` refinement settings as (key, value text); a bad form or unknown key is named."""
-    import dataclasses
-
-    from trackcore.refinement.refine import HelixRefinement
-
-    fields = {f.name for f in dataclasses.fields(HelixRefinement)}
-    pairs = []
-    for setting in settings:
-        key, sep, value = setting.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--refine takes KEY=VALUE (got {setting!r})")
-        if key.strip() not in fields:
-            raise ValueError(f"--refine {setting!r}: no such refinement setting (choose from {sorted(fields)})")
-        pairs.append((key.strip(), value.strip()))
-    return pairs
-
-
-def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
-    """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
-    return tuple(f"--model.init_args.refine.{key}={value}" for key, value in _refinement_pairs(settings))
-
-
-def refinement_settings(settings: Sequence[str]) -> dict[str, object]:
-    """``KEY=VALUE`` refinement settings as keyword arguments of HelixRefinement (values read as YAML)."""
-    import yaml
-
-    return {key: yaml.safe_load(value) for key, value in _refinement_pairs(settings)}
+def _preset_args(preset: str) -> list[str]:
+    """The raw-event steps' data arguments of a simulated preset with its own splits."""
+    return [f"--data.init_args.preset={preset}", "--data.init_args.input_dir=null",
+            *(f"--data.init_args.{k}=null" for k in ("n_train", "n_val", "n_test"))]
 
 
 def data_folder(data: str) -> Path:

@@ -1,9 +1,10 @@
 """What a comparison plans and what running it leaves: the records shared by the pipeline, the
-baselines and the report."""
+baselines and the report, and the ``--refine KEY=VALUE`` settings they carry."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,13 @@ class ComparisonPlan:
     data: str = "small"
     models_from: Path | None = None
     """Work dir of an earlier comparison whose best checkpoints every step uses instead of training."""
-    refine_args: tuple[str, ...] = ()
-    """``--model.init_args.refine.KEY=VALUE`` arguments of every family's step (not metric learning)."""
     refine: tuple[str, ...] = ()
-    """The same settings as given (``KEY=VALUE``): the geometric baseline's overrides."""
+    """``KEY=VALUE`` helix-refinement settings of every family's step and of the geometric baseline."""
+
+    @property
+    def refine_args(self) -> tuple[str, ...]:
+        """``--model.init_args.refine.KEY=VALUE`` arguments of every family's step (not metric learning)."""
+        return refinement_arguments(self.refine)
 
     def stage_dir(self, stage: str) -> Path:
         return self.work_dir / "stages" / stage
@@ -79,3 +83,33 @@ class FamilyResult:
     def reused_steps(self) -> list[str]:
         """Steps whose existing stage folder was read instead of training."""
         return [name for name, r in self.steps.items() if not math.isfinite(r.train_seconds)]
+
+
+def _refinement_pairs(settings: Sequence[str]) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` refinement settings as (key, value text); a bad form or unknown key is named."""
+    import dataclasses
+
+    from trackcore.refinement.refine import HelixRefinement
+
+    fields = {f.name for f in dataclasses.fields(HelixRefinement)}
+    pairs = []
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--refine takes KEY=VALUE (got {setting!r})")
+        if key.strip() not in fields:
+            raise ValueError(f"--refine {setting!r}: no such refinement setting (choose from {sorted(fields)})")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:
+    """``KEY=VALUE`` refinement settings as LightningCLI arguments (unknown keys named)."""
+    return tuple(f"--model.init_args.refine.{key}={value}" for key, value in _refinement_pairs(settings))
+
+
+def refinement_settings(settings: Sequence[str]) -> dict[str, object]:
+    """``KEY=VALUE`` refinement settings as keyword arguments of HelixRefinement (values read as YAML)."""
+    import yaml
+
+    return {key: yaml.safe_load(value) for key, value in _refinement_pairs(settings)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +64,11 @@ def _truth_cuts(processing: dict[str, Any]) -> list[str]:
     return [text for key, text in cuts if processing.get(key)]
 
 
-def _input_text(stage_dir: Path, report: StageReport) -> str:
-    """What the trackers read: the processing recorded in the first test event of ``stage_dir``, and the
-    hits per event of ``report`` (its evaluation)."""
+def _input_text(event: Any, processing: dict[str, Any], report: StageReport) -> str:
+    """What the trackers read: ``processing`` as recorded in ``event`` (the first test event, with its
+    noise), and the hits per event of ``report`` (its evaluation)."""
     import numpy as np
 
-    event, processing = _processing(stage_dir)
     volumes = processing.get("volumes")
     volumes = [volumes] if isinstance(volumes, int) else volumes
     where = "every volume" if not volumes else f"volumes {', '.join(str(v) for v in volumes)}"
@@ -331,8 +330,7 @@ def write_report(
             raise ValueError(f"{result.stage_dir}: the {family} stage's test events carry no track candidates")
         reports[family] = report
     summaries = {f: r.tracking.summary() for f, r in reports.items()}
-    soft_poi = ParticlesOfInterest(min_pt=SOFT_PT, min_hits=poi.min_hits, max_abs_eta=poi.max_abs_eta,
-                                   min_candidate_hits=poi.min_candidate_hits) if poi.min_pt > SOFT_PT else None
+    soft_poi = replace(poi, min_pt=SOFT_PT) if poi.min_pt > SOFT_PT else None
     for family, result in results.items() if soft_poi is not None else ():
         soft = evaluate_stage(result.stage_dir, split="test", poi=soft_poi).tracking.summary()
         summaries[family][f"dm_efficiency_pt{SOFT_PT:g}"] = soft["dm_efficiency"]
@@ -340,7 +338,8 @@ def write_report(
     columns = COLUMNS if soft_poi is None else (
         COLUMNS[:1] + ((f"dm_efficiency_pt{SOFT_PT:g}", f"DM eff pT > {SOFT_PT:g}"),) + COLUMNS[1:])
     first = next(iter(results.values())).stage_dir
-    if not _truth_cuts(_processing(first)[1]) and fully_labelled(first):
+    first_event, processing = _processing(first)
+    if not _truth_cuts(processing) and fully_labelled(first):
         # full-event benchmarks on simulated events: also scored as the real events are (their partial labels)
         for family, result in results.items():
             partial = evaluate_stage_as_partial_truth(result.stage_dir, poi=poi).tracking.summary()
@@ -360,7 +359,7 @@ def write_report(
            "particles)" if soft_poi is not None else "")
         + f"; a candidate matched to a particle of any pT is no fake. Machine: {_machine(machine_info())}.",
         "",
-        _input_text(next(iter(results.values())).stage_dir, next(iter(reports.values()))),
+        _input_text(first_event, processing, next(iter(reports.values()))),
         *(
             [
                 "",

@@ -41,17 +41,7 @@ class DropTrueEdges:
             raise ValueError("dropping true edges needs a graph stage's events with 'edge_index' and 'particle_id'")
         keep = self.keep_mask(edge_index, event.particle_id, int(event.event_id) if "event_id" in event else 0)
         event = event.clone()
-        n_edges = edge_index.size(1)
-        for key in list(event.keys()):
-            value = event[key]
-            if not key.startswith("edge_") or not isinstance(value, torch.Tensor):
-                continue
-            if value.dim() == 2 and value.size(0) == 2 and value.size(1) == n_edges and key == "edge_index":
-                event[key] = value[:, keep]
-            elif value.dim() >= 1 and value.size(0) == n_edges:
-                event[key] = value[keep]
-            else:
-                raise ValueError(f"per-edge tensor {key!r} has shape {tuple(value.shape)}, not {n_edges} entries")
+        event.update(select_edges(event, keep))
         return event
 
     def keep_mask(self, edge_index: torch.Tensor, particle_id: torch.Tensor, event_id: int) -> torch.Tensor:
@@ -73,3 +63,28 @@ class DropTrueEdges:
         keep = torch.ones(src.numel(), dtype=torch.bool)
         keep[true.nonzero().squeeze(1)[dropped[pair_of_edge]]] = False
         return keep.to(edge_index.device)
+
+
+def select_edges(event: Data, keep: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The event's ``edge_index`` and every per-edge ``edge_*`` tensor restricted to the edges of ``keep``
+    (hit indices unchanged).
+
+    Shapes:
+        keep: (E,) bool over ``event.edge_index`` (2, E); returns edge_index (2, E') and each ``edge_*`` (E', ...).
+
+    Raises:
+        ValueError: a per-edge tensor whose length is not the graph's, named.
+    """
+    n_edges = event.edge_index.size(1)
+    out = {}
+    for key in list(event.keys()):
+        value = event[key]
+        if not key.startswith("edge_") or not isinstance(value, torch.Tensor):
+            continue
+        if value.dim() == 2 and value.size(0) == 2 and value.size(1) == n_edges and key == "edge_index":
+            out[key] = value[:, keep]
+        elif value.dim() >= 1 and value.size(0) == n_edges:
+            out[key] = value[keep]
+        else:
+            raise ValueError(f"per-edge tensor {key!r} has shape {tuple(value.shape)}, not {n_edges} entries")
+    return out

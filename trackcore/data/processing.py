@@ -149,6 +149,19 @@ def _tensor(values: Any, dtype: type) -> torch.Tensor:
     return torch.from_numpy(a if a.flags.writeable else a.copy())
 
 
+def count_particle_hits(particle_table_id: torch.Tensor, particle_id: Any) -> torch.Tensor:
+    """Hits per particle of a (sorted) particle table, counted from per-hit particle ids (0 counts for none).
+
+    Shapes:
+        particle_table_id: (P,) ascending; particle_id: (N,); returns (P,) int64.
+    """
+    ids, counts = torch.unique(torch.as_tensor(particle_id), return_counts=True)
+    keep = ids != 0
+    nhits = torch.zeros(len(particle_table_id), dtype=torch.int64)
+    nhits[torch.searchsorted(particle_table_id, ids[keep])] = counts[keep]
+    return nhits
+
+
 def process_event(event: Event, config: ProcessingConfig) -> TrackEventData:
     """Select hits, then build the processed event of the data contract.
 

@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from trackcore.data.edge_dropout import select_edges
+from trackcore.data.processing import count_particle_hits
+
 
 @dataclass
 class PhiSectors:
@@ -86,7 +89,10 @@ def crop_event(event: Any, keep: torch.Tensor) -> Any:
     new_index = torch.full((n,), -1, dtype=torch.long)
     new_index[keep] = torch.arange(int(keep.sum()))
     out = event.clone()
-    graph = _crop_graph(event, keep, new_index)
+    graph = {}
+    if getattr(event, "edge_index", None) is not None:
+        graph = select_edges(event, keep[event.edge_index[0]] & keep[event.edge_index[1]])
+        graph["edge_index"] = new_index[graph["edge_index"]]
     for key in list(event.keys()):
         value = event[key]
         if key in ("track_edges", "track_hit_id", "track_id") or key.startswith(("edge_", "particle_table_")):
@@ -102,27 +108,6 @@ def crop_event(event: Any, keep: torch.Tensor) -> Any:
         rows = torch.isin(event.track_hit_id, out.hit_id)  # candidates: the rows of kept hits
         out.track_hit_id, out.track_id = event.track_hit_id[rows], event.track_id[rows]
     if getattr(event, "particle_table_id", None) is not None and getattr(event, "particle_id", None) is not None:
-        ids, counts = torch.unique(out.particle_id[out.particle_id != 0], return_counts=True)
-        nhits = torch.zeros_like(event.particle_table_nhits)
-        nhits[torch.searchsorted(event.particle_table_id, ids)] = counts
-        out.particle_table_nhits = nhits
+        out.particle_table_nhits = count_particle_hits(event.particle_table_id, out.particle_id)
     out.num_nodes = int(keep.sum())
     return out
-
-
-def _crop_graph(event: Any, keep: torch.Tensor, new_index: torch.Tensor) -> dict[str, torch.Tensor]:
-    """The event's ``edge_index`` and per-edge ``edge_*`` tensors, cut to the kept hits."""
-    edge_index = getattr(event, "edge_index", None)
-    if edge_index is None:
-        return {}
-    inside = keep[edge_index[0]] & keep[edge_index[1]]
-    graph = {"edge_index": new_index[edge_index[:, inside]]}
-    for key in event.keys():
-        value = event[key]
-        if key == "edge_index" or not key.startswith("edge_") or not isinstance(value, torch.Tensor):
-            continue
-        if value.size(0) != edge_index.size(1):
-            raise ValueError(f"per-edge tensor {key!r} has {value.size(0)} entries, "
-                             f"the graph {edge_index.size(1)} edges")
-        graph[key] = value[inside]
-    return graph

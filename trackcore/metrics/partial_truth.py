@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from trackcore.data.processing import count_particle_hits
 from trackcore.metrics.stage_report import StageReport, evaluate_stage_events, load_stage_event, stage_event_files
-from trackcore.metrics.truth import ParticlesOfInterest, unbatched
+from trackcore.metrics.truth import ParticlesOfInterest, event_truth_kind
 
 PARTIAL_TRUTH_VOLUMES: dict[int, float] = {8: 0.5, 7: 1.0, 9: 1.0, 13: 1.0, 17: 1.0}
 """Volume -> the pT (GeV) above which the real partial truth labels a particle's hits there."""
@@ -40,7 +41,7 @@ def as_partial_truth(event: Any, seed: int = 0) -> Any:
     Raises:
         ValueError: the event is not fully labelled (already partial: nothing to emulate).
     """
-    kind = str(unbatched(getattr(event, "truth_kind", "full")))
+    kind = event_truth_kind(event)
     if kind != "full":
         raise ValueError(f"event {int(event.event_id)}: its truth is {kind!r}, not full: "
                          "only a fully labelled event can be given the real events' partial labelling")
@@ -62,11 +63,7 @@ def as_partial_truth(event: Any, seed: int = 0) -> Any:
     new_pid = np.where(labelled, pid, 0)
     out.particle_id = torch.from_numpy(new_pid.astype(np.int64))
     out.labelled = torch.from_numpy(labelled)
-    ids, counts = np.unique(new_pid[labelled], return_counts=True)
-    table = event.particle_table_id.numpy()
-    nhits = np.zeros(len(table), dtype=np.int64)
-    nhits[np.searchsorted(table, ids)] = counts  # particle tables are sorted by id
-    out.particle_table_nhits = torch.from_numpy(nhits)
+    out.particle_table_nhits = count_particle_hits(event.particle_table_id, out.particle_id)
     out.truth_kind = "partial"
     return out
 
@@ -86,4 +83,4 @@ def fully_labelled(stage_dir: str | Path, split: str = "test") -> bool:
         FileNotFoundError: the stage folder or split is missing or empty (named).
     """
     files = stage_event_files(stage_dir, split)
-    return bool(files) and str(unbatched(getattr(load_stage_event(files[0]), "truth_kind", "full"))) == "full"
+    return bool(files) and event_truth_kind(load_stage_event(files[0])) == "full"

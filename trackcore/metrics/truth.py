@@ -21,6 +21,11 @@ def unbatched(value: Any) -> Any:
     return value
 
 
+def event_truth_kind(event: Any) -> str:
+    """``"full"`` or ``"partial"``: the truth a processed event (or a stage output) carries."""
+    return str(unbatched(getattr(event, "truth_kind", "full")))
+
+
 @dataclass(frozen=True)
 class ParticlesOfInterest:
     """The particles whose reconstruction efficiency is measured.
@@ -207,7 +212,7 @@ class EventTruth:
             weight_j=weight,
             hit_eta_j=hit_eta,
             event_id=int(getattr(data, "event_id", -1)),
-            truth_kind=str(unbatched(getattr(data, "truth_kind", "full"))),
+            truth_kind=event_truth_kind(data),
         )
 
     @classmethod
