@@ -168,3 +168,17 @@ def test_report_states_what_the_trackers_read(tmp_path, benchmark, said):
     text = _input_text(*_processing(tmp_path / "geometric"), evaluate_stage(tmp_path / "geometric"))
     assert said in text and f"median {events[0].num_nodes:,} hits per test event" in text
     assert "volumes 7, 8, 9" in text
+
+
+def test_bad_timing_record_and_bad_test_source_are_named(tmp_path):
+    from trackcore.compare.pipeline import _read_timing
+
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    assert _read_timing(stage) == {}  # none recorded: unknown
+    (stage / "timing.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"stage/timing.json: not the JSON a comparison writes"):
+        _read_timing(stage)
+    with pytest.raises(ValueError, match=r"--data '.*nowhere': not 'tiny', 'small', 'trackml', 'real'"):
+        plan_comparison(["ec"], data=str(tmp_path / "nowhere"), work_dir=tmp_path, configs_from="small",
+                        benchmark="full_pixel")
