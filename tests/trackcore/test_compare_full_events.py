@@ -44,6 +44,22 @@ def test_every_step_ships_a_full_pixel_config_reading_full_events():
     assert yaml.safe_load(configs["ml"].read_text())["data"]["init_args"]["benchmark"] == "full_pixel"
 
 
+def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut():
+    """The families and the baseline are judged by one quality cut, so the comparison measures what was
+    learned; the baseline alone adds the helix search (recover)."""
+    import yaml
+
+    from trackcore.compare.geometric import GEOMETRIC_SETTINGS
+
+    cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k != "recover"}
+    assert cut["max_holes"] == 1 and cut["span_holes_from"] == 5 and cut["min_layers"] == 3
+    for name, path in step_configs(real=False, full=True).items():
+        if name == "ml":
+            continue
+        refine = yaml.safe_load(path.read_text())["model"]["init_args"]["refine"]
+        assert refine == cut, f"{path}: refine {refine}"
+
+
 def test_a_full_event_plan_takes_the_full_configs_and_can_test_on_real_events(tmp_path):
     plan = plan_comparison(["ec", "geometric"], data="small", work_dir=tmp_path, benchmark="full_pixel")
     assert all(s.config.name.startswith("full_pixel") for s in plan.steps["ec"])

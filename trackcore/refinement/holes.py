@@ -112,6 +112,20 @@ class LayerTable:
                 & (r_at_z < np.minimum(self.r_max[None], reach) - margin))
         return np.where(self.barrel[None], barrel, disk)
 
+    def crossing_radius(self, fits) -> np.ndarray:
+        """The transverse radius at which each helix's ``(r, z)`` line meets each layer: a barrel's
+        radius, or the line's radius at a disk's ``z`` (NaN where the line runs parallel to it).
+
+        Shapes:
+            returns (G, L) float64.
+        """
+        ur, uz = fits.ur[:, None], fits.uz[:, None]
+        flat = np.abs(uz) > 1e-9
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r_at_z = np.where(flat, fits.r0[:, None] + (self.z[None] - fits.z0[:, None]) * ur / np.where(flat, uz, 1.0),
+                              np.nan)
+        return np.where(self.barrel[None], self.r[None], r_at_z)
+
     def holes(self, fits, group: np.ndarray, layer: np.ndarray, margin: float = 0.0) -> np.ndarray:
         """Crossed layers (:meth:`crossed`) where a candidate has no hit.
 

@@ -98,6 +98,11 @@ class HelixRefinement:
         fill_tolerance: ``(transverse, (r, z))`` largest residuals (mm) of a filling hit on the
             beam-constrained helix.
         max_holes: the quality cut's largest number of holes (None: no such cut).
+        span_holes_from: candidates with at least this many hits count, in the quality cut, only
+            the holes within the radial span of their hits: a particle that ends (an interaction, a
+            decay, a gap) leaves no hit beyond its last one. Shorter candidates count every crossed
+            layer (on full events the fakes are 3-4-hit pieces of soft particles, whose missing
+            hits beyond them give them away). None: every candidate counts every crossed layer.
         min_layers: the quality cut's smallest number of distinct layers (None: no such cut).
         hole_margin: how far inside a layer's sensitive area the helix must cross it for a
             missing hit to count as a hole (mm).
@@ -131,6 +136,7 @@ class HelixRefinement:
     fill_holes: bool = False
     fill_tolerance: tuple[float, float] = (0.3, 1.0)
     max_holes: int | None = None
+    span_holes_from: int | None = None
     min_layers: int | None = None
     hole_margin: float = 1.0
     hole_volumes: tuple[int, ...] | None = (7, 8, 9)
@@ -154,6 +160,8 @@ class HelixRefinement:
             object.__setattr__(self, name, _positive_tuple(name, getattr(self, name), parts))
         if self.max_holes is not None:
             check_count("max_holes", self.max_holes, minimum=0)
+        if self.span_holes_from is not None:
+            check_count("span_holes_from", self.span_holes_from, minimum=self.min_hits)
         if self.min_layers is not None:
             check_count("min_layers", self.min_layers, minimum=1)
         if self.crowd_d0 is not None:
@@ -246,7 +254,8 @@ class HelixRefinement:
         tracks += aside
         if (self.max_holes is not None or self.min_layers is not None) and tracks:
             assert layer is not None
-            tracks = steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers)
+            tracks = steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
+                                        self.span_holes_from)
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
         if not tracks:

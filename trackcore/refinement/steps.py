@@ -13,7 +13,8 @@ settings it needs (the helix tolerances as one :class:`~trackcore.refinement.hel
   :mod:`trackcore.refinement.holes`) takes the free hit of that layer nearest the candidate's
   beam-constrained helix.
 - then the geometric track finder (:mod:`trackcore.refinement.finder`) on the free hits, if asked;
-- :func:`quality_cut`: candidates with too many holes or too few layers are dropped;
+- :func:`quality_cut`: candidates with too many holes or too few layers are dropped (long candidates
+  may count only the holes within the span of their hits);
 - :func:`crowd_cut`: a displaced candidate (its helix misses the beam line) with another hit near
   one of its hits is dropped.
 
@@ -40,6 +41,9 @@ from trackcore.refinement.helix import (
 )
 from trackcore.refinement.holes import LayerTable
 
+SPAN_PAD = 1.0
+"""How far (mm, in radius) inside the span of a track's hits a crossed layer must lie to count as
+a hole when holes are counted within the span (:func:`hole_counts` ``span_from``)."""
 
 def free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:
     """Indices of the judged hits in no candidate.
@@ -208,9 +212,15 @@ def hit_layers(
     return table, rows
 
 
-def hole_counts(tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float
-                ) -> tuple[np.ndarray, HelixFits]:
+def hole_counts(tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
+                span_from: int | None = None) -> tuple[np.ndarray, HelixFits]:
     """(G, L) holes of each track (:meth:`LayerTable.holes` with ``margin``) and the tracks' fits.
+
+    With ``span_from``, tracks of at least that many hits count only the holes inside the radial
+    span of their hits (from the innermost hit's radius to the outermost's, 1 mm inside each):
+    a particle that ends (a hadronic interaction, a decay, an exit through the gap between barrel
+    and disks) or starts late (a secondary) leaves no hit on the layers beyond, which are no sign
+    of a wrong track. Shorter tracks count every crossed layer.
 
     Shapes:
         layer: :func:`hit_layers`; returns (G, L) bool and G fits.
@@ -218,7 +228,20 @@ def hole_counts(tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable
     table, rows_of_hit = layer
     rows, group = flatten(tracks)
     fits = fit_helices(p[rows], group, len(tracks))
-    return table.holes(fits, group, rows_of_hit[rows], margin), fits
+    holes = table.holes(fits, group, rows_of_hit[rows], margin)
+    if span_from is not None:
+        long = np.array([len(t) >= span_from for t in tracks])
+        if long.any():
+            r = np.hypot(p[rows, 0], p[rows, 1])
+            r_min = np.full(len(tracks), np.inf)
+            r_max = np.full(len(tracks), -np.inf)
+            np.minimum.at(r_min, group, r)
+            np.maximum.at(r_max, group, r)
+            rc = table.crossing_radius(fits)
+            with np.errstate(invalid="ignore"):
+                inside = (rc > r_min[:, None] + SPAN_PAD) & (rc < r_max[:, None] - SPAN_PAD)
+            holes &= inside | ~long[:, None]
+    return holes, fits
 
 
 def fill_holes(
@@ -259,11 +282,12 @@ def fill_holes(
 
 def quality_cut(
     tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
-    max_holes: int | None, min_layers: int | None,
+    max_holes: int | None, min_layers: int | None, span_from: int | None = None,
 ) -> list[np.ndarray]:
-    """Tracks with more than ``max_holes`` holes or fewer than ``min_layers`` distinct layers are
-    dropped (None: no such cut); tracks with a hit outside the layer table pass."""
-    holes, _ = hole_counts(tracks, p, layer, margin)
+    """Tracks with more than ``max_holes`` holes (counted as :func:`hole_counts` with ``span_from``)
+    or fewer than ``min_layers`` distinct layers are dropped (None: no such cut); tracks with a hit
+    outside the layer table pass."""
+    holes, _ = hole_counts(tracks, p, layer, margin, span_from)
     keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
     good = np.ones(len(tracks), bool)
     if max_holes is not None:

@@ -93,6 +93,22 @@ def test_quality_cut_drops_holed_and_two_layer_candidates_only() -> None:
         frozenset(range(4, 8))}
 
 
+def test_span_holes_from_forgives_the_layers_beyond_a_long_candidates_last_hit_only() -> None:
+    pos, vol, lay = barrel_event()
+    ends = candidates([[0, 1, 2], [4, 5, 6, 7]])  # a stops after layer 6: a hole on layer 8 beyond its last hit
+    inner = candidates([[0, 1, 3], [4, 5, 6, 7]])  # a misses layer 6, between its hits
+    cut = HelixRefinement(extend=False, max_holes=0)
+    assert track_sets(cut(ends, pos, None, vol, layer_id=lay)) == {frozenset(range(4, 8))}
+    span = HelixRefinement(extend=False, max_holes=0, span_holes_from=3)
+    assert track_sets(span(ends, pos, None, vol, layer_id=lay)) == {frozenset({0, 1, 2}), frozenset(range(4, 8))}
+    assert track_sets(span(inner, pos, None, vol, layer_id=lay)) == {frozenset(range(4, 8))}  # inside: still a hole
+    # a 3-hit candidate below span_holes_from counts every crossed layer
+    short = HelixRefinement(extend=False, max_holes=0, span_holes_from=4)
+    assert track_sets(short(ends, pos, None, vol, layer_id=lay)) == {frozenset(range(4, 8))}
+    with pytest.raises(ValueError, match="span_holes_from"):
+        HelixRefinement(span_holes_from=2)
+
+
 def test_candidates_outside_the_judged_volumes_pass_the_quality_cut() -> None:
     pos, vol, lay = barrel_event()
     vol = vol.copy()
