@@ -15,6 +15,7 @@ SCRIPTS = {
     "benchmarks/eggnet_inference.py": [],
     "benchmarks/follow_strips.py": ["FULL_STAGE", "PIXEL_STAGE"],
     "benchmarks/neighbors.py": [],
+    "benchmarks/missed_particles.py": ["STAGE"],
     "benchmarks/partial_truth_scoring.py": ["STAGE"],
     "benchmarks/track_building.py": [],
     "scripts/dashboard_screenshot.py": ["runs/sweeps"],
