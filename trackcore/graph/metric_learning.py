@@ -73,6 +73,9 @@ class MetricLearning(TrackingModule):
         r_infer: radius of the inference graph.
         knn_infer: neighbour cap of the inference graph.
         target_min_pt: true pairs of particles below this pT are not pulled together (0: all).
+        max_true_pairs: at most this many true pairs of each particle per step, drawn at random
+            (None: all ``c (c - 1) / 2``): a soft particle curling through the layers with dozens of
+            hits would otherwise outweigh a whole event of pT > 1 GeV tracks in the positive term.
     """
 
     def __init__(
@@ -91,11 +94,16 @@ class MetricLearning(TrackingModule):
         r_infer: float = 0.1,
         knn_infer: int = 100,
         target_min_pt: float = 0.0,
+        max_true_pairs: int | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits)
         self.margin, self.r_train, self.knn_train, self.n_random = margin, r_train, knn_train, n_random
         self.positive_weight = positive_weight
         self.r_infer, self.knn_infer, self.target_min_pt = r_infer, knn_infer, target_min_pt
+        if max_true_pairs is not None and (isinstance(max_true_pairs, bool) or not isinstance(max_true_pairs, int)
+                                           or max_true_pairs < 1):
+            raise ValueError(f"max_true_pairs must be a positive integer or None (got {max_true_pairs!r})")
+        self.max_true_pairs = max_true_pairs
 
     def _target_pid(self, event: Any) -> torch.Tensor:
         pid = event.particle_id
@@ -107,7 +115,8 @@ class MetricLearning(TrackingModule):
         emb = self.model(batch.x)
         pid = self._target_pid(batch)
         pairs = merge_pairs(
-            true_pairs(pid),
+            true_pairs(pid, max_pairs_per_particle=self.max_true_pairs,
+                       generator=None if self.max_true_pairs is None else self.step_generator(offset=1 << 20)),
             random_pairs(batch.num_nodes, self.n_random, generator=self.step_generator(), device=emb.device),
             radius_pairs(emb.detach(), self.r_train, max_num_neighbors=self.knn_train),
         )

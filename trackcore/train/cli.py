@@ -2,6 +2,7 @@
 
     trackcore fit --config trackcore/graph/configs/small_metric_learning.yaml
     trackcore fit --config ... --ckpt_path runs/.../checkpoints/last.ckpt     # resume
+    trackcore fit --config ... --init_weights other_run.ckpt                  # fine-tune: weights only
     trackcore predict --config ... --ckpt_path best.ckpt --predict_dir stage_out/
 
 The model, data, optimizer and scheduler are ``class_path``/``init_args`` blocks in YAML; the
@@ -24,6 +25,7 @@ import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
 from trackcore.train.checkpoint import BestAndLastCheckpoint
+from trackcore.train.init_weights import InitWeights
 from trackcore.train.loggers import default_loggers
 from trackcore.train.module import TrackingModule
 from trackcore.train.schedule import ScheduleLengthError
@@ -63,6 +65,11 @@ class TrackCLI(LightningCLI):
             "--predict_dir", type=str | None, default=None,
             help="predict: write every event's outputs to this folder (train/val/test subfolders)",
         )
+        parser.add_argument(
+            "--init_weights", type=str | None, default=None,
+            help="fit: start from this checkpoint's weights (epoch, optimizer and schedule afresh; "
+                 "--ckpt_path resumes a run instead)",
+        )
 
     def _parse_ckpt_path(self) -> None:
         """Keep the given config as it is when ``--ckpt_path`` is given.
@@ -77,12 +84,12 @@ class TrackCLI(LightningCLI):
         file is one line naming it (exit 2), not a traceback from deep inside Lightning.
         """
         subcommand = self.config.get("subcommand")
-        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
-        if ckpt_path is None:
-            return
-        problem = checkpoint_problem(ckpt_path)
-        if problem is not None:
-            _fail(f"--ckpt_path {ckpt_path}: {problem}")
+        config = self.config[subcommand] if subcommand else {}
+        for flag in ("ckpt_path", "init_weights"):
+            path = config.get(flag)
+            problem = None if path is None else checkpoint_problem(path)
+            if problem is not None:
+                _fail(f"--{flag} {path}: {problem}")
 
     def _run_subcommand(self, subcommand: str) -> None:
         try:
@@ -96,6 +103,9 @@ class TrackCLI(LightningCLI):
         predict_dir = self._get(self.config, "predict_dir")
         if predict_dir:
             callbacks = [*callbacks, StageWriter(predict_dir)]
+        init_weights = self._get(self.config, "init_weights")
+        if init_weights:
+            callbacks = [*callbacks, InitWeights(init_weights)]
         trainer = super()._instantiate_trainer(config, callbacks)
         keep_fast_allocations()
         return trainer

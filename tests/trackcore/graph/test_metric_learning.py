@@ -37,3 +37,22 @@ def test_positive_weight_scales_the_positive_term(single_thread):
     positive_term = loss2 - loss1
     assert positive_term > 0
     assert torch.isclose(loss3 - loss2, positive_term, rtol=1e-4)
+
+
+def test_max_true_pairs_caps_each_particles_pairs(single_thread):
+    import pytest
+
+    from trackcore.losses.pairs import true_pairs
+
+    data = process_event(make_event(n_particles=5, hits_per_particle=5), ProcessingConfig())
+    per_particle = int(true_pairs(data.particle_id).shape[1]) // 5
+    assert per_particle == 10  # 5 hits: 10 pairs each
+    torch.manual_seed(0)
+    net = EmbeddingNet(in_dim=4, emb_dim=6, hidden_dim=16, n_layers=2)
+    # no random and no radius pairs: the pairs are the true ones alone
+    full = MetricLearning(model=net, n_random=1, r_train=1e-9, min_pt=0.0).training_loss(data).terms["n_pairs"]
+    capped = MetricLearning(model=net, n_random=1, r_train=1e-9, min_pt=0.0, max_true_pairs=3).training_loss(data)
+    assert capped.terms["n_pairs"] <= full - 5 * (10 - 3) + 1e-6
+    assert torch.isfinite(capped.loss)
+    with pytest.raises(ValueError, match="max_true_pairs"):
+        MetricLearning(model=net, max_true_pairs=0)
