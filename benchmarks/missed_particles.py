@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from trackcore.candidates import TrackCandidates
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.misses import REASONS, MissCounts, missed_particles
-from trackcore.metrics.stage_report import load_stage_event, stage_event_files
+from trackcore.metrics.stage_report import load_stage_event, stage_event_files, stage_scoring_parser
 from trackcore.train.writer import read_stage_settings
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "missed_particles"
@@ -57,11 +57,7 @@ def table(rows: dict[str, MissCounts]) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (``sys.argv`` when ``argv`` is None)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage_dirs", nargs="+")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
+    parser = stage_scoring_parser(__doc__.splitlines()[0], DEFAULT_OUT)
     return parser.parse_args(argv)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
 from trackcore.metrics.partial_truth import as_partial_truth
-from trackcore.metrics.stage_report import load_stage_event, stage_event_files
+from trackcore.metrics.stage_report import load_stage_event, stage_event_files, stage_scoring_parser
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "partial_truth_scoring"
 KEYS = ("n_particles", "dm_efficiency", "lhc_efficiency", "dm_fake_rate", "dm_fake_rate_upper")
@@ -42,11 +42,7 @@ def score(stage_dir: str, split: str, poi: ParticlesOfInterest) -> dict[str, dic
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (``sys.argv`` when ``argv`` is None)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage_dirs", nargs="+")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
+    parser = stage_scoring_parser(__doc__.splitlines()[0], DEFAULT_OUT)
     return parser.parse_args(argv)
 
 

@@ -13,6 +13,7 @@ summing counts:
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -168,6 +169,17 @@ def evaluate_stage_events(
         edges_same_particle=EdgeMetrics.combine(same_particle) if same_particle else None,
         tracking=TrackingEvaluation.concat(evaluations) if evaluations else None,
     )
+
+
+def stage_scoring_parser(description: str, default_out: Path) -> argparse.ArgumentParser:
+    """The command line shared by the scripts that score stage folders' track candidates:
+    ``STAGE_DIR [STAGE_DIR ...] [--split test] [--min-pt 1] [--out DIR]``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("stage_dirs", nargs="+")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
+    parser.add_argument("--out", type=Path, default=default_out, help="folder for the JSON and Markdown")
+    return parser
 
 
 def load_stage_event(path: Path) -> Any:
