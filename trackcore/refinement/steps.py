@@ -45,6 +45,7 @@ SPAN_PAD = 1.0
 """How far (mm, in radius) inside the span of a track's hits a crossed layer must lie to count as
 a hole when holes are counted within the span (:func:`hole_counts` ``span_from``)."""
 
+
 def free_hits(tracks: list[np.ndarray], judged: np.ndarray) -> np.ndarray:
     """Indices of the judged hits in no candidate.
 
