@@ -5,8 +5,11 @@ A missed particle (no DM match) of a predicted stage event is put in the first o
 - ``graph``: a truth edge of the particle (``track_edges``: consecutive hits of one particle) is
   not in the event's graph (``edge_index``), so no edge score could join those hits;
 - ``scores``: every truth edge is in the graph but one scores below the edge cut;
-- ``building``: the rest (the graph and its scores hold the particle; track building, or the
-  refinement and its quality cut, lost it). Stages without a graph (EggNet) put every miss here.
+- then, the graph and its scores holding the particle (or the stage having no graph, as EggNet's),
+  track building or the refinement lost it, as the final candidates show: ``unassigned`` (no
+  candidate of >= 3 hits holds any of its hits: never built, or dropped, e.g. by the quality cut),
+  ``split`` (the candidate holding most of its hits holds at most half of them) or ``merged`` (one
+  candidate holds most of its hits, but they are at most half of that candidate).
 
 Independently, each particle is ``prompt`` (production vertex within ``prompt_radius`` mm of the
 beam line) or ``displaced`` (a secondary: decays, interactions; its hits do not point back to the
@@ -30,7 +33,7 @@ from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.metrics.tracking import evaluate_tracks
 from trackcore.metrics.truth import EventTruth, ParticlesOfInterest
 
-REASONS = ("graph", "scores", "building")
+REASONS = ("graph", "scores", "unassigned", "split", "merged")
 """Where a missed particle was lost, in the chain's order."""
 
 
@@ -80,14 +83,43 @@ def missed_particles(event: Any, candidates: TrackCandidates, poi: ParticlesOfIn
     counts = MissCounts()
     pid_j = as_numpy(event.particle_id).astype(np.int64)
     lost_graph, lost_score = _edge_losses(event, pid_j, edge_cut)
+    held = _best_candidate(event, candidates, pid_j)
     for pid, found in zip(interest["particle_id"].to_numpy(), interest["dm"].to_numpy(), strict=True):
         origin = "displaced" if vertex_r.get(int(pid), 0.0) > prompt_radius else "prompt"
         counts.total[origin] += 1
         if found:
             continue
-        reason = "graph" if pid in lost_graph else "scores" if pid in lost_score else "building"
+        if pid in lost_graph:
+            reason = "graph"
+        elif pid in lost_score:
+            reason = "scores"
+        else:
+            n_held, size = held.get(int(pid), (0, 0))
+            n_hits = int((pid_j == pid).sum())
+            reason = "unassigned" if n_held == 0 else "split" if 2 * n_held <= n_hits else "merged"
         counts.missed[(origin, reason)] += 1
     return counts
+
+
+def _best_candidate(event: Any, candidates: TrackCandidates, pid_j: np.ndarray, min_size: int = 3
+                    ) -> dict[int, tuple[int, int]]:
+    """For each particle, (its hits held by the candidate holding most of them, that candidate's size),
+    over candidates of at least ``min_size`` hits."""
+    if not len(candidates):
+        return {}
+    hit_id = as_numpy(event.hit_id).astype(np.int64)
+    order = np.argsort(hit_id)
+    row = order[np.searchsorted(hit_id, candidates.hit_id, sorter=order)]
+    track = np.asarray(candidates.track_id, np.int64)
+    _, track_index, size = np.unique(track, return_inverse=True, return_counts=True)
+    keep = (size[track_index] >= min_size) & (pid_j[row] > 0)
+    pid, track_index = pid_j[row][keep], track_index[keep]
+    pairs, n = np.unique(np.stack([pid, track_index]), axis=1, return_counts=True)
+    best: dict[int, tuple[int, int]] = {}
+    for p, t, k in zip(pairs[0].tolist(), pairs[1].tolist(), n.tolist(), strict=True):
+        if k > best.get(p, (0, 0))[0]:
+            best[p] = (k, int(size[t]))
+    return best
 
 
 def _vertex_radius(event: Any) -> dict[int, float]:

@@ -46,19 +46,24 @@ def candidates(*tracks: list[int]) -> TrackCandidates:
 def test_each_miss_is_put_where_it_was_lost_and_by_origin() -> None:
     c = missed_particles(event(), candidates([0, 1, 2, 3], [4, 5]))
     assert dict(c.total) == {"prompt": 3, "displaced": 1}  # an unknown vertex counts as prompt
-    assert dict(c.missed) == {("prompt", "graph"): 1, ("displaced", "scores"): 1, ("prompt", "building"): 1}
+    assert dict(c.missed) == {("prompt", "graph"): 1, ("displaced", "scores"): 1, ("prompt", "unassigned"): 1}
     assert c.efficiency() == pytest.approx(0.25)
     assert c.efficiency("prompt") == pytest.approx(1 / 3) and c.efficiency("displaced") == 0.0
     # a lower edge cut keeps particle 3's edge: it is lost in building instead
     low = missed_particles(event(), candidates([0, 1, 2, 3]), edge_cut=0.1)
-    assert low.missed[("displaced", "building")] == 1 and low.missed[("displaced", "scores")] == 0
+    assert low.missed[("displaced", "unassigned")] == 1 and low.missed[("displaced", "scores")] == 0
 
 
-def test_without_a_graph_every_miss_is_a_building_one_and_counts_pool() -> None:
+def test_without_a_graph_misses_are_unassigned_split_or_merged_and_counts_pool() -> None:
     e = event()
     del e.edge_index, e.edge_score
     c = missed_particles(e, candidates([10, 11, 13]))
-    assert dict(c.missed) == {("prompt", "building"): 2, ("displaced", "building"): 1}
+    assert dict(c.missed) == {("prompt", "unassigned"): 2, ("displaced", "unassigned"): 1}
+    # 1 cut in halves (each with the noise hit): split; 4 inside a candidate mostly of 1: merged (1 is found)
+    split = missed_particles(e, candidates([0, 1, 12], [2, 3, 12]))
+    assert split.missed[("prompt", "split")] == 1
+    merged = missed_particles(e, candidates([0, 1, 2, 3, 10, 11, 13]))
+    assert merged.missed[("prompt", "merged")] == 1 and merged.missed[("prompt", "unassigned")] == 1
     pooled = MissCounts().add(c).add(c)
     assert pooled.total["prompt"] == 6 and pooled.efficiency() == pytest.approx(0.25)
     assert math.isnan(MissCounts().efficiency())
@@ -84,5 +89,5 @@ def test_the_script_tables_a_stage_and_names_a_stage_without_candidates(tmp_path
     assert script.main([str(tmp_path / "stage"), "--out", str(tmp_path / "out")]) == 0
     payload = json.loads((tmp_path / "out" / "missed_particles.json").read_text())
     missed = payload[str(tmp_path / "stage")]["missed"]
-    assert missed == {"prompt/graph": 1, "displaced/scores": 1, "prompt/building": 1}
-    assert "| all | 4 | 25.00% | 1 | 1 | 1 |" in (tmp_path / "out" / "missed_particles.md").read_text()
+    assert missed == {"prompt/graph": 1, "displaced/scores": 1, "prompt/unassigned": 1}
+    assert "| all | 4 | 25.00% | 1 | 1 | 1 | 0 | 0 |" in (tmp_path / "out" / "missed_particles.md").read_text()
