@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from trackcore.candidates import TrackCandidates, as_numpy
+from trackcore.metrics.matching import match_tracks
 from trackcore.metrics.tracking import evaluate_tracks
 from trackcore.metrics.truth import EventTruth, ParticlesOfInterest
 
@@ -76,14 +77,15 @@ def missed_particles(event: Any, candidates: TrackCandidates, poi: ParticlesOfIn
     Shapes:
         event.edge_index: (2, E); event.track_edges: (2, T); event.edge_score: (E,).
     """
-    evaluation = evaluate_tracks(candidates, EventTruth.from_data(event), poi)
-    particles = evaluation.particles
+    poi = poi or ParticlesOfInterest()
+    truth = EventTruth.from_data(event)
+    particles = evaluate_tracks(candidates, truth, poi).particles
     interest = particles[particles["of_interest"]]
     vertex_r = _vertex_radius(event)
     counts = MissCounts()
     pid_j = as_numpy(event.particle_id).astype(np.int64)
     lost_graph, lost_score = _edge_losses(event, pid_j, edge_cut)
-    held = _best_candidate(event, candidates, pid_j)
+    held = _best_completeness(candidates, truth, poi.min_candidate_hits)
     for pid, found in zip(interest["particle_id"].to_numpy(), interest["dm"].to_numpy(), strict=True):
         origin = "displaced" if vertex_r.get(int(pid), 0.0) > prompt_radius else "prompt"
         counts.total[origin] += 1
@@ -94,31 +96,23 @@ def missed_particles(event: Any, candidates: TrackCandidates, poi: ParticlesOfIn
         elif pid in lost_score:
             reason = "scores"
         else:
-            n_held, size = held.get(int(pid), (0, 0))
-            n_hits = int((pid_j == pid).sum())
-            reason = "unassigned" if n_held == 0 else "split" if 2 * n_held <= n_hits else "merged"
+            completeness = held.get(int(pid), 0.0)
+            reason = "unassigned" if completeness == 0 else "split" if completeness <= 0.5 else "merged"
         counts.missed[(origin, reason)] += 1
     return counts
 
 
-def _best_candidate(event: Any, candidates: TrackCandidates, pid_j: np.ndarray, min_size: int = 3
-                    ) -> dict[int, tuple[int, int]]:
-    """For each particle, (its hits held by the candidate holding most of them, that candidate's size),
-    over candidates of at least ``min_size`` hits."""
+def _best_completeness(candidates: TrackCandidates, truth: EventTruth, min_size: int) -> dict[int, float]:
+    """For each particle, the fraction of its hits held by the candidate (of >= ``min_size`` hits)
+    holding most of them (:func:`~trackcore.metrics.matching.match_tracks`' overlaps); absent: none."""
     if not len(candidates):
         return {}
-    hit_id = as_numpy(event.hit_id).astype(np.int64)
-    order = np.argsort(hit_id)
-    row = order[np.searchsorted(hit_id, candidates.hit_id, sorter=order)]
-    track = np.asarray(candidates.track_id, np.int64)
-    _, track_index, size = np.unique(track, return_inverse=True, return_counts=True)
-    keep = (size[track_index] >= min_size) & (pid_j[row] > 0)
-    pid, track_index = pid_j[row][keep], track_index[keep]
-    pairs, n = np.unique(np.stack([pid, track_index]), axis=1, return_counts=True)
-    best: dict[int, tuple[int, int]] = {}
-    for p, t, k in zip(pairs[0].tolist(), pairs[1].tolist(), n.tolist(), strict=True):
-        if k > best.get(p, (0, 0))[0]:
-            best[p] = (k, int(size[t]))
+    m = match_tracks(candidates, truth)
+    keep = m.size_t[m.pair_track] >= min_size
+    pid = np.asarray(truth.particle_id_p)[m.pair_particle[keep]]
+    best: dict[int, float] = {}
+    for p, c in zip(pid.tolist(), m.completeness[keep].tolist(), strict=True):
+        best[p] = max(best.get(p, 0.0), c)
     return best
 
 
