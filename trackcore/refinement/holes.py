@@ -105,7 +105,7 @@ class LayerTable:
         flat = np.abs(uz) > 1e-9
         with np.errstate(invalid="ignore", divide="ignore"):
             z_at_r = z0 + (self.r[None] - r0) * uz / np.where(steep, ur, 1.0)  # barrels
-            r_at_z = r0 + (self.z[None] - z0) * ur / np.where(flat, uz, 1.0)  # disks
+        r_at_z = self.crossing_radius(fits)  # disks (the disk columns; NaN where the line runs parallel)
         barrel = (steep & (reach > self.r[None]) & (z_at_r > self.z_min[None] + margin)
                   & (z_at_r < self.z_max[None] - margin))
         disk = (flat & (r_at_z > self.r_min[None] + margin)
