@@ -83,4 +83,4 @@ def fully_labelled(stage_dir: str | Path, split: str = "test") -> bool:
         FileNotFoundError: the stage folder or split is missing or empty (named).
     """
     files = stage_event_files(stage_dir, split)
-    return bool(files) and event_truth_kind(load_stage_event(files[0])) == "full"
+    return event_truth_kind(load_stage_event(files[0])) == "full"  # stage_event_files raises on none
