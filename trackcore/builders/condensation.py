@@ -21,7 +21,7 @@ import torch
 
 from trackcore.builders.dbscan_clustering import _as_tensor
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_hit_id, check_positive, check_values, on_cpu
+from trackcore.checks import check_count, check_hit_id, check_positive, check_values
 from trackcore.neighbors import radius_graph
 
 
@@ -47,7 +47,7 @@ def condensation_clustering(
         min_hits: tracks with fewer hits are dropped (their hits become unassigned; they are
             not offered to later seeds).
         max_num_neighbors: cap on the hits a seed can take (its nearest); None for no cap.
-        backend: neighbour-search backend; ``"auto"`` is ``"kdtree"`` on CPU.
+        backend: neighbour-search backend (``"auto"``: see :func:`trackcore.neighbors.resolve_backend`).
 
     Returns:
         Disjoint tracks, track ``k`` seeded by the ``k``-th accepted seed (descending beta).
@@ -137,8 +137,6 @@ def condensation_graph(
         empty = np.zeros(0, np.int64)
         return SeedNeighbors(n, t_beta, t_d, seed_k, beta_j[seed_k], np.zeros(1, np.int64), empty,
                              np.zeros(0, np.float32))
-    if backend == "auto" and on_cpu(points):
-        backend = "kdtree"
     query = points[torch.from_numpy(seed_k).to(points.device)]
     graph = radius_graph(points, t_d, query=query, max_num_neighbors=max_num_neighbors, backend=backend)
     neighbor_e, seed_e = as_numpy(graph.edge_index)

@@ -10,8 +10,9 @@ point shared by two clusters to whichever cluster reaches it first. Everything e
 
 The neighbour search is the only expensive step and it is done once: the clustering is a
 function of the radius graph, so :meth:`trackcore.builders.DBSCANBuilder.build_grid` reuses one graph built at
-the largest ``eps`` for every ``(eps, min_samples)`` setting. On CPU the KD-tree backend is
-the default: on clustered embeddings (tight tracks) it beats FAISS's brute force by far.
+the largest ``eps`` for every ``(eps, min_samples)`` setting. The backend is the neighbour module's
+``"auto"`` choice (:func:`trackcore.neighbors.resolve_backend`): on the CPU the KD-tree in up to 16
+dimensions, the exact cell search for large point sets in more.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 
 from trackcore.builders.components import _labels
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_hit_id, check_points, check_positive, on_cpu
+from trackcore.checks import check_count, check_hit_id, check_points, check_positive
 from trackcore.neighbors import NeighborGraph, radius_graph
 
 
@@ -34,17 +35,13 @@ def _as_tensor(x: Any) -> torch.Tensor:
 
 
 def dbscan_graph(x: Any, eps: float, *, max_num_neighbors: int | None = None, backend: str = "auto") -> NeighborGraph:
-    """The radius graph DBSCAN needs (no self loops), on the fastest backend for the device.
-
-    ``backend="auto"`` means ``"kdtree"`` for CPU points and the neighbour module's own choice
-    (FAISS GPU or torch) for CUDA tensors.
+    """The radius graph DBSCAN needs (no self loops), on the fastest backend for the device
+    (``backend="auto"``: see :func:`trackcore.neighbors.resolve_backend`).
 
     Shapes:
         x: (N_hits, D).
     """
     eps = check_positive("eps", eps)
-    if backend == "auto" and on_cpu(x):
-        backend = "kdtree"
     return radius_graph(_as_tensor(x), eps, max_num_neighbors=max_num_neighbors, loop=False, backend=backend)
 
 
@@ -107,7 +104,7 @@ def dbscan_labels(
         min_samples: points within ``eps`` (the point itself included) that make a core point.
         max_num_neighbors: cap on the neighbours kept per point (the nearest ones); None for
             exact DBSCAN. A cap below ``min_samples - 1`` can hide core points.
-        backend: neighbour-search backend; ``"auto"`` is ``"kdtree"`` on CPU.
+        backend: neighbour-search backend (``"auto"``: see :func:`trackcore.neighbors.resolve_backend`).
 
     Shapes:
         x: (N_hits, D); returns (N_hits,) int64.

@@ -1,4 +1,4 @@
-"""Exact neighbour graphs (kNN and radius) behind one interface, on FAISS, torch or a KD-tree.
+"""Exact neighbour graphs (kNN and radius) behind one interface, on FAISS, torch, a KD-tree or k-means cells.
 
 Every backend returns a :class:`NeighborGraph` with plain Euclidean distances and the same edge order,
 so the backend is a speed and device choice, never a change of meaning.

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import torch
 
-BACKENDS: tuple[str, ...] = ("faiss-gpu", "faiss-cpu", "torch", "kdtree")
+BACKENDS: tuple[str, ...] = ("faiss-gpu", "faiss-cpu", "torch", "kdtree", "cells")
 """Every backend name, in order of preference."""
 
 
@@ -65,46 +65,51 @@ def kdtree_available() -> bool:
 
 
 def available_backends() -> list[str]:
-    """Backends this machine can run, in order of preference (``"torch"`` always)."""
+    """Backends this machine can run, in order of preference (``"torch"`` and ``"cells"`` always: plain torch)."""
     usable = {
         "faiss-gpu": faiss_gpu_available(),
         "faiss-cpu": faiss_cpu_available(),
         "torch": True,
         "kdtree": kdtree_available(),
+        "cells": True,
     }
     return [name for name in BACKENDS if usable[name]]
 
 
-KDTREE_RADIUS_MAX_DIM = 16
-"""On the CPU, ``"auto"`` radius searches in at most this many dimensions use the KD-tree."""
-
+KDTREE_MAX_DIM = 16
+"""On the CPU, ``"auto"`` uses the KD-tree for radius searches in at most this many dimensions, and
+for large kNN searches (see :data:`KDTREE_KNN_MIN_POINTS`) too."""
 KDTREE_KNN_MIN_POINTS = 32_768
-"""On the CPU, ``"auto"`` kNN searches of at least this many database points (in at most
-:data:`KDTREE_KNN_MAX_DIM` dimensions) use the KD-tree: FAISS's flat index is N^2, the tree ~N log N."""
-KDTREE_KNN_MAX_DIM = 32
-"""See :data:`KDTREE_KNN_MIN_POINTS`."""
+"""On the CPU, ``"auto"`` kNN searches of at least this many database points in at most
+:data:`KDTREE_MAX_DIM` dimensions use the KD-tree: FAISS's flat index is N^2, the tree ~N log N."""
+CELLS_MIN_POINTS = 16_384
+"""On the CPU, ``"auto"`` searches (kNN or radius) of at least this many database points in more than
+:data:`KDTREE_MAX_DIM` dimensions use the exact cell search (:mod:`trackcore.neighbors.cell_search`)."""
 
 
 def resolve_backend(
     backend: str,
     device: torch.device | str,
     *,
-    radius_dim: int | None = None,
+    radius_shape: tuple[int, int] | None = None,
     knn_shape: tuple[int, int] | None = None,
 ) -> str:
     """The concrete backend that will search points living on ``device``.
 
     ``"auto"`` picks ``"faiss-gpu"`` for CUDA points when faiss has GPU support, else ``"torch"`` for
-    CUDA points (exact, stays on the GPU). On the CPU it picks ``"faiss-cpu"`` (else ``"torch"`` without
-    faiss), except for a radius search (``radius_dim`` given: the points' dimension) in at most
-    :data:`KDTREE_RADIUS_MAX_DIM` dimensions, which uses ``"kdtree"`` when scipy is installed: the radius
-    prunes the tree walk, while FAISS's flat index compares every pair (N^2). Measured on the trained
-    metric-learning embeddings (12-d, r = 0.1, cap 100, 1 thread): 4,029 real pT > 1 GeV pixel hits
-    0.22 s -> 0.06 s, 48,006 real pixel hits 6.5 s -> 1.2 s. A kNN search (``knn_shape``: the
-    database's ``(N, D)``) uses the KD-tree from :data:`KDTREE_KNN_MIN_POINTS` points in at most
-    :data:`KDTREE_KNN_MAX_DIM` dimensions, FAISS below: on EggNet's trained 24-d embeddings (k = 10,
-    2 threads) FAISS wins up to ~16k points (4k: 51 ms vs 139 ms) and the tree from ~32k (32k:
-    1.05 s vs 0.82 s; a 90k-hit full-density event: 7.4-8.2 s vs 0.9-2.1 s).
+    CUDA points (exact, stays on the GPU). On the CPU, given the database's ``(N, D)`` of a radius
+    search (``radius_shape``) or a kNN search (``knn_shape``):
+
+    - in at most :data:`KDTREE_MAX_DIM` dimensions, every radius search and kNN searches from
+      :data:`KDTREE_KNN_MIN_POINTS` points use ``"kdtree"`` (scipy installed): the radius prunes the
+      tree walk, while FAISS's flat index compares every pair (N^2). Metric-learning embeddings (12-d,
+      r = 0.1, cap 100, 1 thread): 4,029 real pT > 1 GeV pixel hits 0.22 s -> 0.06 s, 48,006 real pixel
+      hits 6.5 s -> 1.2 s;
+    - in more dimensions, from :data:`CELLS_MIN_POINTS` points, ``"cells"``: a KD-tree in 24 dimensions
+      is fast only while the points are tightly clustered, and degrades past brute force on spread-out
+      ones (EggNet's embedding between iterations at TrackML density, 51k hits, k = 10, 2 threads:
+      tree 10.5 s, FAISS 2.4 s, cells 1.6 s; its final embedding, radius 0.3: 5.6 s, 3.4 s, 1.1 s);
+    - otherwise ``"faiss-cpu"`` (``"torch"`` without faiss).
     A named backend is checked and returned as is. ``"faiss-cpu"`` and ``"kdtree"`` search on the host:
     CUDA points are copied there and the graph copied back.
 
@@ -116,11 +121,14 @@ def resolve_backend(
     if backend == "auto":
         if is_cuda:
             return "faiss-gpu" if faiss_gpu_available() else "torch"
-        if radius_dim is not None and radius_dim <= KDTREE_RADIUS_MAX_DIM and kdtree_available():
-            return "kdtree"
-        if (knn_shape is not None and knn_shape[0] >= KDTREE_KNN_MIN_POINTS and knn_shape[1] <= KDTREE_KNN_MAX_DIM
-                and kdtree_available()):
-            return "kdtree"
+        shape = radius_shape if radius_shape is not None else knn_shape
+        if shape is not None:
+            num_points, dim = shape
+            if dim <= KDTREE_MAX_DIM and kdtree_available() and (
+                    radius_shape is not None or num_points >= KDTREE_KNN_MIN_POINTS):
+                return "kdtree"
+            if dim > KDTREE_MAX_DIM and num_points >= CELLS_MIN_POINTS:
+                return "cells"
         return "faiss-cpu" if faiss_cpu_available() else "torch"
     if backend not in BACKENDS:
         choices = ", ".join(repr(b) for b in ("auto", *BACKENDS))
@@ -160,6 +168,10 @@ def make_searcher(backend: str, x: torch.Tensor) -> Searcher:
         from trackcore.neighbors.kdtree_search import KDTreeSearcher
 
         return KDTreeSearcher(x)
+    if backend == "cells":
+        from trackcore.neighbors.cell_search import CellSearcher
+
+        return CellSearcher(x)
     raise ValueError(f"backend {backend!r} is not resolved; call resolve_backend first")
 
 

@@ -35,7 +35,7 @@ def knn_graph(
         loop: with ``query=None``, whether a point may be its own neighbour. ``loop=False`` removes the
             self pair ``(i, i)`` only (a duplicate of ``i`` is still a neighbour) and still returns ``k``
             neighbours. Ignored when ``query`` is given.
-        backend: ``"auto"``, ``"faiss-gpu"``, ``"faiss-cpu"``, ``"torch"`` or ``"kdtree"``.
+        backend: ``"auto"``, ``"faiss-gpu"``, ``"faiss-cpu"``, ``"torch"``, ``"kdtree"`` or ``"cells"``.
         chunk_size: queries searched at a time (bounds memory); None for the backend's default.
 
     Returns:

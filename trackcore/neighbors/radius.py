@@ -37,8 +37,8 @@ def radius_graph(
         query: query points; None searches ``x`` against itself.
         max_num_neighbors: keep at most this many (the nearest) per query; None for no cap.
         loop: with ``query=None``, whether the self pair ``(i, i)`` is kept. Ignored when ``query`` is given.
-        backend: ``"auto"``, ``"faiss-gpu"``, ``"faiss-cpu"``, ``"torch"`` or ``"kdtree"`` (``"auto"`` on the
-            CPU: the KD-tree in up to 16 dimensions, see :func:`resolve_backend`).
+        backend: ``"auto"``, ``"faiss-gpu"``, ``"faiss-cpu"``, ``"torch"``, ``"kdtree"`` or ``"cells"``
+            (``"auto"`` on the CPU: the KD-tree in up to 16 dimensions, see :func:`resolve_backend`).
         chunk_size: queries searched at a time (bounds memory); None for the backend's default.
 
     Returns:
@@ -54,7 +54,7 @@ def radius_graph(
     x, query = check_points(x, query)
     r = check_radius(r)
     cap = None if max_num_neighbors is None else check_positive_int("max_num_neighbors", max_num_neighbors)
-    name = resolve_backend(backend, x.device, radius_dim=x.size(1))
+    name = resolve_backend(backend, x.device, radius_shape=(x.size(0), x.size(1)))
     if name == "faiss-gpu" and cap is None:
         name = "torch"
 

@@ -6,7 +6,7 @@ import torch
 
 from trackcore.neighbors import NeighborGraph
 
-CPU_BACKENDS = ["faiss-cpu", "torch", "kdtree"]
+CPU_BACKENDS = ["faiss-cpu", "torch", "kdtree", "cells"]
 TIE_TOL = 1e-5
 """Distances closer than this count as tied; neighbour sets are compared only away from ties."""
 

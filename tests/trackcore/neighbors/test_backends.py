@@ -10,7 +10,7 @@ from trackcore.neighbors import available_backends, backends, knn_graph, resolve
 
 def test_available_backends_on_this_machine() -> None:
     names = available_backends()
-    assert names[-3:] == ["faiss-cpu", "torch", "kdtree"]  # all three CPU backends are dependencies
+    assert names[-4:] == ["faiss-cpu", "torch", "kdtree", "cells"]  # every CPU backend's library is a dependency
     assert ("faiss-gpu" in names) == backends.faiss_gpu_available()
 
 
@@ -24,26 +24,31 @@ def test_auto_picks_by_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_backend("auto", "cpu") == "torch"
 
 
-def test_auto_radius_search_in_few_dimensions_uses_the_kdtree_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_on_cpu_picks_by_shape(monkeypatch: pytest.MonkeyPatch) -> None:
     from trackcore.neighbors import radius_graph
 
-    assert resolve_backend("auto", "cpu", radius_dim=12) == "kdtree"
-    assert resolve_backend("auto", "cpu", radius_dim=backends.KDTREE_RADIUS_MAX_DIM + 1) == "faiss-cpu"
+    low = backends.KDTREE_MAX_DIM
+    assert resolve_backend("auto", "cpu", radius_shape=(50, 12)) == "kdtree"  # any radius search in few dims
+    assert resolve_backend("auto", "cpu", radius_shape=(10**6, low)) == "kdtree"
+    assert resolve_backend("auto", "cpu", radius_shape=(backends.CELLS_MIN_POINTS - 1, low + 1)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", radius_shape=(backends.CELLS_MIN_POINTS, low + 1)) == "cells"
     assert radius_graph(torch.rand(50, 3), 0.3, max_num_neighbors=4).backend == "kdtree"
     assert radius_graph(torch.rand(50, 24), 0.3).backend == "faiss-cpu"
     assert knn_graph(torch.rand(50, 3), 2).backend == "faiss-cpu"  # small kNN stays on FAISS
     big = backends.KDTREE_KNN_MIN_POINTS
-    assert resolve_backend("auto", "cpu", knn_shape=(big, 24)) == "kdtree"  # large kNN: the N log N tree
-    assert resolve_backend("auto", "cpu", knn_shape=(big - 1, 24)) == "faiss-cpu"
-    assert resolve_backend("auto", "cpu", knn_shape=(big, backends.KDTREE_KNN_MAX_DIM + 1)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(big, low)) == "kdtree"  # large kNN: the N log N tree
+    assert resolve_backend("auto", "cpu", knn_shape=(big - 1, low)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(backends.CELLS_MIN_POINTS, 24)) == "cells"
+    assert resolve_backend("auto", "cpu", knn_shape=(backends.CELLS_MIN_POINTS - 1, 24)) == "faiss-cpu"
     monkeypatch.setattr(backends, "faiss_gpu_available", lambda: True)
-    assert resolve_backend("auto", "cuda", radius_dim=3) == "faiss-gpu"  # the GPU keeps its own choice
+    assert resolve_backend("auto", "cuda", radius_shape=(10**6, 3)) == "faiss-gpu"  # the GPU keeps its own choice
     monkeypatch.setattr(backends, "kdtree_available", lambda: False)
-    assert resolve_backend("auto", "cpu", radius_dim=3) == "faiss-cpu"
-    assert resolve_backend("auto", "cpu", knn_shape=(big, 24)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", radius_shape=(50, 3)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(big, low)) == "faiss-cpu"
+    assert resolve_backend("auto", "cpu", knn_shape=(big, 24)) == "cells"  # needs no library
 
 
-@pytest.mark.parametrize("name", ["faiss-cpu", "torch", "kdtree"])
+@pytest.mark.parametrize("name", ["faiss-cpu", "torch", "kdtree", "cells"])
 def test_named_cpu_backends_resolve_to_themselves(name: str) -> None:
     assert resolve_backend(name, "cpu") == name
     assert knn_graph(torch.rand(20, 2), 2, backend=name).backend == name
@@ -66,4 +71,4 @@ def test_missing_libraries_are_reported(monkeypatch: pytest.MonkeyPatch) -> None
         resolve_backend("faiss-cpu", "cpu")
     with pytest.raises(ValueError, match=re.escape("backend 'kdtree' requested but scipy is not installed")):
         resolve_backend("kdtree", "cpu")
-    assert available_backends() == ["torch"]
+    assert available_backends() == ["torch", "cells"]

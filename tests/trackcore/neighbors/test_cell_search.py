@@ -1,0 +1,71 @@
+"""The exact cell search on what makes pruning hard: many cells, tight clusters beside spread-out points,
+queries far outside the data, cells smaller than k, and data far from the origin."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.trackcore.neighbors.brute_force import assert_knn_matches, assert_radius_matches, exact_distances
+from trackcore.neighbors import cell_search, knn_graph, radius_graph
+from trackcore.neighbors.cell_search import CellSearcher
+
+
+def _tracks_and_noise(seed: int, dim: int = 24) -> torch.Tensor:
+    """Unit vectors: 60 tight clusters of 25 (tracks in an embedding) and 1,500 spread ones (noise)."""
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.randn(60, dim, generator=gen)
+    clusters = (centres.repeat_interleave(25, 0) + 0.05 * torch.randn(1500, dim, generator=gen))
+    points = torch.cat([clusters, torch.randn(1500, dim, generator=gen)])
+    return points / points.norm(dim=1, keepdim=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("loop", [False, True])
+def test_knn_is_exact_over_many_cells(seed: int, loop: bool) -> None:
+    x = _tracks_and_noise(seed)
+    assert len(CellSearcher(x).centroids) == len(x) // cell_search.CELL_SIZE  # 62 cells: pruning matters
+    graph = knn_graph(x, 12, loop=loop, backend="cells")
+    assert_knn_matches(graph, exact_distances(x, None, loop), 12)
+
+
+@pytest.mark.parametrize("r", [0.05, 0.3])
+def test_radius_is_exact_over_many_cells(r: float) -> None:
+    x = _tracks_and_noise(2)
+    graph = radius_graph(x, r, backend="cells")
+    assert_radius_matches(graph, exact_distances(x, None, loop=False), r, None)
+
+
+def test_wide_radius_equals_the_other_backends() -> None:
+    # r = 1.2 takes most cells and a third of all pairs; 22 pairs lie within 1e-6 of r, where float32
+    # and the float64 reference disagree, so the check is against the backends' shared final filter
+    x = _tracks_and_noise(2)
+    graph, kdtree = radius_graph(x, 1.2, backend="cells"), radius_graph(x, 1.2, backend="kdtree")
+    assert graph.num_edges > 800_000
+    assert torch.equal(graph.edge_index, kdtree.edge_index)
+
+
+def test_capped_radius_is_exact() -> None:
+    x = _tracks_and_noise(3)
+    graph = radius_graph(x, 0.4, max_num_neighbors=7, backend="cells")
+    assert_radius_matches(graph, exact_distances(x, None, loop=False), 0.4, 7)
+
+
+def test_queries_far_outside_the_data_and_k_above_any_cell() -> None:
+    x = _tracks_and_noise(4)
+    gen = torch.Generator().manual_seed(5)
+    queries = torch.cat([3.0 * torch.randn(50, 24, generator=gen), x[:50] + 1e-3])
+    k = 3 * cell_search.CELL_SIZE  # more than the nearest cells hold: the bound must still be right
+    graph = knn_graph(x, k, query=queries, backend="cells")
+    assert_knn_matches(graph, exact_distances(x, queries, loop=True), k)
+
+
+def test_far_from_origin_and_duplicates() -> None:
+    gen = torch.Generator().manual_seed(6)
+    base = torch.tensor([1000.0, -2000.0, 500.0] + [0.0] * 17)
+    x = base + torch.rand(2000, 20, generator=gen)
+    x[100:140] = x[100]  # 40 copies of one point: ties, and a cell of identical members
+    graph = knn_graph(x, 6, backend="cells")
+    assert_knn_matches(graph, exact_distances(x, None, loop=False), 6)
+    radius = radius_graph(x, 0.9, backend="cells")
+    assert_radius_matches(radius, exact_distances(x, None, loop=False), 0.9, None)
