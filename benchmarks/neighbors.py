@@ -35,11 +35,12 @@ from trackcore.machine import machine_info, machine_line  # noqa: E402
 from trackcore.neighbors import knn_graph, radius_graph  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "neighbors"
-METHODS = ("faiss-cpu", "torch", "kdtree", "sklearn-kdtree")
+METHODS = ("faiss-cpu", "torch", "kdtree", "cells", "sklearn-kdtree")
 METHOD_LABELS = {
     "faiss-cpu": "trackcore faiss-cpu (IndexFlatL2)",
     "torch": "trackcore torch (chunked addmm)",
     "kdtree": "trackcore kdtree (scipy cKDTree, workers=-1)",
+    "cells": "trackcore cells (k-means cells pruned by the triangle inequality)",
     "sklearn-kdtree": "sklearn NearestNeighbors(kd_tree, n_jobs=-1)",
 }
 TASKS = ("knn", "radius")
