@@ -121,19 +121,35 @@ class HelixFits:
         return np.arcsinh(sign * self.uz / np.maximum(np.abs(self.ur), 1e-9))
 
 
-def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int) -> HelixFits:
+def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int, through_beam: np.ndarray | None = None) -> HelixFits:
     """Least-squares helix of each group: algebraic (Kasa) circle in ``(x, y)``, total least squares in ``(r, z)``.
 
     Closed forms on per-group sums, so thousands of candidates are fitted in a few array passes.
+    Groups marked in ``through_beam`` fit their circle to their points and the beam line ``(0, 0)``
+    (a prompt particle's circle passes within ~1 mm of it): three hits of which two lie close together,
+    on overlapping modules of one layer, fix no curvature by themselves. Their ``(r, z)`` line is unchanged.
 
     Shapes:
-        p: (n, 3) float64; group: (n,) int64 in ``[0, n_groups)``, every group with >= 2 points.
+        p: (n, 3) float64; group: (n,) int64 in ``[0, n_groups)``, every group with >= 2 points;
+        through_beam: (n_groups,) bool.
     """
+    x, y = p[:, 0], p[:, 1]
+    circle_group = group
+    if through_beam is not None and through_beam.any():
+        beam = np.flatnonzero(through_beam)
+        x, y = np.r_[x, np.zeros(beam.size)], np.r_[y, np.zeros(beam.size)]
+        circle_group = np.r_[group, beam]
+    mx, my, a, b, c, line, lx, ly = _circles(x, y, circle_group, n_groups)
+    r0, z0, ur, uz = _rz_lines(np.hypot(p[:, 0], p[:, 1]), p[:, 2], group, n_groups)
+    return HelixFits(mx=mx, my=my, a=a, b=b, c=c, line=line, lx=lx, ly=ly, r0=r0, z0=z0, ur=ur, uz=uz)
+
+
+def _circles(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Kasa circle (or, for collinear groups, transverse line) of each group: ``mx, my, a, b, c, line, lx, ly``."""
     def total(w: np.ndarray) -> np.ndarray:
         return np.bincount(group, weights=w, minlength=n_groups)
 
     count = np.bincount(group, minlength=n_groups).astype(np.float64)
-    x, y, z = p[:, 0], p[:, 1], p[:, 2]
     mx, my = total(x) / count, total(y) / count
     xc, yc = x - mx[group], y - my[group]
     sxx, sxy, syy = total(xc * xc), total(xc * yc), total(yc * yc)
@@ -145,12 +161,19 @@ def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int) -> HelixFits:
     a = np.where(line, 0.0, (bx * syy - by * sxy) / safe)  # u^2 + v^2 = a u + b v + c (centred)
     b = np.where(line, 0.0, (by * sxx - bx * sxy) / safe)
     angle_xy = 0.5 * np.arctan2(2 * sxy, sxx - syy)  # principal direction, for collinear groups
-    r = np.hypot(x, y)
+    return mx, my, a, b, c, line, np.cos(angle_xy), np.sin(angle_xy)
+
+
+def _rz_lines(r: np.ndarray, z: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Total-least-squares ``(r, z)`` line of each group: ``r0, z0, ur, uz``."""
+    def total(w: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=w, minlength=n_groups)
+
+    count = np.bincount(group, minlength=n_groups).astype(np.float64)
     mr, mz = total(r) / count, total(z) / count
     rc, zc = r - mr[group], z - mz[group]
     angle = 0.5 * np.arctan2(2 * total(rc * zc), total(rc * rc) - total(zc * zc))
-    return HelixFits(mx=mx, my=my, a=a, b=b, c=c, line=line, lx=np.cos(angle_xy), ly=np.sin(angle_xy),
-                     r0=mr, z0=mz, ur=np.cos(angle), uz=np.sin(angle))
+    return mr, mz, np.cos(angle), np.sin(angle)
 
 
 def flatten(tracks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

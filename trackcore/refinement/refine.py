@@ -103,7 +103,10 @@ class HelixRefinement:
             decay, a gap) leaves no hit beyond its last one. Shorter candidates count every crossed
             layer (on full events the fakes are 3-4-hit pieces of soft particles, whose missing
             hits beyond them give them away). None: every candidate counts every crossed layer.
-        min_layers: the quality cut's smallest number of distinct layers (None: no such cut).
+        min_layers: the quality cut's smallest number of distinct layers (None: no such cut). The
+            extend step (3) tries free hits on candidates on fewer layers along their circle through the
+            beam line: two of three hits on overlapping modules of one layer fix no curvature, and without
+            more hits such a candidate is cut.
         hole_margin: how far inside a layer's sensitive area the helix must cross it for a
             missing hit to count as a hole (mm).
         hole_volumes: the volumes whose layers holes are counted on (None: every TrackML layer,
@@ -237,8 +240,12 @@ class HelixRefinement:
         if self.merge and len(tracks) > 1:
             tracks = steps.merge(tracks, p, check, self.merge_window)
         if self.extend and tracks:
+            short = None
+            if self.min_layers is not None:  # dropped by the quality cut unless extended: along a prompt circle
+                assert layer is not None
+                short = np.array([np.unique(layer[1][t]).size < self.min_layers for t in tracks])
             tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, judged), check, self.extend_radius,
-                                  self.extend_neighbors)
+                                  self.extend_neighbors, through_beam=short)
         if self.fill_holes and tracks:
             assert layer is not None
             tracks = steps.fill_holes(tracks, p, steps.free_hits(tracks + aside, judged), layer, check,

@@ -131,13 +131,18 @@ def merge(
 
 
 def extend(
-    tracks: list[np.ndarray], p: np.ndarray, free: np.ndarray, check: HelixCheck, radius: float, neighbors: int
+    tracks: list[np.ndarray], p: np.ndarray, free: np.ndarray, check: HelixCheck, radius: float, neighbors: int,
+    through_beam: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Each free hit is tried on the candidates of its ``neighbors`` nearest candidate hits within
     ``radius`` (mm) and joins the one it fits best, if that candidate still fits as a whole.
 
+    Candidates marked in ``through_beam`` are tried along their circle through the beam line
+    (:func:`~trackcore.refinement.helix.fit_helices`), on the free hits that are among the
+    ``neighbors`` nearest hits of the marked candidates too; the whole-candidate check stays their own fit.
+
     Shapes:
-        free: (F,) indices of the free hits (:func:`free_hits`).
+        free: (F,) indices of the free hits (:func:`free_hits`); through_beam: (G,) bool.
     """
     from trackcore.neighbors import radius_graph
 
@@ -148,11 +153,19 @@ def extend(
     graph = radius_graph(torch.from_numpy(p[rows]), radius, query=torch.from_numpy(p[free]),
                          max_num_neighbors=neighbors, backend="kdtree")
     near, query = graph.edge_index.numpy()
+    if through_beam is not None and through_beam.any():
+        # the marked candidates' own nearest hits too: in a dense event the nearest candidate hits of a
+        # free hit 10 cm from a 3-hit candidate are all others'
+        marked = np.flatnonzero(through_beam[owner])
+        graph = radius_graph(torch.from_numpy(p[rows[marked]]), radius, query=torch.from_numpy(p[free]),
+                             max_num_neighbors=neighbors, backend="kdtree")
+        near_marked, query_marked = graph.edge_index.numpy()
+        near, query = np.r_[near, marked[near_marked]], np.r_[query, query_marked]
     if not near.size:
         return tracks
     key = np.unique(free[query] * len(tracks) + owner[near])  # distinct (hit, track) pairs
     hit, track = key // len(tracks), key % len(tracks)
-    _, fits = check.fit_ok(p, tracks)
+    fits = fit_helices(p[rows], owner, len(tracks), through_beam)
     dxy, drz = fits.residuals(p[hit], track)
     score = np.maximum(dxy / check.tol_xy, drz / check.tol_rz)
     keep = score <= 1.0
