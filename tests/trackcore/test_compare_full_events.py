@@ -53,10 +53,12 @@ def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut():
 
     cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k != "recover"}
     assert cut["max_holes"] == 1 and cut["span_holes_from"] == 5 and cut["min_layers"] == 3
+    assert cut["short_d0"] == (3, 1.0)
     for name, path in step_configs(real=False, full=True).items():
         if name == "ml":
             continue
         refine = yaml.safe_load(path.read_text())["model"]["init_args"]["refine"]
+        refine = {k: tuple(v) if isinstance(v, list) else v for k, v in refine.items()}
         assert refine == cut, f"{path}: refine {refine}"
 
 

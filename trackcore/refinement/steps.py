@@ -297,18 +297,22 @@ def fill_holes(
 def quality_cut(
     tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
     max_holes: int | None, min_layers: int | None, span_from: int | None = None,
+    short_d0: tuple[int, float] | None = None,
 ) -> list[np.ndarray]:
-    """Tracks with more than ``max_holes`` holes (counted as :func:`hole_counts` with ``span_from``)
-    or fewer than ``min_layers`` distinct layers are dropped (None: no such cut); tracks with a hit
-    outside the layer table pass."""
-    holes, _ = hole_counts(tracks, p, layer, margin, span_from)
+    """Tracks with more than ``max_holes`` holes (counted as :func:`hole_counts` with ``span_from``),
+    fewer than ``min_layers`` distinct layers, or, with ``short_d0 = (layers, mm)``, at most ``layers``
+    distinct layers and a transverse impact parameter above ``mm`` are dropped (None: no such cut);
+    tracks with a hit outside the layer table pass."""
+    holes, fits = hole_counts(tracks, p, layer, margin, span_from)
     keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
     good = np.ones(len(tracks), bool)
     if max_holes is not None:
         good &= holes.sum(1) <= max_holes
+    n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
     if min_layers is not None:
-        n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
         good &= n_layers >= min_layers
+    if short_d0 is not None:
+        good &= (n_layers > short_d0[0]) | (fits.d0 <= short_d0[1])
     return [t for t, k in zip(tracks, keep | good, strict=True) if k]
 
 

@@ -109,6 +109,27 @@ def test_span_holes_from_forgives_the_layers_beyond_a_long_candidates_last_hit_o
         HelixRefinement(span_holes_from=2)
 
 
+def test_short_d0_drops_short_candidates_that_miss_the_beam_line_only() -> None:
+    pos, vol, lay = barrel_event()
+    displaced = pos.copy()
+    displaced[:4, :2] += 3.0 * np.array([-np.sin(0.3), np.cos(0.3)])  # a, 3 mm off the beam line
+    d0 = fit_helices(displaced[:4], np.zeros(4, np.int64), 1).d0[0]
+    assert 2.5 < d0 < 3.5
+    short = candidates([[0, 1, 2], [4, 5, 6, 7]])  # a on 3 layers, b on 4
+    full = candidates([[0, 1, 2, 3], [4, 5, 6, 7]])
+    cut = HelixRefinement(extend=False, short_d0=(3, 1.0))
+    assert track_sets(cut(short, displaced, None, vol, layer_id=lay)) == {frozenset(range(4, 8))}
+    assert len(track_sets(cut(short, pos, None, vol, layer_id=lay))) == 2  # prompt: kept
+    assert len(track_sets(cut(full, displaced, None, vol, layer_id=lay))) == 2  # 4 layers: not judged by it
+    wider = HelixRefinement(extend=False, short_d0=(4, 1.0))
+    assert track_sets(wider(full, displaced, None, vol, layer_id=lay)) == {frozenset(range(4, 8))}
+    assert len(track_sets(HelixRefinement(extend=False, short_d0=(3, 5.0))(short, displaced, None, vol,
+                                                                           layer_id=lay))) == 2
+    for bad, message in (((0, 1.0), "short_d0 layers"), ((3, -1.0), "short_d0 mm"), ((3,), "short_d0 must be")):
+        with pytest.raises(ValueError, match=message):
+            HelixRefinement(short_d0=bad)
+
+
 def test_candidates_outside_the_judged_volumes_pass_the_quality_cut() -> None:
     pos, vol, lay = barrel_event()
     vol = vol.copy()
