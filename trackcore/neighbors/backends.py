@@ -107,8 +107,8 @@ def resolve_backend(
       hits 6.5 s -> 1.2 s;
     - in more dimensions, from :data:`CELLS_MIN_POINTS` points, ``"cells"``: a KD-tree in 24 dimensions
       is fast only while the points are tightly clustered, and degrades past brute force on spread-out
-      ones (EggNet's embedding between iterations at TrackML density, 51k hits, k = 10, 2 threads:
-      tree 10.5 s, FAISS 2.4 s, cells 1.6 s; its final embedding, radius 0.3: 5.6 s, 3.4 s, 1.1 s);
+      ones (EggNet's embedding between iterations at TrackML density; timings in the README,
+      "trackcore.neighbors");
     - otherwise ``"faiss-cpu"`` (``"torch"`` without faiss).
     A named backend is checked and returned as is. ``"faiss-cpu"`` and ``"kdtree"`` search on the host:
     CUDA points are copied there and the graph copied back.

@@ -115,8 +115,8 @@ class HelixRefinement:
             (on ACTS full-detector events, where the fakes are strip-only pieces of tracks).
         short_d0: ``(layers, mm)``: in the quality cut, candidates on at most ``layers`` distinct layers
             must pass within ``mm`` of the beam line (None: no such cut). At TrackML density most fakes
-            are 3-layer candidates (2,485 of 2,591 of EC's on 5 test events), 57% of them with d0 > 1 mm
-            against 16% of the 3-layer candidates that match a particle (``docs/refinement.md``).
+            are 3-layer candidates, far more often off the beam line than the 3-layer candidates that
+            match a particle (measured in ``docs/refinement.md``).
         crowd_d0: the crowd cut's largest transverse impact parameter (mm) of a candidate with
             another hit near one of its hits (None: no such cut).
         crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
