@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,12 +145,17 @@ def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int, through_beam: n
     return HelixFits(mx=mx, my=my, a=a, b=b, c=c, line=line, lx=lx, ly=ly, r0=r0, z0=z0, ur=ur, uz=uz)
 
 
-def _circles(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
-    """Kasa circle (or, for collinear groups, transverse line) of each group: ``mx, my, a, b, c, line, lx, ly``."""
+def _group_sums(group: np.ndarray, n_groups: int) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """The per-group sum of a per-point array, and each group's point count (float)."""
     def total(w: np.ndarray) -> np.ndarray:
         return np.bincount(group, weights=w, minlength=n_groups)
 
-    count = np.bincount(group, minlength=n_groups).astype(np.float64)
+    return total, np.bincount(group, minlength=n_groups).astype(np.float64)
+
+
+def _circles(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
+    """Kasa circle (or, for collinear groups, transverse line) of each group: ``mx, my, a, b, c, line, lx, ly``."""
+    total, count = _group_sums(group, n_groups)
     mx, my = total(x) / count, total(y) / count
     xc, yc = x - mx[group], y - my[group]
     sxx, sxy, syy = total(xc * xc), total(xc * yc), total(yc * yc)
@@ -166,10 +172,7 @@ def _circles(x: np.ndarray, y: np.ndarray, group: np.ndarray, n_groups: int) -> 
 
 def _rz_lines(r: np.ndarray, z: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, ...]:
     """Total-least-squares ``(r, z)`` line of each group: ``r0, z0, ur, uz``."""
-    def total(w: np.ndarray) -> np.ndarray:
-        return np.bincount(group, weights=w, minlength=n_groups)
-
-    count = np.bincount(group, minlength=n_groups).astype(np.float64)
+    total, count = _group_sums(group, n_groups)
     mr, mz = total(r) / count, total(z) / count
     rc, zc = r - mr[group], z - mz[group]
     angle = 0.5 * np.arctan2(2 * total(rc * zc), total(rc * rc) - total(zc * zc))

@@ -254,7 +254,7 @@ class HelixRefinement:
             short = None
             if self.min_layers is not None:  # dropped by the quality cut unless extended: along a prompt circle
                 assert layer is not None
-                short = np.array([np.unique(layer[1][t]).size < self.min_layers for t in tracks])
+                short = steps.layer_counts(tracks, layer) < self.min_layers
             tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, judged), check, self.extend_radius,
                                   self.extend_neighbors, through_beam=short)
         if self.fill_holes and tracks:

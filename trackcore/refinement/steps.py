@@ -149,17 +149,20 @@ def extend(
     if not free.size:
         return tracks
     rows, owner = flatten(tracks)
-    # each free hit queries its nearest candidate hits
-    graph = radius_graph(torch.from_numpy(p[rows]), radius, query=torch.from_numpy(p[free]),
-                         max_num_neighbors=neighbors, backend="kdtree")
-    near, query = graph.edge_index.numpy()
+    free_points = torch.from_numpy(p[free])
+
+    def nearest(candidate_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``candidate_rows``, index into ``free``) of each free hit's nearest of them."""
+        graph = radius_graph(torch.from_numpy(p[rows[candidate_rows]]), radius, query=free_points,
+                             max_num_neighbors=neighbors, backend="kdtree")
+        return graph.edge_index.numpy()
+
+    near, query = nearest(np.arange(len(rows)))  # each free hit queries its nearest candidate hits
     if through_beam is not None and through_beam.any():
         # the marked candidates' own nearest hits too: in a dense event the nearest candidate hits of a
         # free hit 10 cm from a 3-hit candidate are all others'
         marked = np.flatnonzero(through_beam[owner])
-        graph = radius_graph(torch.from_numpy(p[rows[marked]]), radius, query=torch.from_numpy(p[free]),
-                             max_num_neighbors=neighbors, backend="kdtree")
-        near_marked, query_marked = graph.edge_index.numpy()
+        near_marked, query_marked = nearest(marked)
         near, query = np.r_[near, marked[near_marked]], np.r_[query, query_marked]
     if not near.size:
         return tracks
@@ -294,6 +297,14 @@ def fill_holes(
     return out
 
 
+def layer_counts(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray]) -> np.ndarray:
+    """Distinct layers (rows of :func:`hit_layers`' table; hits elsewhere count as one more) of each track.
+
+    Shapes: returns (G,) int.
+    """
+    return np.array([np.unique(layer[1][t]).size for t in tracks], dtype=np.int64)
+
+
 def quality_cut(
     tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
     max_holes: int | None, min_layers: int | None, span_from: int | None = None,
@@ -308,7 +319,7 @@ def quality_cut(
     good = np.ones(len(tracks), bool)
     if max_holes is not None:
         good &= holes.sum(1) <= max_holes
-    n_layers = np.array([np.unique(layer[1][t]).size for t in tracks])
+    n_layers = layer_counts(tracks, layer) if min_layers is not None or short_d0 is not None else None
     if min_layers is not None:
         good &= n_layers >= min_layers
     if short_d0 is not None:
