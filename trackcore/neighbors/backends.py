@@ -102,9 +102,8 @@ def resolve_backend(
 
     - in at most :data:`KDTREE_MAX_DIM` dimensions, every radius search and kNN searches from
       :data:`KDTREE_KNN_MIN_POINTS` points use ``"kdtree"`` (scipy installed): the radius prunes the
-      tree walk, while FAISS's flat index compares every pair (N^2). Metric-learning embeddings (12-d,
-      r = 0.1, cap 100, 1 thread): 4,029 real pT > 1 GeV pixel hits 0.22 s -> 0.06 s, 48,006 real pixel
-      hits 6.5 s -> 1.2 s;
+      tree walk, while FAISS's flat index compares every pair (N^2) (timings on the metric-learning
+      embeddings in the README, "trackcore.neighbors");
     - in more dimensions, from :data:`CELLS_MIN_POINTS` points, ``"cells"``: a KD-tree in 24 dimensions
       is fast only while the points are tightly clustered, and degrades past brute force on spread-out
       ones (EggNet's embedding between iterations at TrackML density; timings in the README,

@@ -59,7 +59,6 @@ class CellSearcher:
         self.center = x.mean(dim=0)
         xc = (x - self.center).contiguous()
         n = len(xc)
-        self.num_database = n
         n_cells = max(1, min(MAX_CELLS, n // CELL_SIZE))
         centroids = self._kmeans(xc, n_cells, seed)
         cell = self._nearest(xc, centroids)
@@ -68,9 +67,7 @@ class CellSearcher:
         self.perm = order
         self.x = xc[order].contiguous()
         self.x_sq = self.x.square().sum(1)
-        self.offsets = torch.zeros(n_cells + 1, dtype=torch.int64, device=self.device)
-        self.offsets[1:] = counts.cumsum(0)
-        self.offsets_list = self.offsets.tolist()
+        self.offsets = [0, *counts.cumsum(0).tolist()]  # cell c's members: rows offsets[c]:offsets[c + 1]
         sorted_cell = cell[order]
         self.centroids = centroids
         self.c_sq = centroids.square().sum(1)
@@ -104,9 +101,10 @@ class CellSearcher:
         # the cell loop runs once per chunk: big chunks amortise it; memory is bounded inside
         return 1 << 18
 
-    def _probes(self, q: torch.Tensor, reach: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(query, cell) pairs with a lower bound of ``|q - c|`` within ``R_c + reach_q``, ordered by cell."""
-        slack = expansion_slack(self.max_c_sq, float(q.square().sum(1).max()), q.size(1))
+    def _probes(self, q: torch.Tensor, q_max_sq: float, reach: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(query, cell) pairs with a lower bound of ``|q - c|`` within ``R_c + reach_q``, ordered by cell
+        (``q_max_sq``: the largest squared norm of the centred queries)."""
+        slack = expansion_slack(self.max_c_sq, q_max_sq, q.size(1))
         rows, cells = [], []
         for s in range(0, len(q), BLOCK_QUERIES):
             d2 = _sq_dist(q[s : s + BLOCK_QUERIES], self.centroids, self.c_sq)
@@ -131,15 +129,16 @@ class CellSearcher:
             lo, hi = bounds[cell], bounds[cell + 1]
             if lo == hi:
                 continue
-            start, stop = self.offsets_list[cell], self.offsets_list[cell + 1]
+            start, stop = self.offsets[cell], self.offsets[cell + 1]
             query_ids = rows[lo:hi]
             yield lo, hi, query_ids, start, _sq_dist(q[query_ids], self.x[start:stop], self.x_sq[start:stop])
 
     def _pairs(
-        self, q: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, reach: torch.Tensor
+        self, q: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor, reach: torch.Tensor, slack: float
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Every (query, database point, squared distance) within ``reach_q`` in the probed cells."""
-        limit = reach.square() + expansion_slack(self.max_sq, float(q.square().sum(1).max()), q.size(1))
+        """Every (query, database point, squared distance) within ``reach_q`` (squared, widened by
+        ``slack``) in the probed cells."""
+        limit = reach.square() + slack
         out_q, out_j, out_d = [], [], []
         for _, _, query_ids, start, d2 in self._blocks(q, rows, cells):
             i, j = (d2 <= limit[query_ids].unsqueeze(1)).nonzero(as_tuple=True)
@@ -151,17 +150,22 @@ class CellSearcher:
             return empty, empty, torch.zeros(0, device=self.device)
         return torch.cat(out_q), self.perm[torch.cat(out_j)], torch.cat(out_d)
 
-    def radius(self, query: torch.Tensor, r: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def _centred(self, query: torch.Tensor) -> tuple[torch.Tensor, float, float]:
+        """The centred queries, their largest squared norm and the slack of their squared distances to members."""
         q = (query - self.center).contiguous()
+        q_max_sq = float(q.square().sum(1).max())
+        return q, q_max_sq, expansion_slack(self.max_sq, q_max_sq, q.size(1))
+
+    def radius(self, query: torch.Tensor, r: float) -> tuple[torch.Tensor, torch.Tensor]:
+        q, q_max_sq, slack = self._centred(query)
         reach = torch.full((len(q),), float(r), device=self.device)
-        rows, cells = self._probes(q, reach)
-        qi, j, _ = self._pairs(q, rows, cells, reach)
+        rows, cells = self._probes(q, q_max_sq, reach)
+        qi, j, _ = self._pairs(q, rows, cells, reach, slack)
         return qi, j
 
     def knn(self, query: torch.Tensor, k: int, max_distance: float | None = None) -> torch.Tensor:
-        q = (query - self.center).contiguous()
+        q, q_max_sq, slack = self._centred(query)
         m = len(q)
-        slack = expansion_slack(self.max_sq, float(q.square().sum(1).max()), q.size(1))
         # 1. an upper bound of each query's k-th distance: the k-th nearest member of its nearest cells
         n_probe = min(KNN_PROBE_CELLS, len(self.centroids))
         near = torch.cat([
@@ -180,10 +184,10 @@ class CellSearcher:
         if max_distance is not None:
             reach = reach.clamp(max=float(max_distance))
         # 2. the exact answer: a radius search at each query's bound, its k nearest kept
-        rows, cells = self._probes(q, reach)
-        qi, j, d2 = self._pairs(q, rows, cells, reach)
+        rows, cells = self._probes(q, q_max_sq, reach)
+        qi, j, d2 = self._pairs(q, rows, cells, reach, slack)
         # by query, then distance (points tied at the k-th distance: any of them, as with every backend)
-        top = torch.as_tensor(d2, dtype=torch.float64)
+        top = d2.double()
         order = (qi.to(torch.float64) * (2.0 * float(top.max()) + 1.0) + top).argsort() if len(qi) else qi
         qi, j = qi[order], j[order]
         counts = torch.bincount(qi, minlength=m)
