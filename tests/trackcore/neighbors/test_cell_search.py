@@ -69,3 +69,12 @@ def test_far_from_origin_and_duplicates() -> None:
     assert_knn_matches(graph, exact_distances(x, None, loop=False), 6)
     radius = radius_graph(x, 0.9, backend="cells")
     assert_radius_matches(radius, exact_distances(x, None, loop=False), 0.9, None)
+
+
+def test_bad_points_are_named_before_any_cell_is_built() -> None:
+    x = _tracks_and_noise(8)
+    x[5, 3] = float("nan")
+    with pytest.raises(ValueError, match=r"'x' contains NaN or inf \(1 of 3000 points\)"):
+        knn_graph(x, 5, backend="cells")
+    with pytest.raises(ValueError, match="radius 'r' must be a finite number > 0"):
+        radius_graph(_tracks_and_noise(8), -1.0, backend="cells")
