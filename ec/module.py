@@ -14,6 +14,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import LeftoverComponents
 from trackcore.graph.edge_scoring import EdgeScoringModule
 from trackcore.refinement.refine import HelixRefinement
 
@@ -23,7 +24,7 @@ class EdgeClassifier(EdgeScoringModule):
 
     Args:
         model: an :class:`ec.model.InteractionGNN` (any module ``(x, edge_index) -> logits``).
-        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine, second_pass: see
             :class:`~trackcore.train.TrackingModule` (the builder reads ``edge_score``, e.g.
             :class:`~trackcore.builders.EdgeComponents`).
         pos_weight: weight of true edges in the BCE (~2 in Exa.TrkX).
@@ -45,13 +46,15 @@ class EdgeClassifier(EdgeScoringModule):
         builder: TrackBuilder,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: LeftoverComponents | None = None,
     ) -> None:
         cut = getattr(builder, "cut", edge_cut)
         if cut != edge_cut:
             raise ValueError(f"the builder's cut ({cut}) differs from edge_cut ({edge_cut}): the edge metrics and "
                              "the tracks would judge different graphs; set both to one value")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         pos_weight=pos_weight, edge_cut=edge_cut, builder=builder, scan=scan, refine=refine)
+                         pos_weight=pos_weight, edge_cut=edge_cut, builder=builder, scan=scan, refine=refine,
+                         second_pass=second_pass)
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
         return {"edge_score": self.edge_scores(event)}

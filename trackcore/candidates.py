@@ -166,6 +166,12 @@ class TrackCandidates:
         keep = counts[inverse] >= min_hits
         return TrackCandidates(self.hit_id[keep], self.track_id[keep])
 
+    def append(self, other: TrackCandidates) -> TrackCandidates:
+        """Both sets' tracks: ``other``'s renumbered after this set's largest track id."""
+        offset = int(self.track_id.max()) + 1 if len(self) else 0
+        return TrackCandidates(np.concatenate([self.hit_id, other.hit_id]),
+                               np.concatenate([self.track_id, other.track_id + offset]))
+
     def relabel(self) -> TrackCandidates:
         """Same tracks with consecutive ids ``0..T-1`` in order of their old ids."""
         _, inverse = np.unique(self.track_id, return_inverse=True)

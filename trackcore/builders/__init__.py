@@ -3,7 +3,8 @@
 The builders a task module takes by ``class_path`` (each one call ``(event, outputs) ->
 TrackCandidates``, :mod:`trackcore.builders.base`): :class:`EdgeComponents` (CC, CC and walk),
 :class:`DBSCANBuilder`, :class:`CondensationPoints`, :class:`HDBSCANBuilder` and
-:class:`SoftAssignment`; :func:`scan_builder` tries a grid of a builder's settings. The functions
+:class:`SoftAssignment`; :class:`LeftoverComponents` is a module's second pass over the hits the
+refined first-pass candidates leave; :func:`scan_builder` tries a grid of a builder's settings. The functions
 under them work on plain arrays:
 
 >>> from trackcore.builders import connected_components, cc_and_walk, dbscan, assign
@@ -29,6 +30,7 @@ from trackcore.builders.condensation import SeedNeighbors, condensation_clusteri
 from trackcore.builders.dbscan_clustering import dbscan, dbscan_graph, dbscan_labels, labels_from_graph
 from trackcore.builders.graph_builders import EdgeComponents
 from trackcore.builders.hdbscan_clustering import hdbscan
+from trackcore.builders.leftover import LeftoverComponents, taken_hits
 from trackcore.builders.scan import (
     BuilderScan,
     NoFiniteObjectiveError,
@@ -41,9 +43,9 @@ from trackcore.builders.walkthrough import cc_and_walk
 
 __all__ = [
     "AssignmentMethod", "AssignmentOptions", "BuilderScan", "CondensationPoints", "DBSCANBuilder", "EdgeComponents",
-    "Grid", "HDBSCANBuilder", "NoFiniteObjectiveError", "ScanEvent", "SeedNeighbors", "SoftAssignment",
-    "TrackBuilder", "argmax_assignment", "assign", "cc_and_walk", "component_labels", "condensation_clustering",
-    "condensation_graph", "connected_components", "dbscan", "dbscan_graph", "dbscan_labels",
+    "Grid", "HDBSCANBuilder", "LeftoverComponents", "NoFiniteObjectiveError", "ScanEvent", "SeedNeighbors",
+    "SoftAssignment", "TrackBuilder", "argmax_assignment", "assign", "cc_and_walk", "component_labels",
+    "condensation_clustering", "condensation_graph", "connected_components", "dbscan", "dbscan_graph", "dbscan_labels",
     "dm_efficiency_minus_fake_rate", "grid_points", "hdbscan", "labels_from_graph", "matching_assignment",
-    "module_key", "scan_builder", "scan_result", "threshold_assignment", "topk_assignment",
+    "module_key", "scan_builder", "scan_result", "taken_hits", "threshold_assignment", "topk_assignment",
 ]

@@ -9,6 +9,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import LeftoverComponents
 from trackcore.losses import pair_labels, weighted_bce_with_logits
 from trackcore.metrics import EdgeMetrics, edge_metrics
 from trackcore.refinement.refine import HelixRefinement
@@ -20,7 +21,7 @@ class EdgeScoringModule(TrackingModule):
 
     Args:
         model: any module ``(x, edge_index) -> logits``.
-        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine, second_pass: see
             :class:`~trackcore.train.TrackingModule` (a stage that makes no tracks takes no builder).
         pos_weight: weight of true (same-particle) edges in the BCE (~2 in Exa.TrkX).
         edge_cut: score cut of the edge metrics (and of what the stage keeps).
@@ -39,9 +40,11 @@ class EdgeScoringModule(TrackingModule):
         builder: TrackBuilder | None = None,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: LeftoverComponents | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         builder=builder, scan=scan, refine=refine)
+                         builder=builder, scan=scan, refine=refine,
+                         second_pass=second_pass)
         if not 0.0 <= edge_cut < 1.0:
             raise ValueError(f"edge_cut must be in [0, 1) (got {edge_cut})")
         self.pos_weight, self.edge_cut = pos_weight, edge_cut

@@ -36,6 +36,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import LeftoverComponents, taken_hits
 from trackcore.builders.scan import ScanEvent, dm_efficiency_minus_fake_rate
 from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
@@ -187,6 +188,9 @@ class TrackingModule(L.LightningModule):
         refine: the helix-fit refinement applied to every candidate set of :meth:`build_tracks`
             (validation, test, predict, bench); None builds without it. In YAML: ``refine: {}`` for
             the defaults, or ``refine: {tol_xy: 0.2, tol_rz: 0.7}``.
+        second_pass: a second building pass (:class:`~trackcore.builders.LeftoverComponents`) over
+            the hits that the refined candidates leave; its candidates are refined alone and added.
+            Needs ``refine``. None: one pass.
     """
 
     BUILDS_TRACKS: ClassVar[bool] = False
@@ -204,6 +208,7 @@ class TrackingModule(L.LightningModule):
         builder: TrackBuilder | None = None,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: LeftoverComponents | None = None,
     ) -> None:
         super().__init__()
         # Under LightningCLI this records the YAML config (class paths included), so that
@@ -223,6 +228,13 @@ class TrackingModule(L.LightningModule):
         self.builder = builder
         self.builder_scan = None if scan is None else ValidationScan(builder, scan)
         self.refine = refine
+        if second_pass is not None and (builder is None or refine is None):
+            raise ValueError(f"{type(self).__name__}: second_pass needs a builder and refine (it adds refined "
+                             "candidates to the first pass's refined ones)")
+        if second_pass is not None and not isinstance(second_pass, LeftoverComponents):
+            raise ValueError("second_pass must be a trackcore.builders.LeftoverComponents "
+                             f"(got {type(second_pass).__name__})")
+        self.second_pass = second_pass
         # (event id, edge metrics, tracking evaluation) of each event of the current val/test epoch.
         self._results: dict[str, list[_EventResult]] = {"val": [], "test": []}
 
@@ -261,11 +273,25 @@ class TrackingModule(L.LightningModule):
         return None
 
     def tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
-        """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`."""
+        """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`, then
+        the second pass (:meth:`add_second_pass`)."""
         candidates = self.build_tracks(event, outputs)
         if self.refine is None or candidates is None:
             return candidates
-        return self.refine_tracks(candidates, event, self.refine_groups(event, outputs))
+        refined = self.refine_tracks(candidates, event, self.refine_groups(event, outputs))
+        return self.add_second_pass(refined, event, outputs)
+
+    def add_second_pass(
+        self, refined: TrackCandidates, event: Any, outputs: dict[str, torch.Tensor]
+    ) -> TrackCandidates:
+        """``refined`` and the refined candidates of ``second_pass`` over the hits they leave
+        (``refined`` alone without a second pass)."""
+        if self.second_pass is None:
+            return refined
+        extra = self.second_pass(event, outputs, taken_hits(event.hit_id.cpu(), refined))
+        if not len(extra):
+            return refined
+        return refined.append(self.refine_tracks(extra, event))
 
     def target_hits(self, event: Any) -> torch.Tensor | None:
         """Hits of particles above the pT cut of the particles of interest (None: no cut).
@@ -396,7 +422,8 @@ class TrackingModule(L.LightningModule):
     def _scan_refinement(self, item: ScanEvent) -> Callable[[TrackCandidates], TrackCandidates]:
         """The refinement of one scanned event's candidate sets (the model's groups computed once)."""
         groups = self.refine_groups(item.event, item.outputs)
-        return lambda candidates: self.refine_tracks(candidates, item.event, groups)
+        return lambda candidates: self.add_second_pass(self.refine_tracks(candidates, item.event, groups), item.event,
+                                                       item.outputs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.builder is not None:

@@ -40,3 +40,11 @@ def test_bad_tables_raise(tmp_path):
     (tmp_path / "bad.csv").write_text("hit,track\n1,2\n")
     with pytest.raises(ValueError, match=r"bad.csv: missing column"):
         TrackCandidates.load(tmp_path / "bad.csv")
+
+
+def test_append_renumbers_the_other_sets_tracks_after_this_ones() -> None:
+    first = TrackCandidates(np.array([1, 2, 3, 4]), np.array([0, 0, 5, 5]))
+    second = TrackCandidates(np.array([7, 8]), np.array([0, 0]))
+    both = first.append(second)
+    assert both.hit_id.tolist() == [1, 2, 3, 4, 7, 8] and both.track_id.tolist() == [0, 0, 5, 5, 6, 6]
+    assert TrackCandidates.empty().append(second).track_id.tolist() == [0, 0]

@@ -1,0 +1,96 @@
+"""The second building pass: components of the edges above a lower cut among the hits the first pass leaves."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from tests.trackcore.builders.helpers import track_sets
+from tests.trackcore.refinement.test_refine import event as two_helices
+from trackcore.builders import EdgeComponents, LeftoverComponents, taken_hits
+from trackcore.candidates import TrackCandidates
+from trackcore.refinement.refine import HelixRefinement
+from trackcore.train import TrackingModule
+
+HIT_ID = np.arange(13) + 100  # ids differ from indices
+
+
+def scored_event() -> tuple[SimpleNamespace, dict[str, torch.Tensor]]:
+    """Particle a (hits 0-5) joined by edges scoring 0.9, particle b (6-11) by edges scoring 0.3, an edge
+    a-b (2-8) at 0.35 and the noise hit 12 joined to b (7) at 0.1."""
+    edges = [(i, i + 1, 0.9) for i in range(5)] + [(i, i + 1, 0.3) for i in range(6, 11)]
+    edges += [(2, 8, 0.35), (12, 7, 0.1)]
+    src, dst, score = zip(*edges, strict=True)
+    ev = SimpleNamespace(pos=torch.from_numpy(two_helices()), hit_id=torch.from_numpy(HIT_ID), num_nodes=13,
+                         edge_index=torch.tensor([src, dst]))
+    return ev, {"edge_score": torch.tensor(score)}
+
+
+def ids(*indices: range) -> frozenset[int]:
+    return frozenset(int(HIT_ID[i]) for r in indices for i in r)
+
+
+def test_edges_at_taken_hits_never_join_and_the_cut_holds() -> None:
+    ev, out = scored_event()
+    taken = np.zeros(13, bool)
+    taken[:6] = True  # the first pass holds a
+    assert track_sets(LeftoverComponents(cut=0.2)(ev, out, taken)) == {ids(range(6, 12))}
+    # cut 0 joins the noise hit to b, but the edge at a taken hit still never joins
+    assert track_sets(LeftoverComponents(cut=0.0)(ev, out, taken)) == {ids(range(6, 13))}
+    assert len(LeftoverComponents(cut=0.5)(ev, out, taken)) == 0
+    # nothing taken: the 0.35 edge joins a and b
+    assert track_sets(LeftoverComponents(cut=0.2)(ev, out)) == {ids(range(12))}
+
+
+def test_bad_settings_and_inputs_are_named() -> None:
+    ev, out = scored_event()
+    with pytest.raises(ValueError, match="second pass cut"):
+        LeftoverComponents(cut=1.5)
+    with pytest.raises(ValueError, match="min_hits"):
+        LeftoverComponents(min_hits=-1)
+    with pytest.raises(ValueError, match="taken must mark each of the event's 13 hits"):
+        LeftoverComponents()(ev, out, np.zeros(5, bool))
+    with pytest.raises((KeyError, ValueError), match="edge_score"):
+        LeftoverComponents()(ev, {})
+
+
+def test_taken_hits_marks_the_hits_of_candidates_by_id() -> None:
+    cands = TrackCandidates(np.array([101, 103, 112]), np.array([0, 0, 1]))
+    assert taken_hits(HIT_ID, cands).nonzero()[0].tolist() == [1, 3, 12]
+
+
+class Scored(TrackingModule):
+    """The first pass: connected components of the edges above 0.5."""
+
+    BUILDS_TRACKS = True
+
+    def infer(self, event):
+        return {}
+
+
+def module(**kwargs) -> Scored:
+    return Scored(model=torch.nn.Linear(1, 1), builder=EdgeComponents(cut=0.5), **kwargs)
+
+
+def test_the_module_adds_the_refined_second_pass_to_the_first_pass() -> None:
+    ev, out = scored_event()
+    one_pass = module(refine=HelixRefinement())
+    assert track_sets(one_pass.tracks(ev, out)) == {ids(range(6))}
+    two_pass = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.2))
+    assert track_sets(two_pass.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
+    # the validation scan judges each setting with the second pass too
+    refine = two_pass._scan_refinement(SimpleNamespace(event=ev, outputs=out))
+    assert track_sets(refine(two_pass.build_tracks(ev, out))) == {ids(range(6)), ids(range(6, 12))}
+    # the second pass's candidates are refined: the noise hit joined at cut 0 is cleaned off b
+    loose = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.0))
+    assert track_sets(loose.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
+
+
+def test_a_second_pass_needs_a_builder_and_the_refinement() -> None:
+    with pytest.raises(ValueError, match="second_pass needs a builder and refine"):
+        module(second_pass=LeftoverComponents())
+    with pytest.raises(ValueError, match="second_pass must be a trackcore.builders.LeftoverComponents"):
+        module(refine=HelixRefinement(), second_pass=EdgeComponents())
