@@ -53,7 +53,7 @@ def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut():
 
     cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k != "recover"}
     assert cut["max_holes"] == 1 and cut["span_holes_from"] == 5 and cut["min_layers"] == 3
-    assert cut["short_d0"] == (3, 1.0)
+    assert cut["short_d0"] == (3, 0.5)
     for name, path in step_configs(real=False, full=True).items():
         if name == "ml":
             continue

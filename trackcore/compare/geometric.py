@@ -26,7 +26,7 @@ from trackcore.refinement.refine import HelixRefinement
 from trackcore.train.writer import save_stage_event
 
 GEOMETRIC_SETTINGS: dict[str, Any] = {
-    "recover": True, "max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 1.0),
+    "recover": True, "max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5),
 }
 """The baseline's refinement: recover on every hit, then the quality cut the full-pixel family configs
 apply too: at most one hole per track (within the span of its hits for tracks of 5 hits or more), at
