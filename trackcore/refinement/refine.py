@@ -200,6 +200,7 @@ class HelixRefinement:
         volume_id: Any | None = None,
         groups: TrackCandidates | None = None,
         layer_id: Any | None = None,
+        taken: Any | None = None,
     ) -> TrackCandidates:
         """Refined candidates (new consecutive track ids).
 
@@ -214,9 +215,11 @@ class HelixRefinement:
                 ``(hit_id, group id)`` rows; given, step 5 (regroup) runs.
             layer_id: TrackML layer of each hit; with ``volume_id``, needed by ``fill_holes``,
                 ``max_holes`` and ``min_layers``.
+            taken: hits that other tracks hold (e.g. a first building pass's): no step adds them to
+                a candidate (None: every hit may join).
 
         Shapes:
-            pos: (N_hits, 3); hit_id, volume_id, layer_id: (N_hits,).
+            pos: (N_hits, 3); hit_id, volume_id, layer_id, taken: (N_hits,).
 
         Raises:
             ValueError: ``pos`` not ``(N, 3)`` or not finite, a candidate hit that is not in
@@ -237,6 +240,12 @@ class HelixRefinement:
             if vol.shape != (len(p),):
                 raise ValueError(f"Expected one 'volume_id' per hit: {len(p)} (got shape {tuple(vol.shape)})")
             judged = np.isin(vol, self.volumes)
+        joinable = judged  # hits the steps may add to candidates
+        if taken is not None:
+            taken = as_numpy(taken).astype(bool, copy=False)
+            if taken.shape != (len(p),):
+                raise ValueError(f"Expected one 'taken' flag per hit: {len(p)} (got shape {tuple(taken.shape)})")
+            joinable = judged & ~taken
         layer = None
         cut = self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
         if self.fill_holes or cut:
@@ -255,20 +264,20 @@ class HelixRefinement:
             if self.min_layers is not None:  # dropped by the quality cut unless extended: along a prompt circle
                 assert layer is not None
                 short = steps.layer_counts(tracks, layer) < self.min_layers
-            tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, judged), check, self.extend_radius,
+            tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, joinable), check, self.extend_radius,
                                   self.extend_neighbors, through_beam=short)
         if self.fill_holes and tracks:
             assert layer is not None
-            tracks = steps.fill_holes(tracks, p, steps.free_hits(tracks + aside, judged), layer, check,
+            tracks = steps.fill_holes(tracks, p, steps.free_hits(tracks + aside, joinable), layer, check,
                                       self.fill_tolerance, self.hole_margin)
         if groups is not None:
             try:
                 group_lists = self._as_index_lists(groups, ids)
             except ValueError as err:
                 raise ValueError(f"groups: {err}") from None
-            tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, judged), group_lists)
+            tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists)
         if self.recover:
-            tracks += self.finder.recover(p, steps.free_hits(tracks + aside, judged))
+            tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable))
         tracks += aside
         if cut and tracks:
             assert layer is not None

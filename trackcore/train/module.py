@@ -257,16 +257,17 @@ class TrackingModule(L.LightningModule):
         return None if self.builder is None else self.builder(event, outputs)
 
     def refine_tracks(
-        self, candidates: TrackCandidates | None, event: Any, groups: TrackCandidates | None = None
+        self, candidates: TrackCandidates | None, event: Any, groups: TrackCandidates | None = None,
+        taken: Any | None = None,
     ) -> TrackCandidates | None:
         """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None); ``groups``:
-        see :meth:`refine_groups`."""
+        see :meth:`refine_groups`; ``taken``: hits other tracks hold, which no candidate gains."""
         if self.refine is None or candidates is None:
             return candidates
         volume_id, layer_id = getattr(event, "volume_id", None), getattr(event, "layer_id", None)
         return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu(),
                            None if volume_id is None else volume_id.cpu(), groups=groups,
-                           layer_id=None if layer_id is None else layer_id.cpu())
+                           layer_id=None if layer_id is None else layer_id.cpu(), taken=taken)
 
     def refine_groups(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """Which hits the model holds may share a track, for the refinement's regroup step (None: no such step)."""
@@ -288,10 +289,11 @@ class TrackingModule(L.LightningModule):
         (``refined`` alone without a second pass)."""
         if self.second_pass is None:
             return refined
-        extra = self.second_pass(event, outputs, taken_hits(event.hit_id.cpu(), refined))
+        taken = taken_hits(event.hit_id.cpu(), refined)
+        extra = self.second_pass(event, outputs, taken)
         if not len(extra):
             return refined
-        return refined.append(self.refine_tracks(extra, event))
+        return refined.append(self.refine_tracks(extra, event, taken=taken))
 
     def target_hits(self, event: Any) -> torch.Tensor | None:
         """Hits of particles above the pT cut of the particles of interest (None: no cut).

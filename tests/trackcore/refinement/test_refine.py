@@ -96,6 +96,20 @@ def test_extend_takes_helix_hits_and_not_noise() -> None:
     assert track_sets(out) == {frozenset({0, 1, 2, 3, 4})}  # hit 5 is 100 mm from the nearest track hit
 
 
+def test_taken_hits_never_join_a_candidate() -> None:
+    pos = event()
+    given = candidates([[0, 1, 2, 4]])
+    assert track_sets(HelixRefinement()(given, pos)) == {frozenset(range(6))}
+    taken = np.zeros(13, bool)
+    taken[3] = True  # another track holds hit 3: extend adds only hit 5
+    assert track_sets(HelixRefinement()(given, pos, taken=taken)) == {frozenset({0, 1, 2, 4, 5})}
+    # a taken hit inside the candidate stays: the mark only stops hits joining; recover skips taken hits too
+    out = HelixRefinement(recover=True)(TrackCandidates.empty(), pos, taken=np.arange(13) < 6)
+    assert track_sets(out) == {frozenset(range(6, 12))}
+    with pytest.raises(ValueError, match="'taken' flag per hit: 13"):
+        HelixRefinement()(given, pos, taken=taken[:5])
+
+
 def test_tolerances_decide_what_fits() -> None:
     pos = event()
     pos[3, 2] += 0.4  # a (r, z) miss of 0.4 mm on one hit
