@@ -14,7 +14,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
-from trackcore.builders.leftover import LeftoverComponents
+from trackcore.builders.leftover import SecondPass
 from trackcore.graph.edge_scoring import EdgeScoringModule
 from trackcore.refinement.refine import HelixRefinement
 
@@ -46,7 +46,7 @@ class EdgeClassifier(EdgeScoringModule):
         builder: TrackBuilder,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
-        second_pass: LeftoverComponents | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
     ) -> None:
         cut = getattr(builder, "cut", edge_cut)
         if cut != edge_cut:

@@ -17,6 +17,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import SecondPass
 from trackcore.losses import CondensationLoss, ContrastiveLoss, condensation_loss, contrastive_loss
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import LossOutput, TrackingModule, batch_events
@@ -29,7 +30,7 @@ class EggNetModule(TrackingModule):
 
     Args:
         model: an :class:`eggnet.model.EggNet` (``x -> EggNetOutput``).
-        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, refine, second_pass: see :class:`~trackcore.train.TrackingModule`.
         loss: ``"contrastive"`` (EggNet) or ``"condensation"`` (needs the model's beta head).
         margin: hinge margin of the contrastive loss (1 on the unit sphere).
         knn_pairs: neighbours per hit of the loss's kNN pairs (the model's ``k`` by default).
@@ -66,13 +67,15 @@ class EggNetModule(TrackingModule):
         builder: TrackBuilder,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
     ) -> None:
         has_beta = bool(getattr(model, "has_beta", False))
         if isinstance(builder, TrackBuilder) and "beta" in builder.reads and not has_beta:
             raise ValueError(f"{type(builder).__name__} needs a beta: this model outputs none (build it with "
                              "beta_head: true, or use a builder that reads only coords)")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         builder=builder, scan=scan, refine=refine)
+                         builder=builder, scan=scan, refine=refine,
+                         second_pass=second_pass)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES} (got {loss!r})")
         if loss == "condensation" and not has_beta:

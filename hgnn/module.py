@@ -32,6 +32,7 @@ from torch import nn
 
 from trackcore.builders import SoftAssignment
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import SecondPass
 from trackcore.candidates import TrackCandidates
 from trackcore.losses import (
     bipartite_targets,
@@ -68,7 +69,7 @@ class HGNNModule(TrackingModule):
 
     Args:
         model: a :class:`hgnn.model.HierarchicalGNN`.
-        optimizer, scheduler, min_pt, min_hits, refine: see :class:`~trackcore.train.TrackingModule`.
+        optimizer, scheduler, min_pt, min_hits, refine, second_pass: see :class:`~trackcore.train.TrackingModule`.
         input_keys: per-hit tensors concatenated as node features, ``x`` first.
         edge_score_cut: run on the edges of ``ec``'s scored graph with ``edge_score >=`` this
             (None: the whole input graph).
@@ -121,6 +122,7 @@ class HGNNModule(TrackingModule):
         builder: TrackBuilder,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
         regroup_top_k: int | None = None,
     ) -> None:
         variant = getattr(model, "variant", "bipartite")
@@ -129,7 +131,8 @@ class HGNNModule(TrackingModule):
             raise ValueError(f"{type(builder).__name__} reads {list(builder.reads)}; the {variant} model gives "
                              f"{list(gives)}")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         builder=builder, scan=scan, refine=refine)
+                         builder=builder, scan=scan, refine=refine,
+                         second_pass=second_pass)
         self.input_keys = check_input_keys(input_keys)
         self.edge_score_cut = check_edge_score_cut(edge_score_cut)
         if schedule_epochs is not None and schedule_epochs < 0:

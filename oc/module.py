@@ -17,6 +17,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
+from trackcore.builders.leftover import SecondPass
 from trackcore.losses import CondensationLoss, condensation_loss, objects_of_interest
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import (
@@ -35,7 +36,7 @@ class ObjectCondensation(TrackingModule):
 
     Args:
         model: a module ``(x, edge_index) -> CondensationOutput`` (beta (N,), coords (N, D)).
-        optimizer, scheduler, min_pt, min_hits, builder, scan, refine: see
+        optimizer, scheduler, min_pt, min_hits, builder, scan, refine, second_pass: see
             :class:`~trackcore.train.TrackingModule` (``min_pt``/``min_hits`` define the particles
             of interest of the metrics; the builder reads ``coords`` and ``beta``).
         q_min, attractive_weight, repulsive_weight, coward_weight, noise_weight: see
@@ -80,9 +81,11 @@ class ObjectCondensation(TrackingModule):
         builder: TrackBuilder,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
-                         builder=builder, scan=scan, refine=refine)
+                         builder=builder, scan=scan, refine=refine,
+                         second_pass=second_pass)
         if loss_implementation not in ("dense", "radius"):
             raise ValueError(f"loss_implementation must be 'dense' or 'radius' (got {loss_implementation!r})")
         self.loss_options = dict(

@@ -3,9 +3,10 @@
 The builders a task module takes by ``class_path`` (each one call ``(event, outputs) ->
 TrackCandidates``, :mod:`trackcore.builders.base`): :class:`EdgeComponents` (CC, CC and walk),
 :class:`DBSCANBuilder`, :class:`CondensationPoints`, :class:`HDBSCANBuilder` and
-:class:`SoftAssignment`; :class:`LeftoverComponents` is a module's second pass over the hits the
-refined first-pass candidates leave; :func:`scan_builder` tries a grid of a builder's settings. The functions
-under them work on plain arrays:
+:class:`SoftAssignment`; :class:`LeftoverComponents`, :class:`LeftoverClusters` and
+:class:`LeftoverAssignment` (:class:`SecondPass`) are a module's second pass over the hits the
+refined first-pass candidates leave; :func:`scan_builder` tries a grid of a builder's settings.
+The functions under them work on plain arrays:
 
 >>> from trackcore.builders import connected_components, cc_and_walk, dbscan, assign
 >>> tracks = connected_components(edge_index, num_hits, scores=scores, threshold=0.5, hit_id=hit_id)
@@ -30,7 +31,13 @@ from trackcore.builders.condensation import SeedNeighbors, condensation_clusteri
 from trackcore.builders.dbscan_clustering import dbscan, dbscan_graph, dbscan_labels, labels_from_graph
 from trackcore.builders.graph_builders import EdgeComponents
 from trackcore.builders.hdbscan_clustering import hdbscan
-from trackcore.builders.leftover import LeftoverComponents, taken_hits
+from trackcore.builders.leftover import (
+    LeftoverAssignment,
+    LeftoverClusters,
+    LeftoverComponents,
+    SecondPass,
+    taken_hits,
+)
 from trackcore.builders.scan import (
     BuilderScan,
     NoFiniteObjectiveError,
@@ -43,7 +50,8 @@ from trackcore.builders.walkthrough import cc_and_walk
 
 __all__ = [
     "AssignmentMethod", "AssignmentOptions", "BuilderScan", "CondensationPoints", "DBSCANBuilder", "EdgeComponents",
-    "Grid", "HDBSCANBuilder", "LeftoverComponents", "NoFiniteObjectiveError", "ScanEvent", "SeedNeighbors",
+    "Grid", "HDBSCANBuilder", "LeftoverAssignment", "LeftoverClusters", "LeftoverComponents", "NoFiniteObjectiveError",
+    "ScanEvent", "SecondPass", "SeedNeighbors",
     "SoftAssignment", "TrackBuilder", "argmax_assignment", "assign", "cc_and_walk", "component_labels",
     "condensation_clustering", "condensation_graph", "connected_components", "dbscan", "dbscan_graph", "dbscan_labels",
     "dm_efficiency_minus_fake_rate", "grid_points", "hdbscan", "labels_from_graph", "matching_assignment",

@@ -9,7 +9,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
-from trackcore.builders.leftover import LeftoverComponents
+from trackcore.builders.leftover import SecondPass
 from trackcore.losses import pair_labels, weighted_bce_with_logits
 from trackcore.metrics import EdgeMetrics, edge_metrics
 from trackcore.refinement.refine import HelixRefinement
@@ -40,7 +40,7 @@ class EdgeScoringModule(TrackingModule):
         builder: TrackBuilder | None = None,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
-        second_pass: LeftoverComponents | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
     ) -> None:
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
                          builder=builder, scan=scan, refine=refine,

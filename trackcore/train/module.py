@@ -36,7 +36,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
 
 from trackcore.builders.base import Grid, TrackBuilder
-from trackcore.builders.leftover import LeftoverComponents, taken_hits
+from trackcore.builders.leftover import SecondPass, taken_hits
 from trackcore.builders.scan import ScanEvent, dm_efficiency_minus_fake_rate
 from trackcore.candidates import TrackCandidates
 from trackcore.metrics import EdgeMetrics, EventTruth, ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
@@ -67,6 +67,11 @@ class _EventResult:
     event_id: int
     edges: EdgeMetrics | None
     tracking: TrackingEvaluation | None
+
+
+def second_pass_list(second_pass: Any) -> list[Any]:
+    """A module's ``second_pass`` setting as the list of its passes, in order."""
+    return list(second_pass) if isinstance(second_pass, list | tuple) else [second_pass]
 
 
 def _built_by_cli() -> bool:
@@ -188,9 +193,10 @@ class TrackingModule(L.LightningModule):
         refine: the helix-fit refinement applied to every candidate set of :meth:`build_tracks`
             (validation, test, predict, bench); None builds without it. In YAML: ``refine: {}`` for
             the defaults, or ``refine: {tol_xy: 0.2, tol_rz: 0.7}``.
-        second_pass: a second building pass (:class:`~trackcore.builders.LeftoverComponents`) over
-            the hits that the refined candidates leave; its candidates are refined alone and added.
-            Needs ``refine``. None: one pass.
+        second_pass: a second building pass (:class:`~trackcore.builders.SecondPass`: LeftoverComponents
+            on edge scores, LeftoverClusters on cluster coordinates) over the hits the refined candidates leave,
+            or a list of them, each over the hits that every candidate before it leaves; their candidates
+            are refined alone and added. Needs ``refine``. None: one pass.
     """
 
     BUILDS_TRACKS: ClassVar[bool] = False
@@ -208,7 +214,7 @@ class TrackingModule(L.LightningModule):
         builder: TrackBuilder | None = None,
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
-        second_pass: LeftoverComponents | None = None,
+        second_pass: SecondPass | list[SecondPass] | None = None,
     ) -> None:
         super().__init__()
         # Under LightningCLI this records the YAML config (class paths included), so that
@@ -231,9 +237,10 @@ class TrackingModule(L.LightningModule):
         if second_pass is not None and (builder is None or refine is None):
             raise ValueError(f"{type(self).__name__}: second_pass needs a builder and refine (it adds refined "
                              "candidates to the first pass's refined ones)")
-        if second_pass is not None and not isinstance(second_pass, LeftoverComponents):
-            raise ValueError("second_pass must be a trackcore.builders.LeftoverComponents "
-                             f"(got {type(second_pass).__name__})")
+        for one in [] if second_pass is None else second_pass_list(second_pass):
+            if not isinstance(one, SecondPass):
+                raise ValueError("second_pass must be a trackcore.builders.SecondPass (e.g. LeftoverComponents, "
+                                 f"LeftoverClusters) or a list of them (got {type(one).__name__})")
         self.second_pass = second_pass
         # (event id, edge metrics, tracking evaluation) of each event of the current val/test epoch.
         self._results: dict[str, list[_EventResult]] = {"val": [], "test": []}
@@ -285,15 +292,14 @@ class TrackingModule(L.LightningModule):
     def add_second_pass(
         self, refined: TrackCandidates, event: Any, outputs: dict[str, torch.Tensor]
     ) -> TrackCandidates:
-        """``refined`` and the refined candidates of ``second_pass`` over the hits they leave
-        (``refined`` alone without a second pass)."""
-        if self.second_pass is None:
-            return refined
-        taken = taken_hits(event.hit_id.cpu(), refined)
-        extra = self.second_pass(event, outputs, taken)
-        if not len(extra):
-            return refined
-        return refined.append(self.refine_tracks(extra, event, taken=taken))
+        """``refined`` and the refined candidates of each ``second_pass`` in turn over the hits that
+        the candidates so far leave (``refined`` alone without a second pass)."""
+        for one in [] if self.second_pass is None else second_pass_list(self.second_pass):
+            taken = taken_hits(event.hit_id.cpu(), refined)
+            extra = one(event, outputs, taken)
+            if len(extra):
+                refined = refined.append(self.refine_tracks(extra, event, taken=taken))
+        return refined
 
     def target_hits(self, event: Any) -> torch.Tensor | None:
         """Hits of particles above the pT cut of the particles of interest (None: no cut).

@@ -10,7 +10,7 @@ import torch
 
 from tests.trackcore.builders.helpers import track_sets
 from tests.trackcore.refinement.test_refine import event as two_helices
-from trackcore.builders import EdgeComponents, LeftoverComponents, taken_hits
+from trackcore.builders import EdgeComponents, LeftoverAssignment, LeftoverClusters, LeftoverComponents, taken_hits
 from trackcore.candidates import TrackCandidates
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.train import TrackingModule
@@ -92,5 +92,63 @@ def test_the_module_adds_the_refined_second_pass_to_the_first_pass() -> None:
 def test_a_second_pass_needs_a_builder_and_the_refinement() -> None:
     with pytest.raises(ValueError, match="second_pass needs a builder and refine"):
         module(second_pass=LeftoverComponents())
-    with pytest.raises(ValueError, match="second_pass must be a trackcore.builders.LeftoverComponents"):
+    with pytest.raises(ValueError, match="second_pass must be a trackcore.builders.SecondPass.*EdgeComponents"):
         module(refine=HelixRefinement(), second_pass=EdgeComponents())
+    with pytest.raises(ValueError, match="or a list of them .got EdgeComponents"):
+        module(refine=HelixRefinement(), second_pass=[LeftoverComponents(), EdgeComponents()])
+
+
+def test_passes_in_a_list_run_in_turn_each_over_what_the_ones_before_leave() -> None:
+    ev, out = scored_event()
+    # b's edges score 0.3: a pass at 0.4 finds nothing, the one after it at 0.2 finds b
+    assert track_sets(module(refine=HelixRefinement(), second_pass=[LeftoverComponents(cut=0.4)]).tracks(ev, out)) \
+        == {ids(range(6))}
+    passes = [LeftoverComponents(cut=0.4), LeftoverComponents(cut=0.2)]
+    tracks = module(refine=HelixRefinement(), second_pass=passes).tracks(ev, out)
+    assert track_sets(tracks) == {ids(range(6)), ids(range(6, 12))} and tracks.n_shared_hits() == 0
+    # a later pass never takes what an earlier one built: at 0.0 after 0.2, b is not built twice
+    passes = [LeftoverComponents(cut=0.2), LeftoverComponents(cut=0.0)]
+    assert len(module(refine=HelixRefinement(), second_pass=passes).tracks(ev, out)) == 12
+
+
+def clustered_event() -> tuple[SimpleNamespace, dict[str, torch.Tensor]]:
+    """Cluster coordinates: a's hits (0-5) near (0, 0), b's (6-11) near (1, 0), the noise hit 12 at (5, 5)."""
+    rng = np.random.default_rng(0)
+    coords = np.concatenate([rng.normal(0, 0.01, (6, 2)), rng.normal(0, 0.01, (6, 2)) + [1.0, 0.0], [[5.0, 5.0]]])
+    ev = SimpleNamespace(pos=torch.from_numpy(two_helices()), hit_id=torch.from_numpy(HIT_ID), num_nodes=13)
+    return ev, {"coords": torch.from_numpy(coords).float()}
+
+
+def test_leftover_clusters_cluster_only_the_hits_left() -> None:
+    ev, out = clustered_event()
+    taken = np.zeros(13, bool)
+    taken[:6] = True
+    assert track_sets(LeftoverClusters(eps=0.1)(ev, out, taken)) == {ids(range(6, 12))}
+    assert track_sets(LeftoverClusters(eps=0.1)(ev, out)) == {ids(range(6)), ids(range(6, 12))}
+    assert track_sets(LeftoverClusters(eps=2.0)(ev, out, taken)) == {ids(range(6, 12))}  # a's hits never join b
+    assert len(LeftoverClusters(eps=0.1)(ev, out, np.ones(13, bool))) == 0
+    with pytest.raises(ValueError, match="eps"):
+        LeftoverClusters(eps=0.0)
+    with pytest.raises(ValueError, match="taken must mark each of the event's 13 hits"):
+        LeftoverClusters()(ev, out, np.zeros(3, bool))
+    with pytest.raises((KeyError, ValueError), match="coords"):
+        LeftoverClusters()(ev, {})
+
+
+def test_leftover_assignment_hardens_only_the_scores_of_the_hits_left() -> None:
+    ev = SimpleNamespace(hit_id=torch.from_numpy(HIT_ID), num_nodes=13)
+    # a's hits (0-5) on super-node 0 at 0.9; b's (6-11) on super-node 1 at 0.6 and on 0 at 0.3; noise on 2 at 0.8
+    hit = list(range(6)) + list(range(6, 12)) * 2 + [12]
+    sup = [0] * 6 + [1] * 6 + [0] * 6 + [2]
+    score = [0.9] * 6 + [0.6] * 6 + [0.3] * 6 + [0.8]
+    out = {"bipartite_hit": torch.tensor(hit), "bipartite_super": torch.tensor(sup),
+           "bipartite_score": torch.tensor(score)}
+    taken = np.zeros(13, bool)
+    taken[:6] = True
+    assert track_sets(LeftoverAssignment()(ev, out, taken)) == {ids(range(6, 12))}
+    assert track_sets(LeftoverAssignment()(ev, out)) == {ids(range(6)), ids(range(6, 12))}
+    assert len(LeftoverAssignment(method="threshold", threshold=0.7)(ev, out, taken)) == 0
+    with pytest.raises(ValueError, match="threshold"):
+        LeftoverAssignment(threshold=2.0)
+    with pytest.raises((KeyError, ValueError), match="bipartite"):
+        LeftoverAssignment()(ev, {})
