@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trackcore.arrays import unique_ints
+
 
 def as_numpy(values: Any, dtype: Any | None = None) -> np.ndarray:
     """A numpy array from a numpy array, list or (any-device) torch tensor."""
@@ -83,7 +85,7 @@ class TrackCandidates:
         if track_id.size and track_id.min() < 0:
             raise ValueError(f"Expected 'track_id' >= 0 (got {track_id.min()}); leave unassigned hits out instead")
         if hit_id.size:
-            n_dup = hit_id.size - np.unique(_pair_key(hit_id, track_id)).size
+            n_dup = hit_id.size - unique_ints(_pair_key(hit_id, track_id)).size
             if n_dup:
                 raise ValueError(f"{n_dup} (hit_id, track_id) pairs are listed more than once")
         object.__setattr__(self, "hit_id", hit_id)
@@ -147,7 +149,7 @@ class TrackCandidates:
 
     @property
     def n_tracks(self) -> int:
-        return int(np.unique(self.track_id).size)
+        return int(unique_ints(self.track_id).size)
 
     def track_sizes(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct track ids (ascending) and the number of hits of each."""

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from trackcore.arrays import unique_ints
 from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.checks import check_count, check_hit_id, check_index, check_values
 from trackcore.linear_assignment import max_weight_matching
@@ -83,7 +84,7 @@ def _edges(hit_index_e: Any, candidate_index_e: Any, weight_e: Any, num_hits: in
     candidate = check_index("candidate_index_e", candidate_index_e, size=hit.size)
     weight = check_values("weight_e", weight_e, hit.size)
     if hit.size:
-        n_unique = np.unique(candidate * num_hits + hit).size
+        n_unique = unique_ints(candidate * num_hits + hit).size
         if n_unique != hit.size:
             raise ValueError(f"{hit.size - n_unique} (hit, candidate) pair(s) are listed more than once")
     return _Edges(hit, candidate, weight, num_hits, check_hit_id(hit_id, num_hits))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trackcore.arrays import unique_ints
 from trackcore.candidates import as_numpy
 
 
@@ -156,7 +157,7 @@ def edge_metrics(
         if len(tgt) != num_nodes:
             raise ValueError(f"Expected 'target_j' of length {num_nodes} (got {len(tgt)})")
         t = t[:, tgt[t[0]] & tgt[t[1]]]
-    target_keys = np.unique(_undirected_key(t, num_nodes))
+    target_keys = unique_ints(_undirected_key(t, num_nodes))
     found = np.isin(target_keys, _undirected_key(e[:, keep], num_nodes))
     return EdgeMetrics(
         n_edges=int(keep.sum()),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trackcore.arrays import unique_ints
 from trackcore.candidates import as_numpy
 from trackcore.data.event import Event
 from trackcore.data.features import particle_kinematics, pseudorapidity
@@ -221,7 +222,7 @@ class EventTruth:
         if event.truth is None:
             raise ValueError(f"{event.source or event.name}: event has no truth; metrics need it")
         pid_j = event.hit_particle_id()
-        ids = np.unique(pid_j[pid_j != 0])
+        ids = unique_ints(pid_j[pid_j != 0])
         pt_p, eta_p, _ = particle_kinematics(event.particles, ids)
         weight = None
         if event.truth_kind == "full" and "weight" in event.truth.columns:

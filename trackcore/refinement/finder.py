@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from trackcore.arrays import unique_ints
 from trackcore.refinement.helix import HelixCheck, flatten, triples_through_first
 
 
@@ -93,7 +94,7 @@ class HelixFinder:
         first = np.repeat(np.arange(len(member)), count)
         second = np.repeat(start, count) + np.arange(len(first)) - np.repeat(np.cumsum(count) - count, count)
         i, j = member[first], member[second]
-        key = np.unique(i[i != j] * len(free) + j[i != j])
+        key = unique_ints(i[i != j] * len(free) + j[i != j])
         i, j = key // len(free), key % len(free)
         dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
         order = np.lexsort((dist, i))  # grouped by hit, nearest mate first

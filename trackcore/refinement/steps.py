@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from trackcore.arrays import unique_ints
 from trackcore.candidates import as_numpy
 from trackcore.refinement.helix import (
     HelixCheck,
@@ -166,7 +167,7 @@ def extend(
         near, query = np.r_[near, marked[near_marked]], np.r_[query, query_marked]
     if not near.size:
         return tracks
-    key = np.unique(free[query] * len(tracks) + owner[near])  # distinct (hit, track) pairs
+    key = unique_ints(free[query] * len(tracks) + owner[near])  # distinct (hit, track) pairs
     hit, track = key // len(tracks), key % len(tracks)
     fits = fit_helices(p[rows], owner, len(tracks), through_beam)
     dxy, drz = fits.residuals(p[hit], track)
