@@ -261,12 +261,39 @@ class HelixCheck:
         Shapes:
             p: (n, 3) float64 with n >= 3; returns (n,) bool.
         """
-        n = len(p)
+        return self.best_helices(p[None], self.triples(len(p)), np.ones((1, len(p)), bool))[0]
+
+    def inliers_many(self, sets: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`inliers` of each point set, the sets of one size searched together (the same result,
+        in fewer, larger array operations).
+
+        Shapes:
+            sets: S arrays (n_s, 3) float64 with n_s >= 3; returns S arrays (n_s,) bool.
+        """
+        out: list[np.ndarray] = [np.zeros(0, bool)] * len(sets)
+        sizes = np.array([len(s) for s in sets], dtype=np.int64)
+        for n in np.unique(sizes):
+            which = np.flatnonzero(sizes == n)
+            triples = self.triples(int(n))
+            chunk = max(1, 2_000_000 // (len(triples) * int(n)))  # bounds the (B, T, n) residual arrays
+            for start in range(0, len(which), chunk):
+                rows = which[start:start + chunk]
+                keep = self.best_helices(np.stack([sets[i] for i in rows]), triples, np.ones((len(rows), n), bool))
+                for i, k in zip(rows, keep, strict=True):
+                    out[i] = k
+        return out
+
+    def triples(self, n: int) -> np.ndarray:
+        """The triples :meth:`inliers` tries on ``n`` points: all of them, or ``max_triples`` drawn with ``seed``.
+
+        Shapes:
+            returns (T, 3) int64 indices into n.
+        """
         triples = all_triples(n) if n <= 24 else None
         if triples is None or len(triples) > self.max_triples:
             rng = np.random.default_rng(self.seed)
             triples = np.sort(np.argpartition(rng.random((self.max_triples, n)), 3, axis=1)[:, :3], axis=1)
-        return self.best_helices(p[None], triples, np.ones((1, n), bool))[0]
+        return triples
 
     def best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """For each of several point sets, the points on its best helix through one of ``triples``.

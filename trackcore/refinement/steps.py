@@ -70,18 +70,18 @@ def clean(
         return []
     ok, _ = check.fit_ok(p, tracks)
     out = [t for t, good in zip(tracks, ok, strict=True) if good]
-    queue = [t for t, good in zip(tracks, ok, strict=True) if not good]
-    while queue:
-        hits = queue.pop()
-        if len(hits) > max_clean_hits:
-            continue
-        keep = check.inliers(p[hits])
-        if keep.sum() < min_hits:
-            continue
-        out.append(hits[keep])
-        rest = hits[~keep]
-        if len(rest) >= min_hits:
-            (out if check.fit_ok(p, [rest])[0][0] else queue).append(rest)
+    queue = [t for t, good in zip(tracks, ok, strict=True) if not good and len(t) <= max_clean_hits]
+    while queue:  # in rounds: every queued candidate searched at once
+        rest = []
+        for hits, keep in zip(queue, check.inliers_many([p[hits] for hits in queue]), strict=True):
+            if keep.sum() < min_hits:
+                continue
+            out.append(hits[keep])
+            if (~keep).sum() >= min_hits:
+                rest.append(hits[~keep])
+        fits = check.fit_ok(p, rest)[0] if rest else []
+        out += [r for r, good in zip(rest, fits, strict=True) if good]
+        queue = [r for r, good in zip(rest, fits, strict=True) if not good]  # no larger than the queued ones
     return out
 
 
