@@ -4,10 +4,11 @@ A learned space changes while the model trains, so fixed building settings misju
 DBSCAN radius right after two epochs is wrong after six). With a ``scan`` grid given, a
 :class:`~trackcore.train.TrackingModule` keeps each validation event's outputs, and at the end
 of the epoch :class:`ValidationScan` runs :func:`~trackcore.builders.scan.scan_builder` on
-them, each setting judged after the refinement as test and predict build tracks. The best
-setting (DM efficiency - DM fake rate) becomes the module's builder, the epoch's validation
-metrics are that setting's, and the checkpoint keeps it (``checkpoint["builder"]``), so
-``trackcore test/predict --ckpt_path`` use what validation chose.
+them, each setting judged after the refinement as test and predict build tracks (the module's
+second passes, if any, run on the chosen setting only). The best setting (DM efficiency - DM fake
+rate) becomes the module's builder, the epoch's validation metrics are those of that setting's
+final tracks, and the checkpoint keeps it (``checkpoint["builder"]``), so ``trackcore
+test/predict --ckpt_path`` use what validation chose.
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ class ValidationScan:
         gather: Callable[[list[tuple[int, ScanEvent]]], list[tuple[int, ScanEvent]]],
         refinement: Callable[[ScanEvent], Callable[[TrackCandidates], TrackCandidates]] | None,
         poi: ParticlesOfInterest,
+        final: Callable[[ScanEvent, TrackBuilder], TrackCandidates] | None = None,
     ) -> ScanOutcome:
         """Scan the kept events (pooled over ranks by ``gather``), then forget them.
 
         ``refinement(event)`` gives the function that post-processes each of the event's candidate
-        sets (None: the builder's output is judged). When no setting makes a single candidate
+        sets (None: the builder's output is judged). ``final(event, builder)``, given, makes the
+        chosen setting's final tracks (e.g. with a module's second passes, which the scan leaves
+        out: they cost several times the refinement on a poorly trained model's blobs), and the
+        events' evaluations are of those. When no setting makes a single candidate
         (early training: an untrained embedding is one blob that the refinement drops), nothing is
         chosen (the module keeps its builder) and every event is recorded as what it is, no track at all.
         """
@@ -84,8 +89,11 @@ class ValidationScan:
         except NoFiniteObjectiveError:
             return ScanOutcome(None, None, {eid: evaluate_tracks(TrackCandidates.empty(), item.truth, poi)
                                                        for eid, item in events})
-        return ScanOutcome(self.configured.with_settings(**scan.best_params), scan,
-                           {eid: ev for (eid, _), ev in zip(events, scan.best_evaluations, strict=True)})
+        chosen = self.configured.with_settings(**scan.best_params)
+        if final is not None:
+            return ScanOutcome(chosen, scan, {eid: evaluate_tracks(final(item, chosen), item.truth, poi)
+                                              for eid, item in events})
+        return ScanOutcome(chosen, scan, {eid: ev for (eid, _), ev in zip(events, scan.best_evaluations, strict=True)})
 
 
 def saved_settings(checkpoint: Mapping[str, Any], builder: TrackBuilder) -> dict[str, Any] | None:

@@ -419,7 +419,8 @@ class TrackingModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         if self.builder_scan is not None and self.builder_scan.has_events():
             outcome = self.builder_scan.run(lambda items: gather_by_event(items, key=lambda item: item[0]),
-                                            None if self.refine is None else self._scan_refinement, self.poi)
+                                            None if self.refine is None else self._scan_refinement, self.poi,
+                                            final=None if self.second_pass is None else self._scan_final)
             self.builder = outcome.builder or self.builder
             for name, value in self.builder.settings().items():
                 if isinstance(value, int | float) and not isinstance(value, bool):
@@ -428,10 +429,16 @@ class TrackingModule(L.LightningModule):
         self._evaluate_epoch_end("val")
 
     def _scan_refinement(self, item: ScanEvent) -> Callable[[TrackCandidates], TrackCandidates]:
-        """The refinement of one scanned event's candidate sets (the model's groups computed once)."""
+        """The refinement of one scanned event's candidate sets (the model's groups computed once; the
+        second passes run on the chosen setting only, :meth:`_scan_final`)."""
         groups = self.refine_groups(item.event, item.outputs)
-        return lambda candidates: self.add_second_pass(self.refine_tracks(candidates, item.event, groups), item.event,
-                                                       item.outputs)
+        return lambda candidates: self.refine_tracks(candidates, item.event, groups)
+
+    def _scan_final(self, item: ScanEvent, builder: TrackBuilder) -> TrackCandidates:
+        """The final tracks of one scanned event at the setting the scan chose (:meth:`tracks` with ``builder``)."""
+        refined = self.refine_tracks(builder(item.event, item.outputs), item.event,
+                                     self.refine_groups(item.event, item.outputs))
+        return self.add_second_pass(refined, item.event, item.outputs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.builder is not None:

@@ -81,9 +81,10 @@ def test_the_module_adds_the_refined_second_pass_to_the_first_pass() -> None:
     assert track_sets(one_pass.tracks(ev, out)) == {ids(range(6))}
     two_pass = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.2))
     assert track_sets(two_pass.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
-    # the validation scan judges each setting with the second pass too
-    refine = two_pass._scan_refinement(SimpleNamespace(event=ev, outputs=out))
-    assert track_sets(refine(two_pass.build_tracks(ev, out))) == {ids(range(6)), ids(range(6, 12))}
+    # the validation scan judges each setting after the refinement alone, then the chosen one with the second pass
+    item = SimpleNamespace(event=ev, outputs=out)
+    assert track_sets(two_pass._scan_refinement(item)(two_pass.build_tracks(ev, out))) == {ids(range(6))}
+    assert track_sets(two_pass._scan_final(item, two_pass.builder)) == {ids(range(6)), ids(range(6, 12))}
     # the second pass's candidates are refined: the noise hit joined at cut 0 is cleaned off b
     loose = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.0))
     assert track_sets(loose.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
@@ -152,3 +153,24 @@ def test_leftover_assignment_hardens_only_the_scores_of_the_hits_left() -> None:
         LeftoverAssignment(threshold=2.0)
     with pytest.raises((KeyError, ValueError), match="bipartite"):
         LeftoverAssignment()(ev, {})
+
+
+def test_the_validation_scan_judges_settings_in_one_pass_and_reports_the_chosen_ones_final_tracks() -> None:
+    from trackcore.builders import ScanEvent
+    from trackcore.metrics import EventTruth, ParticlesOfInterest
+    from trackcore.train.builder_scan import ValidationScan
+
+    ev, out = scored_event()
+    truth = EventTruth(hit_id_j=HIT_ID, particle_id_j=np.r_[np.full(6, 1), np.full(6, 2), 0],
+                       particle_id_p=np.array([1, 2]), pt_p=np.array([2.0, 2.0]), eta_p=np.array([0.4, 0.45]))
+    two_pass = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.2))
+    scan = ValidationScan(EdgeComponents(cut=0.5), {"cut": [0.5, 0.9]})
+    poi = ParticlesOfInterest(min_pt=1.0)
+    results = []
+    for final in (None, two_pass._scan_final):
+        scan._events = [(7, ScanEvent(ev, out, truth))]
+        results.append(scan.run(lambda items: items, two_pass._scan_refinement, poi, final=final))
+    one, two = results
+    assert one.builder == two.builder == EdgeComponents(cut=0.5)  # a chooses the cut; b's edges never pass it
+    assert one.evaluations[7].summary()["dm_efficiency"] == 0.5  # the scan's own: a alone
+    assert two.evaluations[7].summary()["dm_efficiency"] == 1.0  # the chosen setting's final tracks: a and b
