@@ -258,3 +258,52 @@ def test_follow_strips_rows_score_a_familys_pixel_tracks_followed_into_the_strip
     args = ["compare", "--data", "tiny", "--benchmark", "pt1_all", "--follow-strips", str(tmp_path / "work")]
     assert main(args) == 2
     assert "no family's pixel stage" in capsys.readouterr().err and not (tmp_path / "reports").exists()
+
+
+def test_quick_mode_writes_only_val_and_test_of_the_stages_no_step_reads(tmp_path, monkeypatch):
+    """The report scores val/test; a stage another step trains on (ml, ec for oc) keeps its train split."""
+    import torch
+
+    import trackcore.train.cli as train_cli
+    from trackcore.compare.pipeline import run_family
+
+    calls: list[list[str]] = []
+
+    def fake_main(argv: list[str], **_: object) -> None:
+        calls.append(argv)
+        if argv[0] == "fit":
+            run = Path(next(a.split("=", 1)[1] for a in argv if a.startswith("--run_name=")))
+            (run / "version_0" / "checkpoints").mkdir(parents=True)
+            torch.save({"state_dict": {}}, run / "version_0" / "checkpoints" / "epoch=0.ckpt")
+        else:
+            stage = Path(next(a.split("=", 1)[1] for a in argv if a.startswith("--predict_dir=")))
+            (stage / "test").mkdir(parents=True)
+
+    monkeypatch.setattr(train_cli, "main", fake_main)
+    monkeypatch.setattr("trackcore.train.loggers.finish_wandb_run", lambda: None)
+    for quick in (True, False):
+        calls.clear()
+        plan = plan_comparison(["oc"], data="tiny", work_dir=tmp_path / str(quick), quick=quick)
+        run_family("oc", plan, {})
+        predicted = {next(a for a in argv if a.startswith("--predict_dir=")).rsplit("/", 1)[1]:
+                     "--predict_splits=[val,test]" in argv for argv in calls if argv[0] == "predict"}
+        assert predicted == {"ml": False, "ec": False, "oc": quick}
+
+
+def test_the_training_events_of_a_stage_written_without_its_train_split_come_from_its_input(tmp_path):
+    import yaml
+
+    from trackcore.compare.report import _input_train_count
+
+    stage = tmp_path / "ec" / "train"
+    stage.mkdir(parents=True)
+    for i in range(3):
+        (stage / f"event{i:09d}.pt").write_bytes(b"")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data": {"init_args": {"input_dir": str(tmp_path / "ec")}}}))
+    assert _input_train_count(config) == 3
+    config.write_text(yaml.safe_dump({"data": {"init_args": {"preset": "small", "n_train": 15}}}))
+    assert _input_train_count(config) == 15
+    config.write_text(yaml.safe_dump({"data": {"init_args": {"preset": "small"}}}))
+    assert _input_train_count(config) is None
+    assert _input_train_count(tmp_path / "missing.yaml") is None

@@ -295,13 +295,18 @@ def run_family(
             # the model settings among the fit arguments (e.g. a smaller network) build the model the checkpoint holds
             model_args = [a for a in plan.train_args if a.startswith("--model.")]
             best = _best_checkpoint(source_run)
-            print(f"== {family}: predicting {step.name} on every event (best checkpoint {best.name})", flush=True)
+            # quick mode: a stage no other step reads writes only what the report scores (val, test)
+            read_by_others = {s.input_stage for steps in plan.steps.values() for s in steps}
+            splits = ["--predict_splits=[val,test]"] if plan.quick and step.name not in read_by_others else []
+            print(f"== {family}: predicting {step.name} on {'the val and test' if splits else 'every'} event"
+                  f"{'s' if splits else ''} (best checkpoint {best.name})", flush=True)
             with quiet_stage_runs():
                 train_main(
                     [
                         "predict",
                         *common,
                         *model_args,
+                        *splits,
                         f"--run_name={run_dir}-predict",
                         f"--ckpt_path={best}",
                         f"--predict_dir={stage}",

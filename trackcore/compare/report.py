@@ -163,6 +163,23 @@ def _events_per_epoch(config: Path, n_train: int) -> int | None:
     return min(seen * batch, n_train) if seen < n_batches else None
 
 
+def _input_train_count(config: Path) -> int | None:
+    """The training events a run read, from its resolved config: the train split of its input stage
+    (``data.init_args.input_dir``) or the simulated preset's ``n_train`` (None: neither)."""
+    import yaml
+
+    try:
+        resolved = yaml.safe_load(config.read_text()) if config.is_file() else None
+    except yaml.YAMLError:
+        return None
+    init = ((resolved.get("data") or {}).get("init_args") or {}) if isinstance(resolved, dict) else {}
+    if init.get("input_dir"):
+        train = Path(init["input_dir"]) / "train"
+        return sum(1 for _ in train.glob("event*.pt")) if train.is_dir() else None
+    n_train = init.get("n_train")
+    return n_train if isinstance(n_train, int) and not isinstance(n_train, bool) else None
+
+
 def read_step_training(record: StepRecord) -> StepTraining:
     """What a step's run left on disk says about its training (:class:`StepTraining`).
 
@@ -184,8 +201,9 @@ def read_step_training(record: StepRecord) -> StepTraining:
     n_train = per_epoch = None
     if len(best.parents) > 4:
         train = best.parents[4] / "stages" / best.parents[2].name / "train"
-        if train.is_dir():
-            n_train = sum(1 for _ in train.glob("event*.pt"))
+        # a stage written without its train split (quick mode): the run's input says
+        n_train = sum(1 for _ in train.glob("event*.pt")) if train.is_dir() else _input_train_count(Path(record.config))
+        if n_train is not None:
             per_epoch = _events_per_epoch(Path(record.config), n_train)
     return StepTraining(epochs=epochs, best_epoch=best_epoch, n_train_events=n_train, train_events_per_epoch=per_epoch)
 

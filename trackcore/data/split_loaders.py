@@ -21,6 +21,8 @@ class SplitLoadersMixin:
     batch_size: int
     loader_workers: int
     seed: int
+    predict_only: tuple[str, ...] | None = None
+    """The splits ``predict`` writes (None: every non-empty one); ``trackcore predict --predict_splits``."""
 
     def _missing_split(self, split: str) -> Exception:
         return ValueError(f"the {split} split is empty")
@@ -50,8 +52,10 @@ class SplitLoadersMixin:
 
     @property
     def predict_splits(self) -> list[str]:
-        """The non-empty splits, in the order of :meth:`predict_dataloader`'s loaders."""
-        return [split for split in SPLITS if split in self.datasets]
+        """The non-empty splits (those of ``predict_only``, when set), in the order of
+        :meth:`predict_dataloader`'s loaders."""
+        return [split for split in SPLITS if split in self.datasets
+                and (self.predict_only is None or split in self.predict_only)]
 
     def predict_dataloader(self) -> list[DataLoader]:
         """One loader per non-empty split, so a stage's outputs keep the train/val/test split."""

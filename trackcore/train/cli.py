@@ -24,6 +24,7 @@ import lightning as L
 import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 
+from trackcore.data.split_loaders import SPLITS
 from trackcore.train.checkpoint import BestAndLastCheckpoint
 from trackcore.train.init_weights import InitWeights
 from trackcore.train.loggers import default_loggers
@@ -66,6 +67,10 @@ class TrackCLI(LightningCLI):
             help="predict: write every event's outputs to this folder (train/val/test subfolders)",
         )
         parser.add_argument(
+            "--predict_splits", type=list[str] | None, default=None,
+            help="predict: write only these splits (e.g. [val,test]; default every one)",
+        )
+        parser.add_argument(
             "--init_weights", type=str | None, default=None,
             help="fit: start from this checkpoint's weights (epoch, optimizer and schedule afresh; "
                  "--ckpt_path resumes a run instead)",
@@ -90,6 +95,18 @@ class TrackCLI(LightningCLI):
             problem = None if path is None else checkpoint_problem(path)
             if problem is not None:
                 _fail(f"--{flag} {path}: {problem}")
+
+    def before_predict(self) -> None:
+        """``--predict_splits``: the datamodule writes only those splits (each one named and known)."""
+        splits = self._get(self.config, "predict_splits")
+        if splits is None:
+            return
+        unknown = [s for s in splits if s not in SPLITS]
+        if unknown or not splits:
+            _fail(f"--predict_splits {splits}: name one or more of {list(SPLITS)}")
+        if not hasattr(self.datamodule, "predict_splits"):
+            _fail(f"--predict_splits: {type(self.datamodule).__name__} writes no splits")
+        self.datamodule.predict_only = tuple(splits)
 
     def _run_subcommand(self, subcommand: str) -> None:
         try:

@@ -52,3 +52,27 @@ def test_drop_true_edges_reaches_every_split(tmp_path):
         assert dropped.datasets[split][0].edge_index.shape[1] == n_full - 2 * round(0.5 * n_full / 2)
     with pytest.raises(ValueError, match=r"in \[0, 1\)"):
         StageDataModule(input_dir=str(tmp_path), drop_true_edges=-0.2)
+
+
+def test_predict_only_restricts_the_written_splits_and_the_cli_names_bad_ones(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    import trackcore.train.cli as train_cli
+    from trackcore.data.split_loaders import SplitLoadersMixin
+
+    class Splits(SplitLoadersMixin):
+        def __init__(self) -> None:
+            self.datasets = {"train": [1], "val": [2], "test": [3]}
+            self.batch_size, self.loader_workers, self.seed = 1, 0, 0
+
+    dm = Splits()
+    assert dm.predict_splits == ["train", "val", "test"]
+    dm.predict_only = ("test", "val")
+    assert dm.predict_splits == ["val", "test"]  # the loaders' order, whatever the order given
+    cli = SimpleNamespace(config={"subcommand": "predict", "predict": {"predict_splits": ["val", "tset"]}},
+                          datamodule=Splits(), _get=lambda config, key: config["predict"][key])
+    with pytest.raises(SystemExit):
+        train_cli.TrackCLI.before_predict(cli)
+    cli.config["predict"]["predict_splits"] = ["val"]
+    train_cli.TrackCLI.before_predict(cli)
+    assert cli.datamodule.predict_splits == ["val"]
