@@ -299,7 +299,7 @@ def _training_section(
         "",
         "A step used by several families was trained once; its wall time is in each of their totals above. "
         "Epochs and the epoch of the checkpoint used are read from the step's checkpoints, the training events "
-        'from its stage\'s train split; "?": not recorded.',
+        'from its stage\'s train split (or its input\'s, for a stage written without one); "?": not recorded.',
         *([""] + notes if notes else []),
         "",
     ]
