@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,10 +36,10 @@ import torch
 from trackcore.builders.assignment import AssignmentMethod
 from trackcore.builders.assignment_builder import SoftAssignment
 from trackcore.builders.base import TrackBuilder
+from trackcore.builders.clustering import DBSCANBuilder
 from trackcore.builders.components import connected_components
-from trackcore.builders.dbscan_clustering import dbscan
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_positive
+from trackcore.checks import check_count
 
 
 class SecondPass(TrackBuilder):
@@ -116,21 +117,24 @@ class LeftoverClusters(SecondPass):
     eps: float = 0.3
     min_samples: int = 1
     min_hits: int = 3
-    reads: ClassVar[tuple[str, ...]] = ("coords",)
+    reads: ClassVar[tuple[str, ...]] = DBSCANBuilder.reads
 
     def __post_init__(self) -> None:
-        check_positive("eps", self.eps)
-        check_count("min_samples", self.min_samples, minimum=1)
-        check_count("min_hits", self.min_hits)
+        self.clustering  # noqa: B018 - checks the settings
+
+    @property
+    def clustering(self) -> DBSCANBuilder:
+        """The same settings as the first-pass builder takes them."""
+        return DBSCANBuilder(eps=self.eps, min_samples=self.min_samples, min_hits=self.min_hits)
 
     def __call__(self, event: Any, outputs: Mapping[str, Any], taken: Any = None) -> TrackCandidates:  # type: ignore[override]
         self.check_outputs(outputs)
         free = self.free_mask(event, taken)
         if free.sum() < self.min_hits:
             return TrackCandidates.empty()
-        coords = as_numpy(outputs["coords"].detach().float().cpu())
-        return dbscan(coords[free], eps=self.eps, min_samples=self.min_samples,
-                      hit_id=as_numpy(event.hit_id)[free], min_hits=self.min_hits)
+        keep = torch.from_numpy(free)
+        return self.clustering(SimpleNamespace(hit_id=as_numpy(event.hit_id)[free]),
+                               {"coords": outputs["coords"].detach().cpu()[keep]})
 
 
 @dataclass(frozen=True)
