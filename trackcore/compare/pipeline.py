@@ -266,6 +266,7 @@ def run_family(
                                 else run_ckf(plan, step, data_folder(plan.data)))
         return result
     shared = {name: record for r in done.values() for name, record in r.steps.items()}
+    read_by_others = {s.input_stage for steps in plan.steps.values() for s in steps}  # stages a later step reads
     for step in plan.steps[family]:
         if step.name in shared and not retrain:  # ec's graph stage, reused by oc and hgnn
             result.steps[step.name] = shared[step.name]
@@ -296,7 +297,6 @@ def run_family(
             model_args = [a for a in plan.train_args if a.startswith("--model.")]
             best = _best_checkpoint(source_run)
             # quick mode: a stage no other step reads writes only what the report scores (val, test)
-            read_by_others = {s.input_stage for steps in plan.steps.values() for s in steps}
             splits = ["--predict_splits=[val,test]"] if plan.quick and step.name not in read_by_others else []
             print(f"== {family}: predicting {step.name} on {'the val and test' if splits else 'every'} event"
                   f"{'s' if splits else ''} (best checkpoint {best.name})", flush=True)

@@ -144,15 +144,21 @@ def _checkpoint_epoch(path: Path) -> int | None:
     return int(epoch) if isinstance(epoch, int) else None
 
 
-def _events_per_epoch(config: Path, n_train: int) -> int | None:
-    """Training events per epoch under the resolved config's ``limit_train_batches`` (None: all)."""
+def _resolved_config(config: Path) -> dict[str, Any] | None:
+    """A run's resolved config (None: no file, or not a mapping)."""
     import yaml
 
     try:
         resolved = yaml.safe_load(config.read_text()) if config.is_file() else None
     except yaml.YAMLError as err:
         raise ValueError(f"{config}: not a readable YAML config ({err})") from None
-    if not isinstance(resolved, dict):
+    return resolved if isinstance(resolved, dict) else None
+
+
+def _events_per_epoch(config: Path, n_train: int) -> int | None:
+    """Training events per epoch under the resolved config's ``limit_train_batches`` (None: all)."""
+    resolved = _resolved_config(config)
+    if resolved is None:
         return None
     limit = (resolved.get("trainer") or {}).get("limit_train_batches")
     batch = ((resolved.get("data") or {}).get("init_args") or {}).get("batch_size") or 1
@@ -166,13 +172,7 @@ def _events_per_epoch(config: Path, n_train: int) -> int | None:
 def _input_train_count(config: Path) -> int | None:
     """The training events a run read, from its resolved config: the train split of its input stage
     (``data.init_args.input_dir``) or the simulated preset's ``n_train`` (None: neither)."""
-    import yaml
-
-    try:
-        resolved = yaml.safe_load(config.read_text()) if config.is_file() else None
-    except yaml.YAMLError:
-        return None
-    init = ((resolved.get("data") or {}).get("init_args") or {}) if isinstance(resolved, dict) else {}
+    init = ((_resolved_config(config) or {}).get("data") or {}).get("init_args") or {}
     if init.get("input_dir"):
         train = Path(init["input_dir"]) / "train"
         return sum(1 for _ in train.glob("event*.pt")) if train.is_dir() else None

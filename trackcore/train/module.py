@@ -280,10 +280,12 @@ class TrackingModule(L.LightningModule):
         """Which hits the model holds may share a track, for the refinement's regroup step (None: no such step)."""
         return None
 
-    def tracks(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
-        """The event's final track candidates: :meth:`build_tracks`, then :meth:`refine_tracks`, then
-        the second pass (:meth:`add_second_pass`)."""
-        candidates = self.build_tracks(event, outputs)
+    def tracks(
+        self, event: Any, outputs: dict[str, torch.Tensor], builder: TrackBuilder | None = None
+    ) -> TrackCandidates | None:
+        """The event's final track candidates: :meth:`build_tracks` (or ``builder``, another setting of
+        it), then :meth:`refine_tracks`, then the second pass (:meth:`add_second_pass`)."""
+        candidates = self.build_tracks(event, outputs) if builder is None else builder(event, outputs)
         if self.refine is None or candidates is None:
             return candidates
         refined = self.refine_tracks(candidates, event, self.refine_groups(event, outputs))
@@ -435,10 +437,8 @@ class TrackingModule(L.LightningModule):
         return lambda candidates: self.refine_tracks(candidates, item.event, groups)
 
     def _scan_final(self, item: ScanEvent, builder: TrackBuilder) -> TrackCandidates:
-        """The final tracks of one scanned event at the setting the scan chose (:meth:`tracks` with ``builder``)."""
-        refined = self.refine_tracks(builder(item.event, item.outputs), item.event,
-                                     self.refine_groups(item.event, item.outputs))
-        return self.add_second_pass(refined, item.event, item.outputs)
+        """The final tracks of one scanned event at the setting the scan chose."""
+        return self.tracks(item.event, item.outputs, builder)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.builder is not None:
