@@ -16,8 +16,9 @@ wheel as in a source checkout.
 
 A step's config depends on the data: ``small`` (the simulated presets), ``real_pt1`` (the real
 pT > 1 GeV pixel events), ``acts`` (the ACTS ttbar presets; a step without an ``acts`` config
-takes its ``small`` one) and ``full_pixel`` (full events, nothing removed with the truth: the
-``full_pixel`` and ``full`` benchmarks, on any data).
+takes its ``small`` one), ``full_pixel`` (full events, nothing removed with the truth: the
+``full_pixel`` and ``full`` benchmarks, on any data) and ``full_trackml`` (full events at TrackML
+density: the models trained there; a step without one takes its ``full_pixel`` config).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 ENTRY_POINT_GROUP = "trackcore.families"
-DATA_KINDS = ("small", "real_pt1", "acts", "full_pixel")
+DATA_KINDS = ("small", "real_pt1", "acts", "full_pixel", "full_trackml")
+FALLBACK_KINDS = {"acts": "small", "full_trackml": "full_pixel"}
+"""The kind whose config a step without one of its own takes."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Step:
     input_step: str | None = None
 
     def config_path(self, data: str) -> Path:
-        """The step's config for ``data`` (``acts`` falls back to ``small`` where the step has none).
+        """The step's config for ``data`` (``acts`` falls back to ``small``, ``full_trackml`` to
+        ``full_pixel``, where the step has none: :data:`FALLBACK_KINDS`).
 
         Raises:
             ValueError: ``data`` is not one of :data:`DATA_KINDS`.
@@ -56,8 +60,8 @@ class Step:
         if data not in DATA_KINDS:
             raise ValueError(f"data kind must be one of {DATA_KINDS} (got {data!r})")
         path = self.configs / self.config.format(data=data)
-        if data == "acts" and not path.is_file():
-            path = self.configs / self.config.format(data="small")
+        if data in FALLBACK_KINDS and not path.is_file():
+            path = self.configs / self.config.format(data=FALLBACK_KINDS[data])
         if not path.is_file():
             raise FileNotFoundError(f"{path}: the config of step {self.name!r} is missing")
         return path

@@ -86,6 +86,15 @@ def test_a_full_event_plan_takes_the_full_configs_and_can_test_on_real_events(tm
     assert all("real_pt1" in s.config.name for s in back.steps["ec"])
 
 
+def test_the_density_configs_are_the_trackml_ones_where_a_step_has_one_else_full_pixel():
+    configs = step_configs(real=False, density=True)
+    assert configs["ml"].name == "full_trackml_metric_learning.yaml"
+    assert configs["ec"].name == "full_trackml_edge_classifier.yaml"
+    full = step_configs(real=False, full=True)
+    for step, path in configs.items():
+        assert path.name.startswith("full_trackml") or path == full[step], step
+
+
 def test_models_from_predicts_only_the_test_events(tmp_path):
     for step in ("ml", "ec"):
         ckpt = tmp_path / "old" / "runs" / step / "version_0" / "checkpoints" / "epoch=1.ckpt"

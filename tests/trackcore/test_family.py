@@ -24,6 +24,10 @@ def test_a_step_config_is_found_per_data_kind_and_a_missing_one_is_named(tmp_pat
     assert step.config_path("acts") == tmp_path / "small.yaml"  # no acts config: the small one
     with pytest.raises(FileNotFoundError, match=r"real_pt1.yaml: the config of step 'x' is missing"):
         step.config_path("real_pt1")
+    (tmp_path / "full_pixel.yaml").write_text("{}\n")
+    assert step.config_path("full_trackml") == tmp_path / "full_pixel.yaml"  # no density config: full_pixel's
+    (tmp_path / "full_trackml.yaml").write_text("{}\n")
+    assert step.config_path("full_trackml") == tmp_path / "full_trackml.yaml"
     with pytest.raises(ValueError, match="data kind must be one of"):
         step.config_path("mu200")
 

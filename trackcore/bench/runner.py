@@ -50,10 +50,12 @@ def load_modules(
     checkpoints: dict[str, str] | None = None,
     refine: Sequence[str] = (),
     full: bool = False,
+    density: bool = False,
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
     built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets; ``full``:
-    the full_pixel ones, of full events), in eval
+    the full_pixel ones, of full events; ``density``: the TrackML-density ones, full_trackml, where a step
+    has one, else its full_pixel one), in eval
     mode, with weights from ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix
     refinement settings ``refine`` over every family step's own (as ``trackcore compare --refine``).
     """
@@ -62,7 +64,7 @@ def load_modules(
 
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
     plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
-    named = step_configs(real=real, acts=acts, full=full)
+    named = step_configs(real=real, acts=acts, full=full, density=density)
     configs = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
     unknown = sorted(set(checkpoints or {}) - set(configs))
     if unknown:

@@ -24,6 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     configs.add_argument("--full-configs", action="store_true",
                          help="the configs of full events (<family>/configs/full_pixel*.yaml), as `compare "
                          "--benchmark full_pixel` uses")
+    configs.add_argument("--density-configs", action="store_true",
+                         help="the configs of the models trained at TrackML density (<family>/configs/full_trackml*.yaml; "
+                         "a step without one: its full_pixel config)")
     p.add_argument(
         "--ckpt",
         action="append",
@@ -105,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     # bad checkpoints fail first
     modules = load_modules(
         families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints, refine=args.refine,
-        full=args.full_configs,
+        full=args.full_configs, density=args.density_configs,
     )
     import torch
 

@@ -57,13 +57,14 @@ def all_steps(families: dict[str, Family] | None = None) -> dict[str, Step]:
     return steps
 
 
-def step_configs(*, real: bool, acts: bool = False, full: bool = False) -> dict[str, Path]:
+def step_configs(*, real: bool, acts: bool = False, full: bool = False, density: bool = False) -> dict[str, Path]:
     """The shipped config of every step (``ml``, ``ec``, ``oc``, ``eggnet``, ``hgnn``): the
     ``small``-preset configs, with ``real`` those of the real pT > 1 GeV pixel events, with ``acts``
     (the ACTS ttbar presets) a step's ``acts`` config where it has one, else its ``small`` one;
     with ``full`` (a full-event benchmark: nothing removed with the truth) the ``full_pixel`` configs,
-    whatever the data."""
-    kind = "full_pixel" if full else "real_pt1" if real else "acts" if acts else "small"
+    whatever the data; with ``density`` a step's TrackML-density config (``full_trackml``) where it
+    has one, else its ``full_pixel`` one."""
+    kind = "full_trackml" if density else "full_pixel" if full else "real_pt1" if real else "acts" if acts else "small"
     return {name: step.config_path(kind) for name, step in all_steps().items()}
 
 

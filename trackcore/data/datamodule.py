@@ -226,7 +226,8 @@ class TrackMLDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.datasets = {}
         for split, (lo, hi) in bounds.items():
             if hi > lo and (split == "test" or not self.test_only):
-                transform = self.sectors if split == "train" else None
+                # a stage's predict writes whole events: the sectors are a training view only
+                transform = self.sectors if split == "train" and stage != "predict" else None
                 self.datasets[split] = ProcessedEventDataset(root, files=names[lo:hi], transform=transform)
 
     def _missing_split(self, split: str) -> Exception:

@@ -62,16 +62,17 @@ class StageDataModule(SplitLoadersMixin, L.LightningDataModule):
         if not self.input_dir.is_dir():
             raise DataError(self.input_dir, "stage output folder not found; run the previous stage's predict first")
         self.datasets = {
-            s: ProcessedEventDataset(self.input_dir / s, transform=self._transform(s))
+            s: ProcessedEventDataset(self.input_dir / s, transform=self._transform(s, predict=stage == "predict"))
             for s in SPLITS
             if (self.input_dir / s).is_dir()
         }
         if "train" not in self.datasets and stage in (None, "fit"):
             raise DataError(self.input_dir, "has no train/ split of stage outputs")
 
-    def _transform(self, split: str) -> Callable[[Any], Any] | None:
-        """The split's transform: the dropped edges everywhere, then the sector on training events."""
-        if split != "train" or self.sectors is None:
+    def _transform(self, split: str, *, predict: bool = False) -> Callable[[Any], Any] | None:
+        """The split's transform: the dropped edges everywhere, then the sector on training events
+        (not when predicting: a stage's outputs are whole events)."""
+        if split != "train" or self.sectors is None or predict:
             return self.transform
         if self.transform is None:
             return self.sectors

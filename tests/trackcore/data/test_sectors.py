@@ -79,3 +79,6 @@ def test_datamodules_cut_training_events_only(tmp_path):
     assert dm.datasets["train"][0].num_nodes < whole.datasets["train"][0].num_nodes / 2
     assert dm.datasets["val"][0].num_nodes == whole.datasets["val"][0].num_nodes
     assert dm.datasets["test"][0].num_nodes == whole.datasets["test"][0].num_nodes
+    # predict writes whole events, the training split's too (a later stage cuts its own sectors)
+    dm.setup("predict")
+    assert dm.datasets["train"][0].num_nodes == whole.datasets["train"][0].num_nodes

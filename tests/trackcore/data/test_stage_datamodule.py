@@ -76,3 +76,15 @@ def test_predict_only_restricts_the_written_splits_and_the_cli_names_bad_ones(tm
     cli.config["predict"]["predict_splits"] = ["val"]
     train_cli.TrackCLI.before_predict(cli)
     assert cli.datamodule.predict_splits == ["val"]
+
+
+def test_training_sectors_cut_only_fitted_training_events_never_predicted_ones(tmp_path):
+    _write(tmp_path / "train", 1)
+    whole = StageDataModule(input_dir=str(tmp_path))
+    whole.setup("predict")
+    n = whole.datasets["train"][0].num_nodes
+    cut = StageDataModule(input_dir=str(tmp_path), train_sectors=4)
+    cut.setup("fit")
+    assert cut.datasets["train"][0].num_nodes < n
+    cut.setup("predict")  # a stage's outputs are whole events
+    assert cut.datasets["train"][0].num_nodes == n
