@@ -25,8 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="the configs of full events (<family>/configs/full_pixel*.yaml), as `compare "
                          "--benchmark full_pixel` uses")
     configs.add_argument("--density-configs", action="store_true",
-                         help="the configs of the models trained at TrackML density (<family>/configs/full_trackml*.yaml; "
-                         "a step without one: its full_pixel config)")
+                         help="the configs of the models trained at TrackML density "
+                         "(<family>/configs/full_trackml*.yaml; a step without one: its full_pixel config)")
     p.add_argument(
         "--ckpt",
         action="append",
