@@ -124,8 +124,29 @@ class TrackCLI(LightningCLI):
         if init_weights:
             callbacks = [*callbacks, InitWeights(init_weights)]
         trainer = super()._instantiate_trainer(config, callbacks)
+        self._keep_resumed_checkpoints(trainer)
         keep_fast_allocations()
         return trainer
+
+    def _keep_resumed_checkpoints(self, trainer: L.Trainer) -> None:
+        """A resumed fit keeps saving where the run saved (unless ``--checkpoint.dirpath`` says otherwise).
+
+        Its logs go to a new version folder (Lightning's CSV logger would delete a reused folder's
+        metrics.csv), and Lightning restores the checkpoint callback's best-so-far only when its folder
+        is the saved one: otherwise the resumed epochs keep a best of their own, and ``last.ckpt`` and
+        the best are split over two folders.
+        """
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand == "fit" else {}
+        path = config.get("ckpt_path")
+        if path is None or not Path(path).is_file() or config.get("checkpoint.dirpath") is not None:
+            return
+        saved = torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("callbacks") or {}
+        folders = [state.get("dirpath") for key, state in saved.items()
+                   if key.startswith(BestAndLastCheckpoint.__name__) and isinstance(state, dict)]
+        for callback in trainer.callbacks:
+            if isinstance(callback, BestAndLastCheckpoint) and len(folders) == 1 and folders[0]:
+                callback.dirpath = folders[0]
 
 
 def checkpoint_problem(ckpt_path: str | Path) -> str | None:

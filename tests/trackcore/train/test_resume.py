@@ -58,6 +58,11 @@ def test_resume_continues_the_same_run(tmp_path: Path, monkeypatch: pytest.Monke
                 "--trainer.enable_progress_bar=false", "--data.init_args.progress=false"])
     assert not Path("config.yaml").exists()  # no logger: no stray config in the working folder
     _fit("resumed", 3, data, f"--ckpt_path={last}")
+    # the resumed epoch saves where the run saved: one best over all its epochs, last.ckpt the latest
+    kept = sorted(p.name for p in (first / "version_0" / "checkpoints").iterdir())
+    assert len(kept) == 2 and "last.ckpt" in kept, kept
+    assert torch.load(last, weights_only=False)["epoch"] == 2
+    assert not (first / "version_1" / "checkpoints").exists()
 
     def epochs(run: Path, version: int) -> pd.DataFrame:
         m = pd.read_csv(run / f"version_{version}" / "metrics.csv")
