@@ -142,11 +142,11 @@ class TrackCLI(LightningCLI):
         if path is None or not Path(path).is_file() or config.get("checkpoint.dirpath") is not None:
             return
         saved = torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("callbacks") or {}
-        folders = [state.get("dirpath") for key, state in saved.items()
-                   if key.startswith(BestAndLastCheckpoint.__name__) and isinstance(state, dict)]
         for callback in trainer.callbacks:
-            if isinstance(callback, BestAndLastCheckpoint) and len(folders) == 1 and folders[0]:
-                callback.dirpath = folders[0]
+            # the state Lightning restores into this callback (none when its monitor or mode changed)
+            state = saved.get(callback.state_key) if isinstance(callback, BestAndLastCheckpoint) else None
+            if isinstance(state, dict) and state.get("dirpath"):
+                callback.dirpath = state["dirpath"]
 
 
 def checkpoint_problem(ckpt_path: str | Path) -> str | None:
