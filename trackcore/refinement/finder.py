@@ -121,13 +121,10 @@ class HelixFinder:
         valid = local >= 0
         triples = triples_through_first(k)
         proposals = []
-        chunk = max(1, 2_000_000 // (len(triples) * k))  # bounds the (B, T, k) residual arrays
-        for start in range(0, len(local), chunk):
-            rows = local[start:start + chunk]
-            keep = self.check.best_helices(q[np.maximum(rows, 0)], triples, valid[start:start + chunk])
-            for hits, mask in zip(rows, keep, strict=True):
-                if mask[0] and mask.sum() >= self.min_hits:  # a helix through the seed hit
-                    proposals.append(free[hits[mask]])
+        keep = self.check.best_helices(q[np.maximum(local, 0)], triples, valid)
+        for hits, mask in zip(local, keep, strict=True):
+            if mask[0] and mask.sum() >= self.min_hits:  # a helix through the seed hit
+                proposals.append(free[hits[mask]])
         if not proposals:
             return []
         proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trackcore.refinement.helix_kernel import best_helices_kernel
+
 _TRIPLES: dict[int, np.ndarray] = {}
 
 
@@ -265,7 +267,7 @@ class HelixCheck:
 
     def inliers_many(self, sets: list[np.ndarray]) -> list[np.ndarray]:
         """:meth:`inliers` of each point set, the sets of one size searched together (the same result,
-        in fewer, larger array operations).
+        in one call of the compiled search).
 
         Shapes:
             sets: S arrays (n_s, 3) float64 with n_s >= 3; returns S arrays (n_s,) bool.
@@ -274,13 +276,10 @@ class HelixCheck:
         sizes = np.array([len(s) for s in sets], dtype=np.int64)
         for n in np.unique(sizes):
             which = np.flatnonzero(sizes == n)
-            triples = self.triples(int(n))
-            chunk = max(1, 2_000_000 // (len(triples) * int(n)))  # bounds the (B, T, n) residual arrays
-            for start in range(0, len(which), chunk):
-                rows = which[start:start + chunk]
-                keep = self.best_helices(np.stack([sets[i] for i in rows]), triples, np.ones((len(rows), n), bool))
-                for i, k in zip(rows, keep, strict=True):
-                    out[i] = k
+            stacked = np.stack([sets[i] for i in which])
+            keep = self.best_helices(stacked, self.triples(int(n)), np.ones((len(which), n), bool))
+            for i, k in zip(which, keep, strict=True):
+                out[i] = k
         return out
 
     def triples(self, n: int) -> np.ndarray:
@@ -306,40 +305,15 @@ class HelixCheck:
             p: (B, n, 3) float64; triples: (T, 3) indices into n; valid: (B, n) bool (padding
             points are False: never counted, and triples using them are skipped); returns (B, n) bool.
         """
-        x, y, z = p[..., 0], p[..., 1], p[..., 2]
-        r = np.hypot(x, y)
-        a, b, c = triples[:, 0], triples[:, 1], triples[:, 2]
-        # circle through the three points (transverse plane): (B, T)
-        ax, ay, bx, by, cx, cy = x[:, a], y[:, a], x[:, b], y[:, b], x[:, c], y[:, c]
-        d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
-        ok = (np.abs(d) > 1e-12) & valid[:, a] & valid[:, b] & valid[:, c]
-        d = np.where(ok, d, 1.0)
-        a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
-        ux = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d
-        uy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d
-        rad = np.hypot(ax - ux, ay - uy)
-        # |d - R| = |d^2 - R^2| / (d + R), with d^2 - R^2 expanded about the first point (stable for huge R): (B, T, n)
-        xs, ys = x[:, None, :], y[:, None, :]
-        dist = np.hypot(xs - ux[..., None], ys - uy[..., None])
-        power = ((xs - ax[..., None]) * (xs + ax[..., None] - 2 * ux[..., None])
-                 + (ys - ay[..., None]) * (ys + ay[..., None] - 2 * uy[..., None]))
-        dxy = np.abs(power) / (dist + rad[..., None])
-        # (r, z) line through the two points of the triple farthest apart in (r, z)
-        pairs = np.stack([np.stack([a, b], 1), np.stack([a, c], 1), np.stack([b, c], 1)], axis=1)  # (T, 3, 2)
-        span = np.hypot(r[:, pairs[..., 1]] - r[:, pairs[..., 0]], z[:, pairs[..., 1]] - z[:, pairs[..., 0]])
-        pick = span.argmax(-1)  # (B, T)
-        i = pairs[np.arange(len(triples))[None], pick, 0]
-        j = pairs[np.arange(len(triples))[None], pick, 1]
-        length = span.max(-1)
-        ok &= length > 1e-9
-        length = np.where(length > 1e-9, length, 1.0)
-        ri, zi = np.take_along_axis(r, i, 1), np.take_along_axis(z, i, 1)
-        ur, uz = (np.take_along_axis(r, j, 1) - ri) / length, (np.take_along_axis(z, j, 1) - zi) / length
-        ok &= np.abs(uz) <= np.sinh(min(self.max_eta, 700.0)) * np.abs(ur)  # |eta| <= max_eta
-        drz = np.abs((r[:, None, :] - ri[..., None]) * uz[..., None] - (z[:, None, :] - zi[..., None]) * ur[..., None])
-        good = (dxy <= self.tol_xy) & (drz <= self.tol_rz) & ok[..., None] & valid[:, None, :]
-        count = good.sum(-1)
-        cost = np.where(good, dxy / self.tol_xy + drz / self.tol_rz, 0.0).sum(-1)  # < 2n + 1
-        best = np.argmin(cost - count * (2.0 * p.shape[1] + 1.0), axis=1)  # most points, then least cost
-        return good[np.arange(len(p)), best]
+        p = np.ascontiguousarray(p, dtype=np.float64)
+        triples = np.ascontiguousarray(triples, dtype=np.int64)
+        valid = np.ascontiguousarray(valid, dtype=np.bool_)
+        if p.ndim != 3 or p.shape[2] != 3 or valid.shape != p.shape[:2] or triples.ndim != 2 or triples.shape[1] != 3:
+            raise ValueError(
+                f"Expected p (B, n, 3), valid (B, n) and triples (T, 3) (got {p.shape}, {valid.shape}, {triples.shape})"
+            )
+        if len(triples) and (triples.min() < 0 or triples.max() >= p.shape[1]):
+            raise ValueError(f"Expected triples' indices in [0, {p.shape[1]}) (got {triples.min()}..{triples.max()})")
+        max_slope = float(np.sinh(min(self.max_eta, 700.0)))
+        return best_helices_kernel(p, triples, valid, float(self.tol_xy), float(self.tol_rz), max_slope)
 
