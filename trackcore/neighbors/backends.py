@@ -170,7 +170,7 @@ def make_searcher(backend: str, x: torch.Tensor) -> Searcher:
     if backend == "cells":
         from trackcore.neighbors.cell_search import CellSearcher
 
-        return CellSearcher(x)
+        return CellSearcher(x, dense_faiss=x.device.type == "cpu" and faiss_cpu_available())
     raise ValueError(f"backend {backend!r} is not resolved; call resolve_backend first")
 
 

@@ -1,4 +1,4 @@
-"""Exact search over k-means cells pruned by the triangle inequality; CPU or CUDA, plain torch.
+"""Exact search over k-means cells pruned by the triangle inequality; CPU or CUDA, torch (and FAISS).
 
 The database is split into cells of ~:data:`CELL_SIZE` points by a few k-means rounds; each cell keeps
 its centroid ``c`` and radius ``R`` (its farthest member). A point within ``r`` of a query ``q`` lies in
@@ -7,7 +7,9 @@ the members of those cells only, and a kNN search first bounds each query's k-th
 nearest cells, then runs that radius search. Nothing is approximated: every point that can be an answer
 is compared. Unlike a KD-tree, which degrades to brute force on spread-out data in 20+ dimensions (the
 embeddings EggNet searches between its iterations), the cells adapt to the data, and the work is dense
-blocks of distances, cell by cell.
+blocks of distances, cell by cell. A kNN query whose bound reaches a large part of the cells
+(:data:`DENSE_PROBE_FRACTION`: spread-out data) is compared with every point instead, by FAISS's flat
+index on the CPU where it is installed.
 
 Squared distances come from the ``|q|^2 + |x|^2 - 2 q.x`` expansion in float32 on centred data; the
 pruning and filtering widen their thresholds by :func:`trackcore.neighbors.torch_search.expansion_slack`
@@ -35,6 +37,13 @@ BLOCK_QUERIES = 8192
 """Queries per query-to-centroid block (bounds its memory)."""
 KNN_PROBE_CELLS = 3
 """A kNN search bounds each query's k-th distance with the members of its nearest cells."""
+DENSE_PROBE_FRACTION = 0.25
+"""A kNN query whose bound reaches more than this fraction of the cells is compared with every point
+(FAISS's flat index on the CPU where installed, else dense torch blocks): on spread-out data, where the
+k-th neighbour lies farther than the cells' radii (EggNet's embedding after an iteration that did not
+cluster the hits), pruning saves nothing and the cell loop costs more than a dense search."""
+DENSE_BLOCK_ELEMENTS = 1 << 24
+"""Query-to-point distances per dense block (64 MB of float32)."""
 
 
 def _sq_dist(a: torch.Tensor, b: torch.Tensor, b_sq: torch.Tensor) -> torch.Tensor:
@@ -47,6 +56,8 @@ class CellSearcher:
     Args:
         x: database, float32, on the device to search on.
         seed: seed of the k-means initialisation (changes speed only, never the result).
+        dense_faiss: search the dense kNN queries (:data:`DENSE_PROBE_FRACTION`) with FAISS's flat index
+            (CPU only; ``make_searcher`` sets it where faiss is installed); otherwise with torch blocks.
 
     Shapes:
         x: ``(N, D)``.
@@ -54,8 +65,11 @@ class CellSearcher:
 
     name = "cells"
 
-    def __init__(self, x: torch.Tensor, seed: int = 0) -> None:
+    def __init__(self, x: torch.Tensor, seed: int = 0, *, dense_faiss: bool = False) -> None:
+        if dense_faiss and x.device.type != "cpu":
+            raise ValueError(f"dense_faiss searches on the CPU, but the points are on {x.device}")
         self.device = x.device
+        self.dense_faiss = dense_faiss
         self.center = x.mean(dim=0)
         xc = (x - self.center).contiguous()
         n = len(xc)
@@ -101,21 +115,30 @@ class CellSearcher:
         # the cell loop runs once per chunk: big chunks amortise it; memory is bounded inside
         return 1 << 18
 
-    def _probes(self, q: torch.Tensor, q_max_sq: float, reach: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _probes(
+        self, q: torch.Tensor, q_max_sq: float, reach: torch.Tensor, dense_limit: float | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(query, cell) pairs with a lower bound of ``|q - c|`` within ``R_c + reach_q``, ordered by cell
-        (``q_max_sq``: the largest squared norm of the centred queries)."""
+        (``q_max_sq``: the largest squared norm of the centred queries), and which queries reach more
+        than ``dense_limit`` cells (their pairs left out; None: no limit, no query is).
+
+        Shapes: rows, cells ``(P,)``; dense ``(m,)`` bool.
+        """
         slack = expansion_slack(self.max_c_sq, q_max_sq, q.size(1))
-        rows, cells = [], []
+        rows, cells, dense = [], [], []
         for s in range(0, len(q), BLOCK_QUERIES):
             d2 = _sq_dist(q[s : s + BLOCK_QUERIES], self.centroids, self.c_sq)
             lower = (d2 - slack).clamp_(min=0).sqrt_()
-            r, c = (lower <= self.cell_radius.unsqueeze(0) + reach[s : s + BLOCK_QUERIES].unsqueeze(1)).nonzero(
-                as_tuple=True)
+            near = lower <= self.cell_radius.unsqueeze(0) + reach[s : s + BLOCK_QUERIES].unsqueeze(1)
+            far = near.sum(1) > dense_limit if dense_limit is not None else near.new_zeros(len(near))
+            near[far] = False
+            r, c = near.nonzero(as_tuple=True)
             rows.append(r + s)
             cells.append(c)
+            dense.append(far)
         rows, cells = torch.cat(rows), torch.cat(cells)
         order = cells.argsort(stable=True)
-        return rows[order], cells[order]
+        return rows[order], cells[order], torch.cat(dense)
 
     def _blocks(
         self, q: torch.Tensor, rows: torch.Tensor, cells: torch.Tensor
@@ -159,7 +182,7 @@ class CellSearcher:
     def radius(self, query: torch.Tensor, r: float) -> tuple[torch.Tensor, torch.Tensor]:
         q, q_max_sq, slack = self._centred(query)
         reach = torch.full((len(q),), float(r), device=self.device)
-        rows, cells = self._probes(q, q_max_sq, reach)
+        rows, cells, _ = self._probes(q, q_max_sq, reach)
         qi, j, _ = self._pairs(q, rows, cells, reach, slack)
         return qi, j
 
@@ -183,8 +206,9 @@ class CellSearcher:
         reach = (nearest.kthvalue(k, dim=1).values + slack).sqrt_()  # rounding never shrinks it below the true k-th
         if max_distance is not None:
             reach = reach.clamp(max=float(max_distance))
-        # 2. the exact answer: a radius search at each query's bound, its k nearest kept
-        rows, cells = self._probes(q, q_max_sq, reach)
+        # 2. the exact answer: a radius search at each query's bound, its k nearest kept; queries whose
+        # bound reaches many cells are compared with every point instead (step 3)
+        rows, cells, dense = self._probes(q, q_max_sq, reach, DENSE_PROBE_FRACTION * len(self.centroids))
         qi, j, d2 = self._pairs(q, rows, cells, reach, slack)
         # by query, then distance (points tied at the k-th distance: any of them, as with every backend)
         top = d2.double()
@@ -195,4 +219,26 @@ class CellSearcher:
         keep = rank < k
         out = torch.full((m, k), -1, dtype=torch.int64, device=qi.device)
         out[qi[keep], rank[keep]] = j[keep]
+        # 3. the dense queries: the k nearest of every point (FAISS's flat index on the CPU where installed)
+        dense_ids = dense.nonzero().squeeze(1)
+        if len(dense_ids):
+            out[dense_ids, : min(k, len(self.x))] = self.perm[self._dense_knn(q[dense_ids], k)]
         return out
+
+    def _dense_knn(self, q: torch.Tensor, k: int) -> torch.Tensor:
+        """Rows of ``self.x`` holding each centred query's ``min(k, N)`` nearest points, compared with all.
+
+        Shapes: q ``(m, D)`` -> ``(m, min(k, N))`` int64.
+        """
+        kk = min(k, len(self.x))
+        if self.dense_faiss:
+            import faiss
+
+            index = faiss.IndexFlatL2(self.x.size(1))
+            index.add(self.x.numpy())
+            return torch.from_numpy(index.search(q.numpy(), kk)[1])
+        step = max(1, DENSE_BLOCK_ELEMENTS // max(1, len(self.x)))
+        return torch.cat([
+            _sq_dist(q[s : s + step], self.x, self.x_sq).topk(kk, dim=1, largest=False).indices
+            for s in range(0, len(q), step)
+        ])

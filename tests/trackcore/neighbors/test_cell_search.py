@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.trackcore.neighbors.brute_force import assert_knn_matches, assert_radius_matches, exact_distances
-from trackcore.neighbors import cell_search, knn_graph, radius_graph
+from trackcore.neighbors import backends, cell_search, knn_graph, radius_graph
 from trackcore.neighbors.cell_search import CellSearcher
 
 
@@ -78,3 +78,45 @@ def test_bad_points_are_named_before_any_cell_is_built() -> None:
         knn_graph(x, 5, backend="cells")
     with pytest.raises(ValueError, match="radius 'r' must be a finite number > 0"):
         radius_graph(_tracks_and_noise(8), -1.0, backend="cells")
+
+
+
+def _spread_and_tracks(seed: int) -> torch.Tensor:
+    """3,000 uniform unit vectors in 24 dimensions (every k-th neighbour far) beside 1,500 clustered ones."""
+    gen = torch.Generator().manual_seed(seed)
+    spread = torch.randn(3000, 24, generator=gen)
+    return torch.cat([spread / spread.norm(dim=1, keepdim=True), _tracks_and_noise(seed)[:1500]])
+
+
+@pytest.mark.parametrize(("fraction", "faiss"), [(0.0, True), (0.0, False), (1.0, True)])
+def test_knn_dense_and_pruned_paths_are_each_exact(
+    monkeypatch: pytest.MonkeyPatch, fraction: float, faiss: bool
+) -> None:
+    """DENSE_PROBE_FRACTION 0: every query compared with every point (by FAISS, or by torch without it);
+    1: none (the pruned search only)."""
+    monkeypatch.setattr(cell_search, "DENSE_PROBE_FRACTION", fraction)
+    if not faiss:
+        monkeypatch.setattr(backends, "faiss_cpu_available", lambda: False)
+    x = _spread_and_tracks(9)
+    graph = knn_graph(x, 10, backend="cells")
+    assert_knn_matches(graph, exact_distances(x, None, loop=False), 10)
+    queries = 3.0 * torch.randn(40, 24, generator=torch.Generator().manual_seed(10))
+    far = knn_graph(x, 3 * cell_search.CELL_SIZE, query=queries, backend="cells")
+    assert_knn_matches(far, exact_distances(x, queries, loop=True), 3 * cell_search.CELL_SIZE)
+
+
+def test_spread_out_queries_take_the_dense_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On spread-out points the default sends many queries to the dense search, the clustered ones not;
+    the graph stays exact."""
+    x = _spread_and_tracks(11)
+    dense_rows = []
+    dense_knn = CellSearcher._dense_knn
+
+    def spy(self: CellSearcher, q: torch.Tensor, k: int) -> torch.Tensor:
+        dense_rows.append(len(q))
+        return dense_knn(self, q, k)
+
+    monkeypatch.setattr(CellSearcher, "_dense_knn", spy)
+    graph = knn_graph(x, 10, backend="cells")
+    assert 0.3 * len(x) < sum(dense_rows) < len(x)
+    assert_knn_matches(graph, exact_distances(x, None, loop=False), 10)
