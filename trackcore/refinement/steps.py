@@ -187,13 +187,19 @@ def extend(
     out = list(tracks)
     grown = [np.union1d(out[t], extra) for t, extra in zip(grown_ids, added, strict=True)]
     ok = check.fit_ok(p, grown)[0] if grown else np.zeros(0, bool)
+    retry = []  # tracks that do not fit with all their hits: each hit alone, best-fitting first
     for t, extra, hits, good in zip(grown_ids, added, grown, ok, strict=True):
         if good:
             out[t] = hits
-            continue
-        for h in extra:  # best-fitting first; each hit only if the track still fits
-            candidate = np.union1d(out[t], [h])
-            if check.fit_ok(p, [candidate])[0][0]:
+        else:
+            retry.append((t, extra))
+    # round r tries every such track's r-th hit, each on the track as the earlier rounds left it
+    # (one batched fit per round instead of one per hit; the same result)
+    for r in range(max((len(extra) for _, extra in retry), default=0)):
+        tried = [(t, np.union1d(out[t], extra[r : r + 1])) for t, extra in retry if r < len(extra)]
+        fits = check.fit_ok(p, [candidate for _, candidate in tried])[0]
+        for (t, candidate), good in zip(tried, fits, strict=True):
+            if good:
                 out[t] = candidate
     return out
 
