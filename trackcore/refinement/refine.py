@@ -82,6 +82,9 @@ class HelixRefinement:
         recover_window: ``(azimuth rad, pseudorapidity)`` seen from the origin, within which free
             hits are neighbours.
         max_d0: largest transverse impact parameter of a recovered or regrouped candidate (mm).
+        recover_min_layers: smallest number of distinct layers of a recovered candidate (None: the
+            quality cut's alone). The geometric search on a dense event's free hits makes many
+            3-layer helices of hits of several particles; a model's candidates may keep 3 layers.
         max_eta: largest ``|pseudorapidity|`` of a helix's ``(r, z)`` line. Hits of several
             particles on one barrel layer lie on a circle about the beam line (exactly so in the
             simulated presets' cylindrical layers) and on a line of constant ``r``: a "helix" with
@@ -137,6 +140,7 @@ class HelixRefinement:
     recover_neighbors: int = 16
     recover_window: tuple[float, float] = (0.06, 0.6)
     max_d0: float = 2.0
+    recover_min_layers: int | None = None
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
@@ -172,6 +176,8 @@ class HelixRefinement:
             check_count("span_holes_from", self.span_holes_from, minimum=self.min_hits)
         if self.min_layers is not None:
             check_count("min_layers", self.min_layers, minimum=1)
+        if self.recover_min_layers is not None:
+            check_count("recover_min_layers", self.recover_min_layers, minimum=1)
         if self.short_d0 is not None:
             if not (isinstance(self.short_d0, tuple | list) and len(self.short_d0) == 2):
                 raise ValueError(f"short_d0 must be (layers, mm) or None (got {self.short_d0!r})")
@@ -248,7 +254,7 @@ class HelixRefinement:
             joinable = judged & ~taken
         layer = None
         cut = self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
-        if self.fill_holes or cut:
+        if self.fill_holes or cut or (self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
@@ -277,7 +283,12 @@ class HelixRefinement:
                 raise ValueError(f"groups: {err}") from None
             tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists)
         if self.recover:
-            tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable))
+            found = self.finder.recover(p, steps.free_hits(tracks + aside, joinable))
+            if self.recover_min_layers is not None and found:
+                assert layer is not None
+                found = [t for t, n in zip(found, steps.layer_counts(found, layer), strict=True)
+                         if n >= self.recover_min_layers]
+            tracks += found
         tracks += aside
         if cut and tracks:
             assert layer is not None

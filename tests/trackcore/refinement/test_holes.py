@@ -185,3 +185,16 @@ def test_hole_volumes_none_judges_strip_candidates_too() -> None:
     assert track_sets(every) == {frozenset(range(7, 15))}
     with pytest.raises(ValueError, match="hole_volumes"):
         HelixRefinement(hole_volumes=())
+
+
+def test_recover_min_layers_judges_the_recovered_candidates_only() -> None:
+    pos, vol, lay = barrel_event()
+    # a is the model's candidate on 3 of its layers; b (4 layers) is in no candidate: recover finds it
+    given = candidates([[0, 1, 3]])
+    found = HelixRefinement(extend=False, recover=True, recover_min_layers=4)(given, pos, None, vol, layer_id=lay)
+    assert track_sets(found) == {frozenset({0, 1, 3}), frozenset(range(4, 8))}
+    # a recovered candidate on fewer layers is dropped; the model's 3-layer candidate is not
+    strict = HelixRefinement(extend=False, recover=True, recover_min_layers=5)(given, pos, None, vol, layer_id=lay)
+    assert track_sets(strict) == {frozenset({0, 1, 3})}
+    with pytest.raises(ValueError, match="recover_min_layers"):
+        HelixRefinement(recover_min_layers=0)
