@@ -30,7 +30,7 @@ def test_a_wheel_install_runs_the_quick_comparison_on_tiny(tmp_path: Path) -> No
     run.mkdir()
     script = (
         "import sys, trackcore, oc; from trackcore.compare.pipeline import step_configs; "
-        "print(trackcore.__file__); print(oc.__file__); print(step_configs(real=False)['oc']); "
+        "print(trackcore.__file__); print(oc.__file__); print(step_configs()['oc']); "
         "from trackcore.cli import main; sys.exit(main(['compare', '--data', 'tiny', '--quick', '--out', 'out']))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=run, env=env, capture_output=True, text=True,

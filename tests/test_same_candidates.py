@@ -39,7 +39,7 @@ def _tracks(track_id: np.ndarray, hit_id: np.ndarray) -> list[tuple[int, ...]]:
 def test_each_family_builds_the_candidates_it_built_before(family: str, tmp_path: Path) -> None:
     event = torch.load(PINNED / f"{family}.pt", weights_only=False)
     saved = json.loads((PINNED / "checkpoints.json").read_text())[family]["building"]
-    config = step_configs(real=False)[family]
+    config = step_configs()[family]
     data = [f"--data.init_args.data_root={tmp_path}"] if family == "eggnet" else [
         f"--data.init_args.input_dir={tmp_path}"]  # nothing is read: the module alone is used
     cli = train_main(["--config", str(config), "--trainer.logger=false", *data], run=False)

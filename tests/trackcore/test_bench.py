@@ -105,14 +105,14 @@ def test_acts_configs_give_the_models_compare_trains_on_the_acts_presets(monkeyp
     from trackcore.bench.runner import load_modules
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    ec = load_modules(["ec"], acts=True)["ec"]
+    ec = load_modules(["ec"], kind="acts")["ec"]
     assert len(ec.model.gnn.node_networks) == 4  # the 4-iteration interaction network
     assert (ec.refine.fill_holes, ec.refine.max_holes, ec.refine.min_layers) == (True, 0, 3)
     assert ec.refine.crowd_d0 == 0.2
     plain = load_modules(["ec"])["ec"]
     assert len(plain.model.gnn.node_networks) == 8 and plain.refine.max_holes is None
     # --refine settings reach every family's refinement over its config's, and not metric learning
-    modules = load_modules(["ec"], acts=True, refine=["max_holes=2", "hole_volumes=[7,8,9,12]"])
+    modules = load_modules(["ec"], kind="acts", refine=["max_holes=2", "hole_volumes=[7,8,9,12]"])
     assert (modules["ec"].refine.max_holes, modules["ec"].refine.hole_volumes) == (2, (7, 8, 9, 12))
     assert modules["ec"].refine.fill_holes and modules["ml"].refine is None
     with pytest.raises(ValueError, match="no such refinement setting"):

@@ -116,12 +116,12 @@ def test_folder_data_is_split_80_10_10_and_takes_a_benchmark(tmp_path):
 def test_acts_presets_take_their_own_configs_where_they_exist(tmp_path, monkeypatch):
     from trackcore.compare.pipeline import step_configs
 
-    acts = step_configs(real=False, acts=True)
-    small = step_configs(real=False)
+    acts = step_configs("acts")
+    small = step_configs()
     assert acts["ec"].name == "acts_edge_classifier.yaml" and acts["ec"].is_file()
     assert all(acts[f].name == "acts.yaml" and acts[f].parent.parent.name == f for f in ("oc", "eggnet", "hgnn"))
     assert acts["ml"] == small["ml"]  # no ACTS config of its own: the small one
-    assert step_configs(real=True)["ec"].name == "real_pt1_edge_classifier.yaml"
+    assert step_configs("real_pt1")["ec"].name == "real_pt1_edge_classifier.yaml"
     # an ACTS preset's folder in data/ gets them in a comparison plan
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "acts-ttbar-mu20").mkdir(parents=True)
@@ -158,7 +158,7 @@ def test_refine_settings_go_to_every_family_step_and_unknown_ones_are_named(tmp_
     from trackcore.compare.pipeline import step_configs
     from trackcore.train.cli import main as train_main
 
-    cli = train_main(["--config", str(step_configs(real=False, acts=True)["ec"]), "--trainer.logger=false",
+    cli = train_main(["--config", str(step_configs("acts")["ec"]), "--trainer.logger=false",
                       *plan.refine_args], run=False)
     refine = cli.model.refine
     assert (refine.max_holes, refine.hole_volumes, refine.fill_holes, refine.min_layers) == (

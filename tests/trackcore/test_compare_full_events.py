@@ -33,7 +33,7 @@ def test_full_benchmarks_keep_every_hit_noise_and_soft_particles():
 def test_every_step_ships_a_full_pixel_config_reading_full_events():
     import yaml
 
-    configs = step_configs(real=False, full=True)
+    configs = step_configs("full_pixel")
     assert set(configs) >= {"ml", *load_families()}
     for path in configs.values():
         assert path.name.startswith("full_pixel"), path
@@ -56,7 +56,7 @@ def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut():
     cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k != "recover"}
     assert cut == {"max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5)}
     short_d0 = {"ec": (3, 0.5), "oc": (3, 1.0), "eggnet": (3, 1.0), "hgnn": (3, 1.0)}
-    steps = step_configs(real=False, full=True)
+    steps = step_configs("full_pixel")
     assert set(steps) - {"ml"} == set(short_d0)
     for name, path in steps.items():
         if name == "ml":
@@ -87,10 +87,10 @@ def test_a_full_event_plan_takes_the_full_configs_and_can_test_on_real_events(tm
 
 
 def test_the_density_configs_are_the_trackml_ones_where_a_step_has_one_else_full_pixel():
-    configs = step_configs(real=False, density=True)
+    configs = step_configs("full_trackml")
     assert configs["ml"].name == "full_trackml_metric_learning.yaml"
     assert configs["ec"].name == "full_trackml_edge_classifier.yaml"
-    full = step_configs(real=False, full=True)
+    full = step_configs("full_pixel")
     for step, path in configs.items():
         assert path.name.startswith("full_trackml") or path == full[step], step
 

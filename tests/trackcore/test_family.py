@@ -35,7 +35,7 @@ def test_a_step_config_is_found_per_data_kind_and_a_missing_one_is_named(tmp_pat
 def test_a_chain_naming_an_unknown_step_is_named() -> None:
     family = Family(name="new", chain=("ml", "nowhere"))
     with pytest.raises(ValueError, match=r"family 'new': its chain names steps \['nowhere'\]"):
-        family_steps(family, step_configs(real=False), all_steps())
+        family_steps(family, step_configs(), all_steps())
 
 
 def test_a_stage_record_that_is_not_json_is_named(tmp_path: Path) -> None:

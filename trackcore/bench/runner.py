@@ -45,26 +45,22 @@ def peak_rss_gb() -> float:
 def load_modules(
     families: Sequence[str],
     *,
-    real: bool = False,
-    acts: bool = False,
+    kind: str = "small",
     checkpoints: dict[str, str] | None = None,
     refine: Sequence[str] = (),
-    full: bool = False,
-    density: bool = False,
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
-    built from the configs (``real``: the real_pt1 ones; ``acts``: those of the ACTS presets; ``full``:
-    the full_pixel ones, of full events; ``density``: the TrackML-density ones, full_trackml, where a step
-    has one, else its full_pixel one), in eval
-    mode, with weights from ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix
-    refinement settings ``refine`` over every family step's own (as ``trackcore compare --refine``).
+    built from the configs of the data kind ``kind`` (:func:`trackcore.compare.pipeline.step_configs`:
+    ``small``, ``real_pt1``, ``acts``, ``full_pixel``, ``full_trackml``), in eval mode, with weights from
+    ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix refinement settings ``refine``
+    over every family step's own (as ``trackcore compare --refine``).
     """
     from trackcore.compare.pipeline import FAMILIES, refinement_arguments, step_configs
     from trackcore.train.cli import main as train_main
 
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
-    plan = plan_comparison(families, data="real" if real else "small", work_dir=".")
-    named = step_configs(real=real, acts=acts, full=full, density=density)
+    plan = plan_comparison(families, data="real" if kind == "real_pt1" else "small", work_dir=".")
+    named = step_configs(kind)
     configs = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
     unknown = sorted(set(checkpoints or {}) - set(configs))
     if unknown:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+CONFIG_FLAGS = {"real_configs": "real_pt1", "acts_configs": "acts", "full_configs": "full_pixel",
+                "density_configs": "full_trackml"}
+"""Each mutually exclusive ``--*-configs`` flag and the data kind of configs it picks (none: ``small``)."""
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="3 tiny simulated events, random weights (CI-friendly)")
@@ -106,10 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if mus is not None and data not in SIMULATED:
         raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
     # bad checkpoints fail first
-    modules = load_modules(
-        families, real=args.real_configs, acts=args.acts_configs, checkpoints=checkpoints, refine=args.refine,
-        full=args.full_configs, density=args.density_configs,
-    )
+    kind = next((k for flag, k in CONFIG_FLAGS.items() if getattr(args, flag)), "small")
+    modules = load_modules(families, kind=kind, checkpoints=checkpoints, refine=args.refine)
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device

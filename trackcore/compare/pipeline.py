@@ -57,14 +57,17 @@ def all_steps(families: dict[str, Family] | None = None) -> dict[str, Step]:
     return steps
 
 
-def step_configs(*, real: bool, acts: bool = False, full: bool = False, density: bool = False) -> dict[str, Path]:
-    """The shipped config of every step (``ml``, ``ec``, ``oc``, ``eggnet``, ``hgnn``): the
-    ``small``-preset configs, with ``real`` those of the real pT > 1 GeV pixel events, with ``acts``
-    (the ACTS ttbar presets) a step's ``acts`` config where it has one, else its ``small`` one;
-    with ``full`` (a full-event benchmark: nothing removed with the truth) the ``full_pixel`` configs,
-    whatever the data; with ``density`` a step's TrackML-density config (``full_trackml``) where it
-    has one, else its ``full_pixel`` one."""
-    kind = "full_trackml" if density else "full_pixel" if full else "real_pt1" if real else "acts" if acts else "small"
+def step_configs(kind: str = "small") -> dict[str, Path]:
+    """The shipped config of every step (``ml``, ``ec``, ``oc``, ``eggnet``, ``hgnn``) for one data kind
+    (:data:`trackcore.family.DATA_KINDS`): ``small`` (the simulated preset, pT > 1 GeV pixel hits),
+    ``real_pt1`` (the real pT > 1 GeV pixel events), ``acts`` (the ACTS ttbar presets), ``full_pixel``
+    (full events: nothing removed with the truth, whatever the data) or ``full_trackml`` (the models
+    trained at TrackML density); ``acts`` and ``full_trackml`` fall back to a step's ``small`` and
+    ``full_pixel`` config where it has none (:data:`trackcore.family.FALLBACK_KINDS`).
+
+    Raises:
+        ValueError: an unknown kind.
+    """
     return {name: step.config_path(kind) for name, step in all_steps().items()}
 
 
@@ -123,11 +126,13 @@ def plan_comparison(
 
     source = configs_from or data
     real_configs = source == "real" and benchmark not in FULL_EVENT_BENCHMARKS
-    configs = step_configs(
-        real=real_configs,
-        acts=source in ACTS_PRESETS or acts_simulated(data_folder(source)),
-        full=benchmark in FULL_EVENT_BENCHMARKS,
-    )
+    if benchmark in FULL_EVENT_BENCHMARKS:
+        kind = "full_pixel"
+    elif real_configs:
+        kind = "real_pt1"
+    else:
+        kind = "acts" if source in ACTS_PRESETS or acts_simulated(data_folder(source)) else "small"
+    configs = step_configs(kind)
     installed = load_families()
     known = all_steps(installed)
     steps = {name: family_steps(family, configs, known) for name, family in installed.items()}
