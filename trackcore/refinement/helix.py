@@ -26,13 +26,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from trackcore.refinement.helix_kernel import best_helices_kernel
 
 _TRIPLES: dict[int, np.ndarray] = {}
+PARALLEL_MIN_WORK = 1 << 20
+"""Residuals (sets x points x triples) from which :meth:`HelixCheck.best_helices` splits its sets between threads."""
 
 
 def all_triples(n: int) -> np.ndarray:
@@ -314,6 +318,16 @@ class HelixCheck:
             )
         if len(triples) and (triples.min() < 0 or triples.max() >= p.shape[1]):
             raise ValueError(f"Expected triples' indices in [0, {p.shape[1]}) (got {triples.min()}..{triples.max()})")
-        max_slope = float(np.sinh(min(self.max_eta, 700.0)))
-        return best_helices_kernel(p, triples, valid, float(self.tol_xy), float(self.tol_rz), max_slope)
+        args = (float(self.tol_xy), float(self.tol_rz), float(np.sinh(min(self.max_eta, 700.0))))
+        # the sets are independent and the kernel releases the GIL: large calls are split between
+        # torch's intra-op threads (the project's one thread setting), each set searched whole
+        work = p.shape[0] * p.shape[1] * len(triples)
+        n_threads = min(torch.get_num_threads(), p.shape[0], work // PARALLEL_MIN_WORK)
+        if n_threads < 2:
+            return best_helices_kernel(p, triples, valid, *args)
+        bounds = np.linspace(0, p.shape[0], n_threads + 1).astype(np.int64)
+        with ThreadPoolExecutor(n_threads) as pool:
+            parts = pool.map(lambda i: best_helices_kernel(p[bounds[i]:bounds[i + 1]], triples,
+                                                           valid[bounds[i]:bounds[i + 1]], *args), range(n_threads))
+            return np.concatenate(list(parts))
 

@@ -142,13 +142,17 @@ def best_helices_kernel(
         r = np.empty(n)
         for k in range(n):
             r[k] = math.hypot(x[k], y[k])
-        best_score, best_t = np.inf, 0
+        best_score, best_t, best_count = np.inf, 0, 0
         for t in range(triples.shape[0]):
             ok, ax, ay, ux, uy, rad, ri, zi, ur, uz = _triple_helix(
                 x, y, r, z, valid[s], triples[t, 0], triples[t, 1], triples[t, 2], max_slope)
             count = 0
+            beaten = False
             if ok:
                 for k in range(n):
+                    if count + (n - k) < best_count:  # fewer points than the best triple's, whatever the rest
+                        beaten = True
+                        break
                     terms[k] = 0.0
                     if not valid[s, k]:
                         continue
@@ -165,9 +169,11 @@ def best_helices_kernel(
                     if drz <= tol_rz:
                         terms[k] = dxy / tol_xy + drz / tol_rz
                         count += 1
+            if beaten:  # the most points win before any cost (weight > the largest summed cost)
+                continue
             score = (_pairwise_sum(terms, n) if count else 0.0) - count * weight
             if score < best_score:
-                best_score, best_t = score, t
+                best_score, best_t, best_count = score, t, count
         ok, ax, ay, ux, uy, rad, ri, zi, ur, uz = _triple_helix(
             x, y, r, z, valid[s], triples[best_t, 0], triples[best_t, 1], triples[best_t, 2], max_slope)
         if not ok:

@@ -118,3 +118,27 @@ def test_bad_shapes_and_indices_are_named() -> None:
 def test_pairwise_sum_is_numpys(n: int) -> None:
     a = np.random.default_rng(n).random(n) * 1e3
     assert _pairwise_sum(a, n) == a.sum()
+
+
+def test_sets_split_between_threads_give_the_same_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With torch's two threads and every call large enough, the sets are searched in two halves at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trackcore.refinement import helix
+
+    pools = []
+
+    class Spy(ThreadPoolExecutor):
+        def __init__(self, n: int) -> None:
+            pools.append(n)
+            super().__init__(n)
+
+    monkeypatch.setattr(helix, "PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr(helix, "ThreadPoolExecutor", Spy)
+    monkeypatch.setattr(helix.torch, "get_num_threads", lambda: 2)
+    check = HelixCheck(0.15, 0.5, 6.0)
+    p = helix_sets(np.random.default_rng(3), 41, 12)
+    valid = np.ones((41, 12), bool)
+    triples = check.triples(12)
+    np.testing.assert_array_equal(check.best_helices(p, triples, valid), numpy_best_helices(check, p, triples, valid))
+    assert pools == [2]
