@@ -3,10 +3,12 @@ helix through one of the given triples (:meth:`trackcore.refinement.helix.HelixC
 
 The search tries every triple on every point of every set: ``B x T x n`` residuals. Written with
 numpy arrays, each of its ~40 operations streams a ``(B, T, n)`` temporary through memory; this loop
-keeps one triple's state in registers and skips the ``(r, z)`` residual of points already off the
-circle. The arithmetic is the numpy formulation's, operation for operation, and the summed cost is
-numpy's pairwise sum (:func:`_pairwise_sum`), so the chosen triple and the points are the same bits.
-Compiled on first use and cached on disk (``cache=True``: one compilation per installation).
+keeps one triple's state in registers, skips the square root and the ``(r, z)`` residual of points
+provably off the circle, and stops a triple once it cannot reach the best triple's count. The arithmetic
+is the numpy formulation's, operation for operation, and the summed cost is numpy's pairwise sum
+(:func:`_pairwise_sum`), so the chosen triple and the points are the same bits (the numpy formulation is
+the tests' oracle). Compiled on first use and cached on disk (``cache=True``: one compilation per
+installation); no function here may be recursive: numba's cache of a recursive function crashes on reload.
 """
 
 from __future__ import annotations
