@@ -122,6 +122,26 @@ def _triple_helix(x, y, r, z, valid, a, b, c, max_slope):  # noqa: ANN001, ANN20
 
 
 @numba.njit(cache=True, nogil=True)
+def _point_term(xk, yk, rk, zk, ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol_rz):  # noqa: ANN001, ANN202
+    """A point's summed normalised residuals ``dxy / tol_xy + drz / tol_rz`` on the helix of
+    :func:`_triple_helix`, or -1 where it is off it (beyond either tolerance)."""
+    dx, dy = xk - ux, yk - uy
+    # |d - R| = |d^2 - R^2| / (d + R), with d^2 - R^2 expanded about the triple's first point (stable for huge R)
+    power = abs((xk - ax) * ((xk + ax) - 2 * ux) + (yk - ay) * ((yk + ay) - 2 * uy))
+    # far off the circle: |dx| + |dy| >= the distance to the centre, so the residual is above the
+    # tolerance, with a margin for rounding (no square root for most points)
+    if power > tol_xy * ((abs(dx) + abs(dy)) + rad) * (1.0 + 1e-9):
+        return -1.0
+    dxy = power / (math.hypot(dx, dy) + rad)
+    if not dxy <= tol_xy:
+        return -1.0
+    drz = abs((rk - ri) * uz - (zk - zi) * ur)
+    if not drz <= tol_rz:
+        return -1.0
+    return dxy / tol_xy + drz / tol_rz
+
+
+@numba.njit(cache=True, nogil=True)
 def best_helices_kernel(
     p: np.ndarray, triples: np.ndarray, valid: np.ndarray, tol_xy: float, tol_rz: float, max_slope: float
 ) -> np.ndarray:
@@ -156,21 +176,11 @@ def best_helices_kernel(
                         beaten = True
                         break
                     terms[k] = 0.0
-                    if not valid[s, k]:
-                        continue
-                    dx, dy = x[k] - ux, y[k] - uy
-                    power = abs((x[k] - ax) * ((x[k] + ax) - 2 * ux) + (y[k] - ay) * ((y[k] + ay) - 2 * uy))
-                    # far off the circle: |dx| + |dy| >= the distance to the centre, so the residual is
-                    # above the tolerance, with a margin for rounding (no square root for most points)
-                    if power > tol_xy * ((abs(dx) + abs(dy)) + rad) * (1.0 + 1e-9):
-                        continue
-                    dxy = power / (math.hypot(dx, dy) + rad)
-                    if not dxy <= tol_xy:
-                        continue
-                    drz = abs((r[k] - ri) * uz - (z[k] - zi) * ur)
-                    if drz <= tol_rz:
-                        terms[k] = dxy / tol_xy + drz / tol_rz
-                        count += 1
+                    if valid[s, k]:
+                        term = _point_term(x[k], y[k], r[k], z[k], ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol_rz)
+                        if term >= 0.0:
+                            terms[k] = term
+                            count += 1
             if beaten:  # the most points win before any cost (weight > the largest summed cost)
                 continue
             score = (_pairwise_sum(terms, n) if count else 0.0) - count * weight
@@ -180,11 +190,7 @@ def best_helices_kernel(
             x, y, r, z, valid[s], triples[best_t, 0], triples[best_t, 1], triples[best_t, 2], max_slope)
         if not ok:
             continue
-        for k in range(n):
-            if valid[s, k]:
-                dist = math.hypot(x[k] - ux, y[k] - uy)
-                power = (x[k] - ax) * ((x[k] + ax) - 2 * ux) + (y[k] - ay) * ((y[k] + ay) - 2 * uy)
-                dxy = abs(power) / (dist + rad)
-                drz = abs((r[k] - ri) * uz - (z[k] - zi) * ur)
-                out[s, k] = dxy <= tol_xy and drz <= tol_rz
+        for k in range(n):  # the points the best triple counted
+            out[s, k] = valid[s, k] and _point_term(
+                x[k], y[k], r[k], z[k], ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol_rz) >= 0.0
     return out
