@@ -193,10 +193,23 @@ def extend(
             out[t] = hits
         else:
             retry.append((t, extra))
-    # round r tries every such track's r-th hit, each on the track as the earlier rounds left it
-    # (one batched fit per round instead of one per hit; the same result)
-    for r in range(max((len(extra) for _, extra in retry), default=0)):
-        tried = [(t, np.union1d(out[t], extra[r : r + 1])) for t, extra in retry if r < len(extra)]
+    return add_in_turn(out, retry, p, check)
+
+
+def add_in_turn(
+    tracks: list[np.ndarray], hits: list[tuple[int, np.ndarray]], p: np.ndarray, check: HelixCheck
+) -> list[np.ndarray]:
+    """Each listed track tries its hits in their order, one at a time, and keeps each one it still fits
+    with (``hits``: ``(track, its hits)``, each track once). Round r fits every track's r-th hit together,
+    each on the track as the earlier rounds left it: one batched fit per round, the result of fitting
+    hit by hit (a track's fit depends on its own hits only).
+
+    Shapes:
+        hits: (track index, (H_t,) hit indices) pairs; returns ``tracks`` grown (a new list).
+    """
+    out = list(tracks)
+    for r in range(max((len(extra) for _, extra in hits), default=0)):
+        tried = [(t, np.union1d(out[t], extra[r : r + 1])) for t, extra in hits if r < len(extra)]
         fits = check.fit_ok(p, [candidate for _, candidate in tried])[0]
         for (t, candidate), good in zip(tried, fits, strict=True):
             if good:
@@ -296,12 +309,10 @@ def fill_holes(
     if not keep.any():
         return tracks
     track, hit = best_per_layer(track[keep], hit[keep], score[keep], layer[1])
-    out = list(tracks)
-    for t, h in zip(track, hit, strict=True):
-        grown = np.union1d(out[t], [h])
-        if check.fit_ok(p, [grown])[0][0]:
-            out[t] = grown
-    return out
+    per_track: dict[int, list[int]] = {}  # each track's hits in the order given
+    for t, h in zip(track.tolist(), hit.tolist(), strict=True):
+        per_track.setdefault(t, []).append(h)
+    return add_in_turn(tracks, [(t, np.array(h, np.int64)) for t, h in per_track.items()], p, check)
 
 
 def layer_counts(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray]) -> np.ndarray:
