@@ -231,8 +231,8 @@ def hit_layers(
             ``hole_volumes`` on a layer the TrackML detector does not have.
     """
     if volume_id is None or layer_id is None:
-        raise ValueError("fill_holes, max_holes and min_layers need the hits' volume_id and layer_id "
-                         "(the processed event's volume_id and layer_id tensors)")
+        raise ValueError("fill_holes, max_holes, min_layers, short_d0 and recover_min_layers need the hits' "
+                         "volume_id and layer_id (the processed event's volume_id and layer_id tensors)")
     vol, lay = as_numpy(volume_id), as_numpy(layer_id)
     for name, values in (("volume_id", vol), ("layer_id", lay)):
         if values.shape != (n_hits,):

@@ -198,3 +198,5 @@ def test_recover_min_layers_judges_the_recovered_candidates_only() -> None:
     assert track_sets(strict) == {frozenset({0, 1, 3})}
     with pytest.raises(ValueError, match="recover_min_layers"):
         HelixRefinement(recover_min_layers=0)
+    with pytest.raises(ValueError, match="recover_min_layers need the hits' volume_id and layer_id"):
+        HelixRefinement(extend=False, recover=True, recover_min_layers=4)(given, pos)
