@@ -3,7 +3,9 @@
 Each free hit and its nearest free hits give the best helix through that hit (the robust search of
 :meth:`~trackcore.refinement.helix.HelixCheck.best_helices`, on the triples that contain it);
 helices through the beam line (transverse impact parameter ``d0 <= max_d0``, which assumes prompt
-particles) become candidates, largest first, each hit in one. Two ways to choose the neighbours:
+particles) become candidates, largest first, each hit in one (a caller's ``accept`` rule, e.g. the
+refinement's quality cut, judges each before it takes its hits: a helix that would be cut leaves
+them to the next). Two ways to choose the neighbours:
 
 - :meth:`HelixFinder.recover`: the nearest free hits in the direction seen from the origin
   (azimuth and pseudorapidity, within ``window``). Given every hit and no candidates, this alone is a
@@ -19,6 +21,7 @@ particles) become candidates, largest first, each hit in one. Two ways to choose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +29,9 @@ import torch
 
 from trackcore.arrays import unique_ints
 from trackcore.refinement.helix import HelixCheck, flatten, triples_through_first
+
+Accept = Callable[[list[np.ndarray]], np.ndarray]
+"""Which of several candidates (hit index arrays) may be kept: (G,) bool."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,9 @@ class HelixFinder:
     max_d0: float = 2.0
     max_clean_hits: int = 60
 
-    def recover(self, p: np.ndarray, free: np.ndarray) -> list[np.ndarray]:
-        """New candidates from the free hits, each searched among its nearest in direction, largest first.
+    def recover(self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None) -> list[np.ndarray]:
+        """New candidates from the free hits, each searched among its nearest in direction, largest first
+        (``accept``: see :meth:`seeded_helices`).
 
         Shapes:
             p: (N_hits, 3) float64; free: (F,) hit indices; returns index arrays into ``p``.
@@ -67,10 +74,13 @@ class HelixFinder:
         graph = radius_graph(torch.from_numpy(direction), 1.0, max_num_neighbors=self.neighbors - 1,
                              backend="kdtree")
         near, query = graph.edge_index.numpy()  # grouped by query, nearest first
-        return self.seeded_helices(p, free, query, near)
+        return self.seeded_helices(p, free, query, near, accept)
 
-    def regroup(self, p: np.ndarray, free: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
-        """New candidates from the free hits, each searched among its group mates.
+    def regroup(
+        self, p: np.ndarray, free: np.ndarray, groups: list[np.ndarray], accept: Accept | None = None
+    ) -> list[np.ndarray]:
+        """New candidates from the free hits, each searched among its group mates (``accept``: see
+        :meth:`seeded_helices`).
 
         Shapes:
             p: (N_hits, 3) float64; free: (F,) hit indices; groups: index arrays into ``p`` (a hit
@@ -98,12 +108,16 @@ class HelixFinder:
         i, j = key // len(free), key % len(free)
         dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
         order = np.lexsort((dist, i))  # grouped by hit, nearest mate first
-        return self.seeded_helices(p, free, i[order], j[order])
+        return self.seeded_helices(p, free, i[order], j[order], accept)
 
     def seeded_helices(
-        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray
+        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray, accept: Accept | None = None
     ) -> list[np.ndarray]:
         """Helices through each free hit among its listed neighbours, accepted largest first, each hit in one.
+
+        A helix is accepted if it fits within the tolerances, passes within ``max_d0`` of the beam line
+        and ``accept`` (given) passes it, judged on the hits that larger accepted ones left it; a
+        rejected helix takes no hits.
 
         Shapes:
             free: (F,) hit indices; query, near: (P,) positions in ``free``, grouped by ``query``
@@ -129,7 +143,9 @@ class HelixFinder:
             return []
         proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order
         ok, fits = self.check.fit_ok(p, proposals)
-        good = ok & (fits.d0 <= self.max_d0)  # as proposed; refitted below if some hits were taken
+        good = ok & (fits.d0 <= self.max_d0)  # as proposed; judged again below if some hits were taken
+        if accept is not None:
+            good &= accept(proposals)
         taken = np.zeros(len(p), bool)
         out: list[np.ndarray] = []
         for hits, fine in zip(proposals, good, strict=True):
@@ -138,7 +154,7 @@ class HelixFinder:
                 continue
             if len(rest) < len(hits):
                 ok_rest, fits_rest = self.check.fit_ok(p, [rest])
-                fine = ok_rest[0] and fits_rest.d0[0] <= self.max_d0
+                fine = ok_rest[0] and fits_rest.d0[0] <= self.max_d0 and (accept is None or accept([rest])[0])
             if fine:
                 taken[rest] = True
                 out.append(rest)

@@ -41,7 +41,7 @@ import numpy as np
 from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.checks import check_count, check_hit_id, check_positive
 from trackcore.refinement import steps
-from trackcore.refinement.finder import HelixFinder
+from trackcore.refinement.finder import Accept, HelixFinder
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
 
 __all__ = ["HelixFits", "HelixRefinement", "fit_helices"]
@@ -63,8 +63,9 @@ class HelixRefinement:
 
     Calling it runs, in order, the steps of :mod:`trackcore.refinement.steps` and
     :mod:`trackcore.refinement.finder`: 1. clean, 2. merge, 3. extend, 3b. fill holes
-    (``fill_holes``), 5. regroup (when ``groups`` are passed), 4. recover (``recover``), then the
-    quality cut (``max_holes``, ``min_layers``, ``short_d0``) and the crowd cut (``crowd_d0``). Candidates with a
+    (``fill_holes``), the quality cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when
+    ``groups`` are passed) and 4. recover (``recover``) on the hits that leaves free, each found helix
+    judged by the quality cut before it takes its hits, then the crowd cut (``crowd_d0``). Candidates with a
     hit outside ``volumes`` skip the helix steps, and only the cuts judge them.
 
     Args:
@@ -276,24 +277,19 @@ class HelixRefinement:
             assert layer is not None
             tracks = steps.fill_holes(tracks, p, steps.free_hits(tracks + aside, joinable), layer, check,
                                       self.fill_tolerance, self.hole_margin)
+        # the quality cut, before the searches: the hits of the candidates it drops are searched too
+        tracks, aside = self._quality_cut(tracks, p, layer), self._quality_cut(aside, p, layer)
         if groups is not None:
             try:
                 group_lists = self._as_index_lists(groups, ids)
             except ValueError as err:
                 raise ValueError(f"groups: {err}") from None
-            tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists)
+            tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists,
+                                          self._accept(p, layer, None))
         if self.recover:
-            found = self.finder.recover(p, steps.free_hits(tracks + aside, joinable))
-            if self.recover_min_layers is not None and found:
-                assert layer is not None
-                found = [t for t, n in zip(found, steps.layer_counts(found, layer), strict=True)
-                         if n >= self.recover_min_layers]
-            tracks += found
+            tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable),
+                                          self._accept(p, layer, self.recover_min_layers))
         tracks += aside
-        if cut and tracks:
-            assert layer is not None
-            tracks = steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
-                                        self.span_holes_from, self.short_d0)
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
         if not tracks:
@@ -303,6 +299,34 @@ class HelixRefinement:
         return TrackCandidates(ids[rows], label)
 
     # ------------------------------------------------------------------ helpers
+    def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None) -> list[np.ndarray]:
+        """The tracks that pass the quality cut (all without one)."""
+        if not tracks or (self.max_holes is None and self.min_layers is None and self.short_d0 is None):
+            return tracks
+        assert layer is not None
+        return steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
+                                 self.span_holes_from, self.short_d0)
+
+    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None) -> Accept | None:
+        """The rule a found helix must pass before it takes its hits: the quality cut (where set) and
+        ``min_layers`` distinct layers (None: no layer rule of its own). A helix the cut would drop
+        later would hold hits that a smaller, good helix needs."""
+        cut = self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
+        if not cut and min_layers is None:
+            return None
+        assert layer is not None
+
+        def accept(tracks: list[np.ndarray]) -> np.ndarray:
+            ok = np.ones(len(tracks), bool)
+            if min_layers is not None:
+                ok &= steps.layer_counts(tracks, layer) >= min_layers
+            if cut:
+                ok &= steps.quality_mask(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
+                                         self.span_holes_from, self.short_d0)
+            return ok
+
+        return accept
+
     @staticmethod
     def _as_index_lists(candidates: TrackCandidates, ids: np.ndarray) -> list[np.ndarray]:
         """Each candidate's hit indices (into ``ids``), sorted, one array per track."""

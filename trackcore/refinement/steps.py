@@ -328,10 +328,25 @@ def quality_cut(
     max_holes: int | None, min_layers: int | None, span_from: int | None = None,
     short_d0: tuple[int, float] | None = None,
 ) -> list[np.ndarray]:
-    """Tracks with more than ``max_holes`` holes (counted as :func:`hole_counts` with ``span_from``),
-    fewer than ``min_layers`` distinct layers, or, with ``short_d0 = (layers, mm)``, at most ``layers``
-    distinct layers and a transverse impact parameter above ``mm`` are dropped (None: no such cut);
-    tracks with a hit outside the layer table pass."""
+    """The tracks that :func:`quality_mask` keeps."""
+    keep = quality_mask(tracks, p, layer, margin, max_holes, min_layers, span_from, short_d0)
+    return [t for t, k in zip(tracks, keep, strict=True) if k]
+
+
+def quality_mask(
+    tracks: list[np.ndarray], p: np.ndarray, layer: tuple[LayerTable, np.ndarray], margin: float,
+    max_holes: int | None, min_layers: int | None, span_from: int | None = None,
+    short_d0: tuple[int, float] | None = None,
+) -> np.ndarray:
+    """Which tracks pass the quality cut: tracks with more than ``max_holes`` holes (counted as
+    :func:`hole_counts` with ``span_from``), fewer than ``min_layers`` distinct layers, or, with
+    ``short_d0 = (layers, mm)``, at most ``layers`` distinct layers and a transverse impact parameter
+    above ``mm`` fail (None: no such cut); tracks with a hit outside the layer table pass.
+
+    Shapes: returns (G,) bool.
+    """
+    if not tracks:
+        return np.zeros(0, bool)
     holes, fits = hole_counts(tracks, p, layer, margin, span_from)
     keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
     good = np.ones(len(tracks), bool)
@@ -342,7 +357,7 @@ def quality_cut(
         good &= n_layers >= min_layers
     if short_d0 is not None:
         good &= (n_layers > short_d0[0]) | (fits.d0 <= short_d0[1])
-    return [t for t, k in zip(tracks, keep | good, strict=True) if k]
+    return keep | good
 
 
 def crowd_cut(

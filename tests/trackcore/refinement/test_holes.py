@@ -200,3 +200,36 @@ def test_recover_min_layers_judges_the_recovered_candidates_only() -> None:
         HelixRefinement(recover_min_layers=0)
     with pytest.raises(ValueError, match="recover_min_layers need the hits' volume_id and layer_id"):
         HelixRefinement(extend=False, recover=True, recover_min_layers=4)(given, pos)
+
+
+def test_the_quality_cut_runs_before_recover_and_frees_the_hits_of_what_it_drops() -> None:
+    pos, vol, lay = barrel_event()
+    displaced = pos.copy()
+    displaced[:4, :2] += 1.0 * np.array([-np.sin(0.3), np.cos(0.3)])  # a, ~1 mm off the beam line
+    # the model's candidate holds 3 of a's hits: off the beam line on 3 layers, short_d0 drops it; its hits
+    # are free for the search, which finds a on its 4 layers (and b, in no candidate)
+    given = candidates([[0, 1, 2]])
+    refine = HelixRefinement(extend=False, short_d0=(3, 0.4), recover=True, recover_min_layers=4, max_d0=2.0)
+    assert track_sets(refine(given, displaced, None, vol, layer_id=lay)) == {frozenset(range(4)),
+                                                                              frozenset(range(4, 8))}
+    # without the search, the cut alone drops it
+    cut = HelixRefinement(extend=False, short_d0=(3, 0.4))
+    assert track_sets(cut(given, displaced, None, vol, layer_id=lay)) == set()
+
+
+def test_a_found_helix_that_the_accept_rule_rejects_takes_no_hits() -> None:
+    pos, vol, lay = barrel_event()
+    on_a = helix(1.5, 0.3, 0.4, 10.0, radii=np.array([74.0]))  # a second hit of a on layer 4 (overlap)
+    pos = np.concatenate([pos, on_a])
+    finder = HelixRefinement().finder
+    free = np.arange(10)
+    # hit 0 searches all of a's hits and hit 9 (a 5-hit helix); hit 1 only a's own four
+    query = np.array([0, 0, 0, 0, 1, 1, 1])
+    near = np.array([1, 2, 3, 9, 0, 2, 3])
+    no_9 = lambda tracks: np.array([9 not in t for t in tracks])  # noqa: E731
+    assert [t.tolist() for t in finder.seeded_helices(pos, free, query, near)] == [[0, 1, 2, 3, 9]]
+    # rejected, the 5-hit helix leaves a's hits to the 4-hit one
+    assert [t.tolist() for t in finder.seeded_helices(pos, free, query, near, no_9)] == [[0, 1, 2, 3]]
+    # a rule that rejects every helix holding hit 0: a is not found by recover, b is
+    found = finder.recover(pos, free, lambda tracks: np.array([0 not in t for t in tracks]))
+    assert {frozenset(t.tolist()) for t in found} == {frozenset(range(4, 8))}
