@@ -144,8 +144,9 @@ class HelixFinder:
         proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order
         ok, fits = self.check.fit_ok(p, proposals)
         good = ok & (fits.d0 <= self.max_d0)  # as proposed; judged again below if some hits were taken
-        if accept is not None:
-            good &= accept(proposals)
+        if accept is not None and good.any():
+            judged = np.flatnonzero(good)
+            good[judged] = accept([proposals[i] for i in judged])
         taken = np.zeros(len(p), bool)
         out: list[np.ndarray] = []
         for hits, fine in zip(proposals, good, strict=True):

@@ -320,7 +320,12 @@ def layer_counts(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray])
 
     Shapes: returns (G,) int.
     """
-    return np.array([np.unique(layer[1][t]).size for t in tracks], dtype=np.int64)
+    if not tracks:
+        return np.zeros(0, np.int64)
+    rows, group = flatten(tracks)
+    lay = layer[1][rows].astype(np.int64) + 1  # -1 (not in the table) -> 0
+    pairs = unique_ints(group.astype(np.int64) * (int(lay.max()) + 1) + lay)  # distinct (track, layer)
+    return np.bincount(pairs // (int(lay.max()) + 1), minlength=len(tracks)).astype(np.int64)
 
 
 def quality_cut(

@@ -233,3 +233,15 @@ def test_a_found_helix_that_the_accept_rule_rejects_takes_no_hits() -> None:
     # a rule that rejects every helix holding hit 0: a is not found by recover, b is
     found = finder.recover(pos, free, lambda tracks: np.array([0 not in t for t in tracks]))
     assert {frozenset(t.tolist()) for t in found} == {frozenset(range(4, 8))}
+
+
+def test_layer_counts_count_distinct_layers_and_hits_outside_the_table_as_one() -> None:
+    from trackcore.refinement import steps
+
+    rng = np.random.default_rng(0)
+    layer = rng.integers(-1, 20, 400)  # -1: a hit outside the layer table
+    tracks = [rng.choice(400, int(rng.integers(1, 12)), replace=False) for _ in range(300)]
+    expected = [np.unique(layer[t]).size for t in tracks]
+    assert steps.layer_counts(tracks, (TABLE, layer)).tolist() == expected
+    assert steps.layer_counts([np.array([0, 1, 2])], (TABLE, np.array([-1, -1, 3]))).tolist() == [2]
+    assert steps.layer_counts([], (TABLE, layer)).shape == (0,)
