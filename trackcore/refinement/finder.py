@@ -32,6 +32,9 @@ from trackcore.refinement.helix import HelixCheck, flatten, triples_through_firs
 
 Accept = Callable[[list[np.ndarray]], np.ndarray]
 """Which of several candidates (hit index arrays) may be kept: (G,) bool."""
+SearchMemo = dict[bytes, np.ndarray]
+"""The robust search's result per searched neighbourhood (its hit indices, in order) of one event: the
+searches of several refinements of one event (a model's building passes, a scan's settings) share it."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,11 @@ class HelixFinder:
     max_d0: float = 2.0
     max_clean_hits: int = 60
 
-    def recover(self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None) -> list[np.ndarray]:
+    def recover(
+        self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None, memo: SearchMemo | None = None
+    ) -> list[np.ndarray]:
         """New candidates from the free hits, each searched among its nearest in direction, largest first
-        (``accept``: see :meth:`seeded_helices`).
+        (``accept``, ``memo``: see :meth:`seeded_helices`).
 
         Shapes:
             p: (N_hits, 3) float64; free: (F,) hit indices; returns index arrays into ``p``.
@@ -74,13 +79,14 @@ class HelixFinder:
         graph = radius_graph(torch.from_numpy(direction), 1.0, max_num_neighbors=self.neighbors - 1,
                              backend="kdtree")
         near, query = graph.edge_index.numpy()  # grouped by query, nearest first
-        return self.seeded_helices(p, free, query, near, accept)
+        return self.seeded_helices(p, free, query, near, accept, memo)
 
     def regroup(
-        self, p: np.ndarray, free: np.ndarray, groups: list[np.ndarray], accept: Accept | None = None
+        self, p: np.ndarray, free: np.ndarray, groups: list[np.ndarray], accept: Accept | None = None,
+        memo: SearchMemo | None = None,
     ) -> list[np.ndarray]:
-        """New candidates from the free hits, each searched among its group mates (``accept``: see
-        :meth:`seeded_helices`).
+        """New candidates from the free hits, each searched among its group mates (``accept``, ``memo``:
+        see :meth:`seeded_helices`).
 
         Shapes:
             p: (N_hits, 3) float64; free: (F,) hit indices; groups: index arrays into ``p`` (a hit
@@ -108,23 +114,24 @@ class HelixFinder:
         i, j = key // len(free), key % len(free)
         dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
         order = np.lexsort((dist, i))  # grouped by hit, nearest mate first
-        return self.seeded_helices(p, free, i[order], j[order], accept)
+        return self.seeded_helices(p, free, i[order], j[order], accept, memo)
 
     def seeded_helices(
-        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray, accept: Accept | None = None
+        self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray, accept: Accept | None = None,
+        memo: SearchMemo | None = None,
     ) -> list[np.ndarray]:
         """Helices through each free hit among its listed neighbours, accepted largest first, each hit in one.
 
         A helix is accepted if it fits within the tolerances, passes within ``max_d0`` of the beam line
         and ``accept`` (given) passes it, judged on the hits that larger accepted ones left it; a
-        rejected helix takes no hits.
+        rejected helix takes no hits. ``memo`` (given): a neighbourhood searched before in this event (the
+        same hits in the same order, so the same result) is not searched again, and new ones are added.
 
         Shapes:
             free: (F,) hit indices; query, near: (P,) positions in ``free``, grouped by ``query``
             with the nearest neighbour first (only the first ``neighbors - 1`` are used).
         """
         k = self.neighbors
-        q = p[free]
         local = np.full((len(free), k), -1, np.int64)  # each free hit, then its neighbours, nearest first
         local[:, 0] = np.arange(len(free))
         rank = np.arange(len(query)) - np.searchsorted(query, query)  # position within the query's group
@@ -135,7 +142,7 @@ class HelixFinder:
         valid = local >= 0
         triples = triples_through_first(k)
         proposals = []
-        keep = self.check.best_helices(q[np.maximum(local, 0)], triples, valid)
+        keep = self._search(p, free, local, valid, triples, memo)
         for hits, mask in zip(local, keep, strict=True):
             if mask[0] and mask.sum() >= self.min_hits:  # a helix through the seed hit
                 proposals.append(free[hits[mask]])
@@ -160,3 +167,34 @@ class HelixFinder:
                 taken[rest] = True
                 out.append(rest)
         return out
+
+    def _search(
+        self, p: np.ndarray, free: np.ndarray, local: np.ndarray, valid: np.ndarray, triples: np.ndarray,
+        memo: SearchMemo | None,
+    ) -> np.ndarray:
+        """:meth:`HelixCheck.best_helices` of each neighbourhood (rows of ``local``, positions in ``free``),
+        those in ``memo`` taken from it.
+
+        Shapes:
+            local, valid: (S, k); returns (S, k) bool.
+        """
+        if memo is None:
+            return self.check.best_helices(p[free[np.maximum(local, 0)]], triples, valid)
+        hits = np.where(valid, free[np.maximum(local, 0)], -1)
+        keys = [row.tobytes() for row in hits]
+        keep = np.zeros(local.shape, bool)
+        todo = []
+        for i, key in enumerate(keys):
+            known = memo.get(key)
+            if known is None:
+                todo.append(i)
+            else:
+                keep[i] = known
+        if todo:
+            rows = np.asarray(todo, np.int64)
+            found = self.check.best_helices(p[hits[rows].clip(min=0)], triples, valid[rows])
+            keep[rows] = found
+            for i, mask in zip(todo, found, strict=True):
+                memo[keys[i]] = mask
+        return keep
+

@@ -41,7 +41,7 @@ import numpy as np
 from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.checks import check_count, check_hit_id, check_positive
 from trackcore.refinement import steps
-from trackcore.refinement.finder import Accept, HelixFinder
+from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
 
 __all__ = ["HelixFits", "HelixRefinement", "fit_helices"]
@@ -208,6 +208,7 @@ class HelixRefinement:
         groups: TrackCandidates | None = None,
         layer_id: Any | None = None,
         taken: Any | None = None,
+        memo: SearchMemo | None = None,
     ) -> TrackCandidates:
         """Refined candidates (new consecutive track ids).
 
@@ -224,6 +225,9 @@ class HelixRefinement:
                 ``max_holes`` and ``min_layers``.
             taken: hits that other tracks hold (e.g. a first building pass's): no step adds them to
                 a candidate (None: every hit may join).
+            memo: a dict that the refinements of one event share (e.g. a model's building passes): the
+                searches of steps 4-5 reuse the results of neighbourhoods searched before (the same
+                candidates, less work). Never share one between events.
 
         Shapes:
             pos: (N_hits, 3); hit_id, volume_id, layer_id, taken: (N_hits,).
@@ -285,10 +289,10 @@ class HelixRefinement:
             except ValueError as err:
                 raise ValueError(f"groups: {err}") from None
             tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists,
-                                          self._accept(p, layer, None))
+                                          self._accept(p, layer, None), memo)
         if self.recover:
             tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable),
-                                          self._accept(p, layer, self.recover_min_layers))
+                                          self._accept(p, layer, self.recover_min_layers), memo)
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)

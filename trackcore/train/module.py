@@ -265,16 +265,17 @@ class TrackingModule(L.LightningModule):
 
     def refine_tracks(
         self, candidates: TrackCandidates | None, event: Any, groups: TrackCandidates | None = None,
-        taken: Any | None = None,
+        taken: Any | None = None, memo: dict | None = None,
     ) -> TrackCandidates | None:
         """``candidates`` after the helix-fit refinement (unchanged when ``refine`` is None); ``groups``:
-        see :meth:`refine_groups`; ``taken``: hits other tracks hold, which no candidate gains."""
+        see :meth:`refine_groups`; ``taken``: hits other tracks hold, which no candidate gains; ``memo``:
+        one dict per event that its refinements share (the refinement's search results)."""
         if self.refine is None or candidates is None:
             return candidates
         volume_id, layer_id = getattr(event, "volume_id", None), getattr(event, "layer_id", None)
         return self.refine(candidates, event.pos.cpu(), event.hit_id.cpu(),
                            None if volume_id is None else volume_id.cpu(), groups=groups,
-                           layer_id=None if layer_id is None else layer_id.cpu(), taken=taken)
+                           layer_id=None if layer_id is None else layer_id.cpu(), taken=taken, memo=memo)
 
     def refine_groups(self, event: Any, outputs: dict[str, torch.Tensor]) -> TrackCandidates | None:
         """Which hits the model holds may share a track, for the refinement's regroup step (None: no such step)."""
@@ -288,19 +289,21 @@ class TrackingModule(L.LightningModule):
         candidates = self.build_tracks(event, outputs) if builder is None else builder(event, outputs)
         if self.refine is None or candidates is None:
             return candidates
-        refined = self.refine_tracks(candidates, event, self.refine_groups(event, outputs))
-        return self.add_second_pass(refined, event, outputs)
+        memo: dict = {}  # the passes' refinements search mostly the same free hits
+        refined = self.refine_tracks(candidates, event, self.refine_groups(event, outputs), memo=memo)
+        return self.add_second_pass(refined, event, outputs, memo)
 
     def add_second_pass(
-        self, refined: TrackCandidates, event: Any, outputs: dict[str, torch.Tensor]
+        self, refined: TrackCandidates, event: Any, outputs: dict[str, torch.Tensor], memo: dict | None = None
     ) -> TrackCandidates:
         """``refined`` and the refined candidates of each ``second_pass`` in turn over the hits that
-        the candidates so far leave (``refined`` alone without a second pass)."""
+        the candidates so far leave (``refined`` alone without a second pass); ``memo``: see
+        :meth:`refine_tracks`."""
         for one in [] if self.second_pass is None else second_pass_list(self.second_pass):
             taken = taken_hits(event.hit_id.cpu(), refined)
             extra = one(event, outputs, taken)
             if len(extra):
-                refined = refined.append(self.refine_tracks(extra, event, taken=taken))
+                refined = refined.append(self.refine_tracks(extra, event, taken=taken, memo=memo))
         return refined
 
     def target_hits(self, event: Any) -> torch.Tensor | None:
@@ -434,7 +437,8 @@ class TrackingModule(L.LightningModule):
         """The refinement of one scanned event's candidate sets (the model's groups computed once; the
         second passes run on the chosen setting only, :meth:`_scan_final`)."""
         groups = self.refine_groups(item.event, item.outputs)
-        return lambda candidates: self.refine_tracks(candidates, item.event, groups)
+        memo: dict = {}  # the settings' refinements of one event search mostly the same free hits
+        return lambda candidates: self.refine_tracks(candidates, item.event, groups, memo=memo)
 
     def _scan_final(self, item: ScanEvent, builder: TrackBuilder) -> TrackCandidates:
         """The final tracks of one scanned event at the setting the scan chose."""
