@@ -34,7 +34,8 @@ Accept = Callable[[list[np.ndarray]], np.ndarray]
 """Which of several candidates (hit index arrays) may be kept: (G,) bool."""
 SearchMemo = dict[bytes, np.ndarray]
 """The robust search's result per searched neighbourhood (its hit indices, in order) of one event: the
-searches of several refinements of one event (a model's building passes, a scan's settings) share it."""
+searches of several refinements of one event with the same settings (a model's building passes, a scan's
+builder settings) share it."""
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,8 @@ class HelixRefinement:
                 a candidate (None: every hit may join).
             memo: a dict that the refinements of one event share (e.g. a model's building passes): the
                 searches of steps 4-5 reuse the results of neighbourhoods searched before (the same
-                candidates, less work). Never share one between events.
+                candidates, less work). Never share one between events, or between refinements of other
+                settings (the results depend on the tolerances).
 
         Shapes:
             pos: (N_hits, 3); hit_id, volume_id, layer_id, taken: (N_hits,).
