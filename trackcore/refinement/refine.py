@@ -259,8 +259,7 @@ class HelixRefinement:
                 raise ValueError(f"Expected one 'taken' flag per hit: {len(p)} (got shape {tuple(taken.shape)})")
             joinable = judged & ~taken
         layer = None
-        cut = self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
-        if self.fill_holes or cut or (self.recover and self.recover_min_layers is not None):
+        if self.fill_holes or self.has_quality_cut or (self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
@@ -306,7 +305,7 @@ class HelixRefinement:
     # ------------------------------------------------------------------ helpers
     def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None) -> list[np.ndarray]:
         """The tracks that pass the quality cut (all without one)."""
-        if not tracks or (self.max_holes is None and self.min_layers is None and self.short_d0 is None):
+        if not tracks or not self.has_quality_cut:
             return tracks
         assert layer is not None
         return steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
@@ -316,7 +315,7 @@ class HelixRefinement:
         """The rule a found helix must pass before it takes its hits: the quality cut (where set) and
         ``min_layers`` distinct layers (None: no layer rule of its own). A helix the cut would drop
         later would hold hits that a smaller, good helix needs."""
-        cut = self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
+        cut = self.has_quality_cut
         if not cut and min_layers is None:
             return None
         assert layer is not None
@@ -348,6 +347,11 @@ class HelixRefinement:
         by_track = np.argsort(candidates.track_id, kind="stable")
         _, starts = np.unique(candidates.track_id[by_track], return_index=True)
         return [np.sort(part) for part in np.split(index[by_track], starts[1:])]
+
+    @property
+    def has_quality_cut(self) -> bool:
+        """Whether any of the quality cut's settings (``max_holes``, ``min_layers``, ``short_d0``) is set."""
+        return self.max_holes is not None or self.min_layers is not None or self.short_d0 is not None
 
     @property
     def check(self) -> HelixCheck:

@@ -324,8 +324,9 @@ def layer_counts(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray])
         return np.zeros(0, np.int64)
     rows, group = flatten(tracks)
     lay = layer[1][rows].astype(np.int64) + 1  # -1 (not in the table) -> 0
-    pairs = unique_ints(group.astype(np.int64) * (int(lay.max()) + 1) + lay)  # distinct (track, layer)
-    return np.bincount(pairs // (int(lay.max()) + 1), minlength=len(tracks)).astype(np.int64)
+    span = int(lay.max()) + 1
+    pairs = unique_ints(group.astype(np.int64) * span + lay)  # distinct (track, layer)
+    return np.bincount(pairs // span, minlength=len(tracks)).astype(np.int64)
 
 
 def quality_cut(
