@@ -47,15 +47,17 @@ def test_every_step_ships_a_full_pixel_config_reading_full_events():
 def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut_and_search():
     """The families and the baseline are judged by one quality cut (holes, layers), and the families
     run the baseline's helix search (recover) on the hits their candidates leave (chosen on the `small`
-    validation events): a family above the baseline found what the geometry alone does not. Only the
+    validation events), then its search off the beam line (displaced): a family above the baseline found
+    what the geometry alone does not. Only the
     beam-line distance of 3-layer candidates is chosen per family on its validation events: 0.5 mm for
     EC (with its second pass) and the baseline, 1 mm where 0.5 mm lowered the DM (OC, HGNN; EggNet alike)."""
     import yaml
 
     from trackcore.compare.geometric import GEOMETRIC_SETTINGS
 
-    cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k != "recover"}
+    cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k not in ("recover", "displaced")}
     assert cut == {"max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5)}
+    assert GEOMETRIC_SETTINGS["recover"] and GEOMETRIC_SETTINGS["displaced"] == {"min_layers": 3, "min_pt": 0.9}
     short_d0 = {"ec": (3, 0.5), "oc": (3, 1.0), "eggnet": (3, 1.0), "hgnn": (3, 1.0)}
     steps = step_configs("full_pixel")
     assert set(steps) - {"ml"} == set(short_d0)
@@ -129,6 +131,11 @@ def test_refinement_settings_are_read_as_values_and_unknown_keys_named():
         "max_holes": 0, "recover_window": [0.1, 0.5], "crowd_d0": None}
     with pytest.raises(ValueError, match="no such refinement setting"):
         refinement_settings(["max_hole=1"])
+    # the displaced search's settings as one YAML mapping, or off
+    from trackcore.compare.geometric import geometric_finder
+
+    assert geometric_finder(refinement_settings(["displaced={min_layers: 4}"])).displaced.min_layers == 4
+    assert geometric_finder(refinement_settings(["displaced=null"])).displaced is None
 
 
 def test_geometric_stage_holds_the_helix_search_tracks_of_every_test_event(tmp_path):

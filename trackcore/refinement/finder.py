@@ -50,6 +50,8 @@ class HelixFinder:
             neighbours in :meth:`recover`.
         max_d0: largest transverse impact parameter of a found candidate (mm).
         max_clean_hits: groups of more free hits are blobs, not searched by :meth:`regroup`.
+        min_radius: smallest transverse radius of a found candidate (mm; ``R = pT / (0.3 B)``). A helix
+            that turns tighter still takes its hits (they are no other helix's), but is not returned.
     """
 
     check: HelixCheck
@@ -58,6 +60,7 @@ class HelixFinder:
     window: tuple[float, float] = (0.06, 0.6)
     max_d0: float = 2.0
     max_clean_hits: int = 60
+    min_radius: float = 0.0
 
     def recover(
         self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None, memo: SearchMemo | None = None
@@ -152,21 +155,24 @@ class HelixFinder:
         proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order
         ok, fits = self.check.fit_ok(p, proposals)
         good = ok & (fits.d0 <= self.max_d0)  # as proposed; judged again below if some hits were taken
+        radius = fits.radius
         if accept is not None and good.any():
             judged = np.flatnonzero(good)
             good[judged] = accept([proposals[i] for i in judged])
         taken = np.zeros(len(p), bool)
         out: list[np.ndarray] = []
-        for hits, fine in zip(proposals, good, strict=True):
+        for hits, fine, turn in zip(proposals, good, radius, strict=True):
             rest = hits[~taken[hits]]
             if len(rest) < self.min_hits:
                 continue
             if len(rest) < len(hits):
                 ok_rest, fits_rest = self.check.fit_ok(p, [rest])
                 fine = ok_rest[0] and fits_rest.d0[0] <= self.max_d0 and (accept is None or accept([rest])[0])
+                turn = fits_rest.radius[0]
             if fine:
                 taken[rest] = True
-                out.append(rest)
+                if turn >= self.min_radius:  # a tighter helix holds its hits, but is no candidate
+                    out.append(rest)
         return out
 
     def _search(
@@ -199,3 +205,57 @@ class HelixFinder:
                 memo[keys[i]] = mask
         return keep
 
+
+@dataclass(frozen=True)
+class DisplacedSearch:
+    """The settings of the refinement's search for helices off the beam line (its step 4b).
+
+    The prompt search (:meth:`HelixFinder.recover`) looks for neighbours within a narrow window in direction
+    seen from the origin and keeps helices within ``max_d0`` of the beam line: a secondary made a few cm out
+    (an interaction in a layer, a decay) passes tens of mm from the beam line, and the direction of its hits
+    seen from the origin turns from layer to layer by ``asin(d0 / r)``: neither rule holds it. This search runs
+    after the prompt one, on the hits it leaves free, with a wider azimuth window, more neighbours and a large
+    ``max_d0``; its helices must span ``min_layers`` layers and pass the refinement's quality cut without its
+    ``short_d0`` rule, and only those with a transverse momentum above ``min_pt`` become candidates. Three hits
+    always lie on a circle, so a 3-layer helix off the beam line is constrained by its ``(r, z)`` line alone:
+    such fakes of free hits (noise, soft particles) mostly turn tightly. The softer helices found still hold
+    their hits: left free, those hits make other fakes (measured in ``docs/refinement.md``).
+
+    Args:
+        window: ``(azimuth rad, pseudorapidity)`` seen from the origin within which free hits are neighbours.
+        neighbors: free hits searched around each free hit (including it).
+        max_d0: largest transverse impact parameter of a found helix (mm).
+        min_layers: smallest number of distinct layers of a found helix.
+        min_pt: smallest transverse momentum of a returned helix (GeV).
+        field_t: the magnetic field (T) that turns ``min_pt`` into a helix radius (TrackML: 2).
+    """
+
+    window: tuple[float, float] = (0.3, 0.6)
+    neighbors: int = 24
+    max_d0: float = 40.0
+    min_layers: int = 3
+    min_pt: float = 0.9
+    field_t: float = 2.0
+
+    def __post_init__(self) -> None:
+        window = tuple(self.window)
+        if len(window) != 2 or not all(isinstance(w, int | float) and np.isfinite(w) and w > 0 for w in window):
+            raise ValueError(f"displaced window must be (azimuth rad, pseudorapidity), both > 0 (got {self.window!r})")
+        object.__setattr__(self, "window", tuple(float(w) for w in window))
+        if not (isinstance(self.neighbors, int) and self.neighbors >= 3):
+            raise ValueError(f"displaced neighbors must be an integer >= 3 (got {self.neighbors!r})")
+        if not (isinstance(self.max_d0, int | float) and np.isfinite(self.max_d0) and self.max_d0 > 0):
+            raise ValueError(f"displaced max_d0 must be a length > 0 in mm (got {self.max_d0!r})")
+        if not (isinstance(self.min_layers, int) and self.min_layers >= 1):
+            raise ValueError(f"displaced min_layers must be an integer >= 1 (got {self.min_layers!r})")
+        for name in ("min_pt", "field_t"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"displaced {name} must be a finite number >= 0 (got {value!r})")
+        if self.field_t <= 0:
+            raise ValueError(f"displaced field_t must be > 0 (got {self.field_t!r})")
+
+    def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
+        """The :class:`HelixFinder` of this search with the refinement's tolerances."""
+        min_radius = self.min_pt / (0.299792458e-3 * self.field_t)  # mm
+        return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits, min_radius)

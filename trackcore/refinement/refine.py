@@ -41,10 +41,10 @@ import numpy as np
 from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.checks import check_count, check_hit_id, check_positive
 from trackcore.refinement import steps
-from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo
+from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
 
-__all__ = ["HelixFits", "HelixRefinement", "fit_helices"]
+__all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
 
 
 def _positive_tuple(name: str, value: Any, parts: tuple[str, ...]) -> tuple[float, ...]:
@@ -83,6 +83,9 @@ class HelixRefinement:
         recover_window: ``(azimuth rad, pseudorapidity)`` seen from the origin, within which free
             hits are neighbours.
         max_d0: largest transverse impact parameter of a recovered or regrouped candidate (mm).
+        displaced: the search for helices off the beam line (step 4b, after recover, on the hits it leaves
+            free; a :class:`~trackcore.refinement.finder.DisplacedSearch` or a mapping of its settings;
+            None: no such search).
         recover_min_layers: smallest number of distinct layers of a recovered candidate (None: the
             quality cut's alone). The geometric search on a dense event's free hits makes many
             3-layer helices of hits of several particles; a model's candidates may keep 3 layers.
@@ -142,6 +145,7 @@ class HelixRefinement:
     recover_window: tuple[float, float] = (0.06, 0.6)
     max_d0: float = 2.0
     recover_min_layers: int | None = None
+    displaced: DisplacedSearch | None = None
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
@@ -179,6 +183,13 @@ class HelixRefinement:
             check_count("min_layers", self.min_layers, minimum=1)
         if self.recover_min_layers is not None:
             check_count("recover_min_layers", self.recover_min_layers, minimum=1)
+        if isinstance(self.displaced, dict):
+            try:
+                object.__setattr__(self, "displaced", DisplacedSearch(**self.displaced))
+            except TypeError as err:
+                raise ValueError(f"displaced: {err} (settings: window, neighbors, max_d0, min_layers)") from None
+        elif self.displaced is not None and not isinstance(self.displaced, DisplacedSearch):
+            raise ValueError(f"displaced must be None or a mapping of DisplacedSearch settings (got {self.displaced!r})")
         if self.short_d0 is not None:
             if not (isinstance(self.short_d0, tuple | list) and len(self.short_d0) == 2):
                 raise ValueError(f"short_d0 must be (layers, mm) or None (got {self.short_d0!r})")
@@ -259,7 +270,8 @@ class HelixRefinement:
                 raise ValueError(f"Expected one 'taken' flag per hit: {len(p)} (got shape {tuple(taken.shape)})")
             joinable = judged & ~taken
         layer = None
-        if self.fill_holes or self.has_quality_cut or (self.recover and self.recover_min_layers is not None):
+        if self.fill_holes or self.has_quality_cut or self.displaced is not None or (
+                self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
@@ -293,6 +305,10 @@ class HelixRefinement:
         if self.recover:
             tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable),
                                           self._accept(p, layer, self.recover_min_layers), memo)
+        if self.displaced is not None:
+            finder = self.displaced.finder(self.check, self.min_hits, self.max_clean_hits)
+            tracks += finder.recover(p, steps.free_hits(tracks + aside, joinable),
+                                     self._accept(p, layer, self.displaced.min_layers, short_d0=False), memo)
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
@@ -311,11 +327,14 @@ class HelixRefinement:
         return steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
                                  self.span_holes_from, self.short_d0)
 
-    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None) -> Accept | None:
-        """The rule a found helix must pass before it takes its hits: the quality cut (where set) and
-        ``min_layers`` distinct layers (None: no layer rule of its own). A helix the cut would drop
-        later would hold hits that a smaller, good helix needs."""
+    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None,
+                short_d0: bool = True) -> Accept | None:
+        """The rule a found helix must pass before it takes its hits: the quality cut (where set; without
+        its ``short_d0`` rule when ``short_d0`` is False: the displaced search's helices are off the beam
+        line) and ``min_layers`` distinct layers (None: no layer rule of its own). A helix the cut would
+        drop later would hold hits that a smaller, good helix needs."""
         cut = self.has_quality_cut
+        near_beam = self.short_d0 if short_d0 else None
         if not cut and min_layers is None:
             return None
         assert layer is not None
@@ -326,7 +345,7 @@ class HelixRefinement:
                 ok &= steps.layer_counts(tracks, layer) >= min_layers
             if cut:
                 ok &= steps.quality_mask(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
-                                         self.span_holes_from, self.short_d0)
+                                         self.span_holes_from, near_beam)
             return ok
 
         return accept

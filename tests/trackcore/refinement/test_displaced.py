@@ -1,0 +1,132 @@
+"""The refinement's search for helices off the beam line (``displaced``): secondaries made a few cm out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.trackcore.builders.helpers import track_sets
+from tests.trackcore.refinement.test_refine import helix
+from trackcore.candidates import TrackCandidates
+from trackcore.refinement.finder import DisplacedSearch
+from trackcore.refinement.refine import HelixRefinement
+
+LAYERS = np.array([32.0, 72.0, 116.0, 172.0])  # the TrackML pixel barrel (volume 8, layers 2-8)
+
+
+def secondary(pt: float, vertex: tuple[float, float, float], phi0: float, eta: float, charge: int = 1) -> np.ndarray:
+    """The crossings of the barrel layers outside ``vertex`` by a particle made there (2 T field).
+
+    Shapes:
+        return: (layers crossed, 3).
+    """
+    big_r = pt / (0.3 * 2.0) * 1000.0
+    s = np.arange(0.0, 400.0, 0.002)  # transverse arc length from the vertex (mm)
+    x = vertex[0] + big_r / charge * (np.sin(phi0 + charge * s / big_r) - np.sin(phi0))
+    y = vertex[1] - big_r / charge * (np.cos(phi0 + charge * s / big_r) - np.cos(phi0))
+    r = np.hypot(x, y)
+    hits = []
+    for radius in LAYERS[LAYERS > np.hypot(vertex[0], vertex[1])]:
+        i = int(np.argmax(r >= radius))  # first crossing, interpolated
+        f = (radius - r[i - 1]) / (r[i] - r[i - 1])
+        si = s[i - 1] + f * (s[i] - s[i - 1])
+        hits.append([x[i - 1] + f * (x[i] - x[i - 1]), y[i - 1] + f * (y[i] - y[i - 1]), vertex[2] + si * np.sinh(eta)])
+    return np.array(hits)
+
+
+def layered(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Volume and layer ids of barrel hits. Shapes: two (N,) int arrays."""
+    layer_id = np.searchsorted(LAYERS, np.hypot(pos[:, 0], pos[:, 1]) - 1.0) * 2 + 2
+    return np.full(len(pos), 8), layer_id
+
+
+def event() -> np.ndarray:
+    """A prompt particle (hits 0-3), a 2 GeV secondary made at r = 40 mm turned 0.8 rad away from the
+    radial direction (hits 4-6: layers 72, 116, 172, ~29 mm off the beam line) and a 0.4 GeV one made
+    at r = 35 mm (hits 7-9)."""
+    prompt = helix(1.5, 0.3, 0.4, 10.0, radii=LAYERS)
+    v = (40.0 * np.cos(2.0), 40.0 * np.sin(2.0), -20.0)
+    hard = secondary(2.0, v, 2.8, -0.5)
+    v = (35.0 * np.cos(-1.5), 35.0 * np.sin(-1.5), 30.0)
+    soft = secondary(0.4, v, -1.1, 0.7, charge=-1)
+    return np.concatenate([prompt, hard, soft])
+
+
+CUT = {"max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5), "recover": True}
+
+
+def test_the_prompt_search_misses_a_secondary_that_the_displaced_search_finds() -> None:
+    pos = event()
+    volume, layer_id = layered(pos)
+    assert len(pos) == 10 and (layer_id[4:] > 2).all()
+    d0 = HelixRefinement().fit_ok(pos, [np.arange(4, 7), np.arange(7, 10)])[1].d0
+    assert (d0 > 10).all()
+    prompt = HelixRefinement(**CUT)(TrackCandidates.empty(), pos, volume_id=volume, layer_id=layer_id)
+    assert track_sets(prompt) == {frozenset(range(4))}
+    # a wide max_d0 alone is not enough: the secondary's hits turn 0.26 rad in azimuth seen from the origin
+    wide = HelixRefinement(**{**CUT, "max_d0": 40.0})(TrackCandidates.empty(), pos, volume_id=volume, layer_id=layer_id)
+    assert frozenset(range(4, 7)) not in track_sets(wide)
+    both = HelixRefinement(**CUT, displaced={"min_layers": 3, "min_pt": 0.0})
+    out = both(TrackCandidates.empty(), pos, volume_id=volume, layer_id=layer_id)
+    assert track_sets(out) == {frozenset(range(4)), frozenset(range(4, 7)), frozenset(range(7, 10))}
+
+
+def test_layers_and_transverse_momentum_decide_what_the_displaced_search_returns() -> None:
+    pos = event()
+    volume, layer_id = layered(pos)
+
+    def found(**settings: object) -> set[frozenset[int]]:
+        refine = HelixRefinement(**CUT, displaced=DisplacedSearch(**settings))
+        return track_sets(refine(TrackCandidates.empty(), pos, volume_id=volume, layer_id=layer_id))
+
+    assert found(min_layers=3, min_pt=0.9) == {frozenset(range(4)), frozenset(range(4, 7))}  # the soft one is not
+    assert found(min_layers=4, min_pt=0.0) == {frozenset(range(4))}  # both secondaries lie on 3 layers
+    assert found(min_layers=3, min_pt=0.0, max_d0=10.0) == {frozenset(range(4))}
+    assert found(min_layers=3, min_pt=3.0) == {frozenset(range(4))}
+
+
+def harder_through(a: np.ndarray, b: np.ndarray, radius: float, pt: float = 2.0) -> np.ndarray:
+    """A point at transverse ``radius`` on a ``pt`` helix through the hits ``a`` and ``b`` (on the (r, z)
+    line through them). Shapes: a, b: (3,); returns (3,)."""
+    big_r = pt / (0.3 * 2.0) * 1000.0
+    mid, chord = (a[:2] + b[:2]) / 2, b[:2] - a[:2]
+    normal = np.array([-chord[1], chord[0]]) / np.linalg.norm(chord)
+    centre = mid + normal * np.sqrt(big_r**2 - (np.linalg.norm(chord) / 2) ** 2)
+    angle = np.linspace(-np.pi, np.pi, 2_000_001)
+    circle = centre + big_r * np.stack([np.cos(angle), np.sin(angle)], 1)
+    near = np.linalg.norm(circle - a[:2], axis=1) < 150.0  # the arc near the hits
+    xy = circle[near][np.argmin(np.abs(np.hypot(*circle[near].T) - radius))]
+    ra, rb = np.hypot(*a[:2]), np.hypot(*b[:2])
+    return np.array([xy[0], xy[1], a[2] + (b[2] - a[2]) / (rb - ra) * (radius - ra)])
+
+
+def test_a_soft_helix_keeps_its_hits_from_the_others() -> None:
+    # the soft secondary (hits 7-9) and a hit (10) that makes a 2 GeV helix with its hits 8 and 9: the soft
+    # helix, found first, holds hits 8 and 9 though it is not returned, so they make no fake with hit 10
+    pos = event()
+    pos = np.concatenate([pos, harder_through(pos[8], pos[9], 72.0)[None]])
+    check = HelixRefinement().check
+    ok, fits = check.fit_ok(pos, [np.array([8, 9, 10]), np.arange(7, 10)])
+    assert ok.all() and fits.radius[0] > 3000 and fits.radius[1] < 1000 and fits.d0[0] < 40.0
+    finder = DisplacedSearch(min_layers=3, min_pt=0.9).finder(check, 3, 60)
+    assert finder.min_radius == pytest.approx(0.9 / (0.299792458e-3 * 2.0))
+    loose = DisplacedSearch(min_layers=3, min_pt=0.0).finder(check, 3, 60)
+    free = np.arange(7, 11)
+    assert [set(t.tolist()) for t in loose.recover(pos, free)] == [set(range(7, 10))]
+    assert finder.recover(pos, free) == []
+    # without the soft helix's hits held, the harder one is a candidate
+    assert [set(t.tolist()) for t in finder.recover(pos, np.array([8, 9, 10]))] == [{8, 9, 10}]
+
+
+def test_bad_displaced_settings_are_named() -> None:
+    for settings, match in (({"window": (0.0, 0.6)}, "window"), ({"neighbors": 2}, "neighbors"),
+                            ({"max_d0": -1.0}, "max_d0"), ({"min_layers": 0}, "min_layers"),
+                            ({"min_pt": float("nan")}, "min_pt"), ({"field_t": 0.0}, "field_t")):
+        with pytest.raises(ValueError, match=match):
+            DisplacedSearch(**settings)
+    with pytest.raises(ValueError, match="displaced: .*unexpected keyword.*bogus"):
+        HelixRefinement(displaced={"bogus": 1})
+    with pytest.raises(ValueError, match="displaced must be None"):
+        HelixRefinement(displaced=3)
+    with pytest.raises(ValueError, match="volume_id"):  # its layer rule needs the layers
+        HelixRefinement(displaced={})(TrackCandidates.empty(), event())
