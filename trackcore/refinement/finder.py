@@ -21,8 +21,9 @@ them to the next). Two ways to choose the neighbours:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import torch
@@ -254,6 +255,23 @@ class DisplacedSearch:
                 raise ValueError(f"displaced {name} must be a finite number >= 0 (got {value!r})")
         if self.field_t <= 0:
             raise ValueError(f"displaced field_t must be > 0 (got {self.field_t!r})")
+
+    @classmethod
+    def of(cls, value: DisplacedSearch | Mapping[str, Any] | None) -> DisplacedSearch | None:
+        """``value`` as settings: a mapping of them (a config's) is read, None stays None.
+
+        Raises:
+            ValueError: an unknown setting, or a value that is neither.
+        """
+        if value is None or isinstance(value, DisplacedSearch):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError(f"displaced must be None or a mapping of DisplacedSearch settings (got {value!r})")
+        unknown = set(value) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"displaced: unknown setting(s) {sorted(unknown)} (choose from "
+                             f"{[f.name for f in fields(cls)]})")
+        return cls(**value)
 
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
         """The :class:`HelixFinder` of this search with the refinement's tolerances."""

@@ -183,13 +183,7 @@ class HelixRefinement:
             check_count("min_layers", self.min_layers, minimum=1)
         if self.recover_min_layers is not None:
             check_count("recover_min_layers", self.recover_min_layers, minimum=1)
-        if isinstance(self.displaced, dict):
-            try:
-                object.__setattr__(self, "displaced", DisplacedSearch(**self.displaced))
-            except TypeError as err:
-                raise ValueError(f"displaced: {err} (settings: window, neighbors, max_d0, min_layers)") from None
-        elif self.displaced is not None and not isinstance(self.displaced, DisplacedSearch):
-            raise ValueError(f"displaced must be None or a mapping of DisplacedSearch settings (got {self.displaced!r})")
+        object.__setattr__(self, "displaced", DisplacedSearch.of(self.displaced))
         if self.short_d0 is not None:
             if not (isinstance(self.short_d0, tuple | list) and len(self.short_d0) == 2):
                 raise ValueError(f"short_d0 must be (layers, mm) or None (got {self.short_d0!r})")
