@@ -13,7 +13,7 @@ It is the one scan: validation epochs (:class:`~trackcore.train.TrackingModule`)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -128,11 +128,13 @@ def _python(value: Any) -> Any:
 @dataclass(frozen=True)
 class ScanEvent:
     """What a scan needs of one event: the event (hit ids, graph, geometry), the model's outputs
-    for it and its truth."""
+    for it and its truth; ``memo``: the search memo that every refinement of this event shares, the
+    scan's settings and the chosen setting's final tracks (:data:`trackcore.refinement.finder.SearchMemo`)."""
 
     event: Any
     outputs: Mapping[str, Any]
     truth: EventTruth
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def scan_builder(

@@ -282,14 +282,16 @@ class TrackingModule(L.LightningModule):
         return None
 
     def tracks(
-        self, event: Any, outputs: dict[str, torch.Tensor], builder: TrackBuilder | None = None
+        self, event: Any, outputs: dict[str, torch.Tensor], builder: TrackBuilder | None = None,
+        memo: dict | None = None,
     ) -> TrackCandidates | None:
         """The event's final track candidates: :meth:`build_tracks` (or ``builder``, another setting of
-        it), then :meth:`refine_tracks`, then the second pass (:meth:`add_second_pass`)."""
+        it), then :meth:`refine_tracks`, then the second pass (:meth:`add_second_pass`); ``memo``: the
+        search memo of this event's refinements (a new one when None; see :meth:`refine_tracks`)."""
         candidates = self.build_tracks(event, outputs) if builder is None else builder(event, outputs)
         if self.refine is None or candidates is None:
             return candidates
-        memo: dict = {}  # the passes' refinements search mostly the same free hits
+        memo = {} if memo is None else memo  # the passes' refinements search mostly the same free hits
         refined = self.refine_tracks(candidates, event, self.refine_groups(event, outputs), memo=memo)
         return self.add_second_pass(refined, event, outputs, memo)
 
@@ -437,12 +439,13 @@ class TrackingModule(L.LightningModule):
         """The refinement of one scanned event's candidate sets (the model's groups computed once; the
         second passes run on the chosen setting only, :meth:`_scan_final`)."""
         groups = self.refine_groups(item.event, item.outputs)
-        memo: dict = {}  # the settings' refinements of one event search mostly the same free hits
-        return lambda candidates: self.refine_tracks(candidates, item.event, groups, memo=memo)
+        # the settings' refinements of one event search mostly the same free hits: one memo, the event's
+        return lambda candidates: self.refine_tracks(candidates, item.event, groups, memo=item.memo)
 
     def _scan_final(self, item: ScanEvent, builder: TrackBuilder) -> TrackCandidates:
-        """The final tracks of one scanned event at the setting the scan chose."""
-        return self.tracks(item.event, item.outputs, builder)
+        """The final tracks of one scanned event at the setting the scan chose (its searches reuse the
+        event's memo, which the scan's refinements filled)."""
+        return self.tracks(item.event, item.outputs, builder, memo=item.memo)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.builder is not None:

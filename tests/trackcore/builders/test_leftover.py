@@ -82,7 +82,7 @@ def test_the_module_adds_the_refined_second_pass_to_the_first_pass() -> None:
     two_pass = module(refine=HelixRefinement(), second_pass=LeftoverComponents(cut=0.2))
     assert track_sets(two_pass.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
     # the validation scan judges each setting after the refinement alone, then the chosen one with the second pass
-    item = SimpleNamespace(event=ev, outputs=out)
+    item = SimpleNamespace(event=ev, outputs=out, memo={})
     assert track_sets(two_pass._scan_refinement(item)(two_pass.build_tracks(ev, out))) == {ids(range(6))}
     assert track_sets(two_pass._scan_final(item, two_pass.builder)) == {ids(range(6)), ids(range(6, 12))}
     # the second pass's candidates are refined: the noise hit joined at cut 0 is cleaned off b
@@ -174,3 +174,34 @@ def test_the_validation_scan_judges_settings_in_one_pass_and_reports_the_chosen_
     assert one.builder == two.builder == EdgeComponents(cut=0.5)  # a chooses the cut; b's edges never pass it
     assert one.evaluations[7].summary()["dm_efficiency"] == 0.5  # the scan's own: a alone
     assert two.evaluations[7].summary()["dm_efficiency"] == 1.0  # the chosen setting's final tracks: a and b
+
+
+def test_the_scans_final_tracks_reuse_the_search_memo_of_its_refinements(monkeypatch) -> None:
+    from trackcore.builders import ScanEvent
+    from trackcore.metrics import EventTruth, ParticlesOfInterest
+    from trackcore.refinement.helix import HelixCheck
+    from trackcore.train.builder_scan import ValidationScan
+
+    ev, out = scored_event()
+    truth = EventTruth(hit_id_j=HIT_ID, particle_id_j=np.r_[np.full(6, 1), np.full(6, 2), 0],
+                       particle_id_p=np.array([1, 2]), pt_p=np.array([2.0, 2.0]), eta_p=np.array([0.4, 0.45]))
+    searching = module(refine=HelixRefinement(recover=True), second_pass=LeftoverComponents(cut=0.2))
+    item = ScanEvent(ev, out, truth)
+    scan = ValidationScan(EdgeComponents(cut=0.5), {"cut": [0.5, 0.9]})
+    scan._events = [(7, item)]
+    searched: list[int] = []
+    original = HelixCheck.best_helices
+
+    def counting(self, p, triples, valid):
+        searched.append(len(p))
+        return original(self, p, triples, valid)
+
+    monkeypatch.setattr(HelixCheck, "best_helices", counting)
+    outcome = scan.run(lambda items: items, searching._scan_refinement, ParticlesOfInterest(min_pt=1.0),
+                       final=searching._scan_final)
+    assert len(item.memo) == sum(searched) > 0  # the settings' and the final tracks' searches, each once
+    searched.clear()
+    again = searching._scan_final(item, outcome.builder)
+    assert searched == []  # the chosen setting's tracks again: every neighbourhood known
+    assert track_sets(again) == track_sets(searching.tracks(ev, out, outcome.builder))  # as with a new memo
+    assert item == ScanEvent(ev, out, truth)  # the memo is no part of what the event is
