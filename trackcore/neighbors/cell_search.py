@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
@@ -70,6 +71,7 @@ class CellSearcher:
             raise ValueError(f"dense_faiss searches on the CPU, but the points are on {x.device}")
         self.device = x.device
         self.dense_faiss = dense_faiss
+        self._faiss_index: Any = None  # the dense fallback's flat FAISS index of ``x``, built on first use
         self.center = x.mean(dim=0)
         xc = (x - self.center).contiguous()
         n = len(xc)
@@ -234,9 +236,10 @@ class CellSearcher:
         if self.dense_faiss:
             import faiss
 
-            index = faiss.IndexFlatL2(self.x.size(1))
-            index.add(self.x.numpy())
-            return torch.from_numpy(index.search(q.numpy(), kk)[1])
+            if self._faiss_index is None:  # built once per searcher: its points never change
+                self._faiss_index = faiss.IndexFlatL2(self.x.size(1))
+                self._faiss_index.add(self.x.numpy())
+            return torch.from_numpy(self._faiss_index.search(q.numpy(), kk)[1])
         step = max(1, DENSE_BLOCK_ELEMENTS // max(1, len(self.x)))
         return torch.cat([
             _sq_dist(q[s : s + step], self.x, self.x_sq).topk(kk, dim=1, largest=False).indices

@@ -120,3 +120,23 @@ def test_spread_out_queries_take_the_dense_search(monkeypatch: pytest.MonkeyPatc
     graph = knn_graph(x, 10, backend="cells")
     assert 0.3 * len(x) < sum(dense_rows) < len(x)
     assert_knn_matches(graph, exact_distances(x, None, loop=False), 10)
+
+
+def test_the_dense_faiss_search_builds_its_index_once_and_agrees_with_torch() -> None:
+    from trackcore.neighbors.backends import faiss_cpu_available
+
+    if not faiss_cpu_available():
+        pytest.skip("faiss-cpu is not installed: the dense search is torch's alone")
+    x = _spread_and_tracks(12)
+    searcher = CellSearcher(x, dense_faiss=True)
+    q = searcher.x[:50] + 0.01
+    first = searcher._dense_knn(q, 8)
+    index = searcher._faiss_index
+    assert index is not None and index.ntotal == len(x)
+    again = searcher._dense_knn(searcher.x[50:90], 8)
+    assert searcher._faiss_index is index  # built once
+    plain = CellSearcher(x)
+    for rows, queries in ((first, q), (again, searcher.x[50:90])):
+        d_faiss = (queries[:, None] - searcher.x[rows]).square().sum(-1)
+        d_torch = (queries[:, None] - plain.x[plain._dense_knn(queries, 8)]).square().sum(-1)
+        torch.testing.assert_close(d_faiss, d_torch, rtol=1e-4, atol=1e-4)  # the same neighbours' distances
