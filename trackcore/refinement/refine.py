@@ -34,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -145,7 +146,7 @@ class HelixRefinement:
     recover_window: tuple[float, float] = (0.06, 0.6)
     max_d0: float = 2.0
     recover_min_layers: int | None = None
-    displaced: DisplacedSearch | None = None
+    displaced: Mapping[str, Any] | DisplacedSearch | None = None
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
