@@ -57,7 +57,8 @@ def test_every_full_pixel_family_applies_the_geometric_baselines_quality_cut_and
 
     cut = {k: v for k, v in GEOMETRIC_SETTINGS.items() if k not in ("recover", "displaced")}
     assert cut == {"max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5)}
-    assert GEOMETRIC_SETTINGS["recover"] and GEOMETRIC_SETTINGS["displaced"] == {"min_layers": 3, "min_pt": 0.9}
+    assert GEOMETRIC_SETTINGS["recover"]
+    assert GEOMETRIC_SETTINGS["displaced"] == {"min_layers": 3, "min_pt": 0.9, "retries": 1}
     short_d0 = {"ec": (3, 0.5), "oc": (3, 1.0), "eggnet": (3, 1.0), "hgnn": (3, 1.0)}
     steps = step_configs("full_pixel")
     assert set(steps) - {"ml"} == set(short_d0)

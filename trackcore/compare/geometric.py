@@ -27,14 +27,14 @@ from trackcore.train.writer import save_stage_event
 
 GEOMETRIC_SETTINGS: dict[str, Any] = {
     "recover": True, "max_holes": 1, "span_holes_from": 5, "min_layers": 3, "short_d0": (3, 0.5),
-    "displaced": {"min_layers": 3, "min_pt": 0.9},
+    "displaced": {"min_layers": 3, "min_pt": 0.9, "retries": 1},
 }
 """The baseline's refinement: recover on every hit, judged by the quality cut the full-pixel family configs
 apply too: at most one hole per track (within the span of its hits for tracks of 5 hits or more), at
 least 3 layers; 3-layer tracks within 0.5 mm of the beam line (as EC's config; OC, EggNet and HGNN
 take 1 mm, which their validation events preferred); then the search off the beam line on the hits left
-(:class:`~trackcore.refinement.finder.DisplacedSearch`: helices of pT > 0.9 GeV on >= 3 layers, as the
-`small` family configs)."""
+(:class:`~trackcore.refinement.finder.DisplacedSearch`: helices of pT > 0.9 GeV on >= 3 layers, a seed whose
+best helix is rejected searched once more, as the `small` family configs)."""
 
 
 def geometric_finder(overrides: Mapping[str, Any] | None = None) -> HelixRefinement:

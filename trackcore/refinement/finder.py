@@ -62,6 +62,7 @@ class HelixFinder:
     max_d0: float = 2.0
     max_clean_hits: int = 60
     min_radius: float = 0.0
+    retries: int = 0
 
     def recover(
         self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None, memo: SearchMemo | None = None
@@ -146,20 +147,31 @@ class HelixFinder:
         local = local[seeds]
         valid = local >= 0
         triples = triples_through_first(k)
-        proposals = []
-        keep = self._search(p, free, local, valid, triples, memo)
-        for hits, mask in zip(local, keep, strict=True):
-            if mask[0] and mask.sum() >= self.min_hits:  # a helix through the seed hit
-                proposals.append(free[hits[mask]])
+        proposals: list[np.ndarray] = []
+        judged: list[tuple[np.ndarray, np.ndarray]] = []  # (fine, radius) of each round's proposals
+        for round_ in range(1 + self.retries):
+            keep = self._search(p, free, local, valid, triples, memo)
+            rows = np.flatnonzero(keep[:, 0] & (keep.sum(1) >= self.min_hits))  # a helix through the seed hit
+            found = [np.sort(free[local[i][keep[i]]]) for i in rows]
+            if not found:
+                break
+            fine, radius = self._judge(p, found, accept)
+            proposals += found
+            judged.append((fine, radius))
+            # a seed whose best helix was rejected: searched again without that helix's other hits
+            again = rows[~fine]
+            if round_ == self.retries or not len(again):
+                break
+            local, valid = local[again], valid[again] & ~keep[again]
+            valid[:, 0] = True
+            enough = valid.sum(1) >= self.min_hits
+            local, valid = local[enough], valid[enough]
         if not proposals:
             return []
-        proposals = [np.sort(h) for h in sorted(proposals, key=len, reverse=True)]  # stable: ties in free-hit order
-        ok, fits = self.check.fit_ok(p, proposals)
-        good = ok & (fits.d0 <= self.max_d0)  # as proposed; judged again below if some hits were taken
-        radius = fits.radius
-        if accept is not None and good.any():
-            judged = np.flatnonzero(good)
-            good[judged] = accept([proposals[i] for i in judged])
+        good = np.concatenate([f for f, _ in judged])  # as proposed; judged again below if some hits were taken
+        radius = np.concatenate([r for _, r in judged])
+        order = sorted(range(len(proposals)), key=lambda i: len(proposals[i]), reverse=True)  # stable: ties in order
+        proposals, good, radius = [proposals[i] for i in order], good[order], radius[order]
         taken = np.zeros(len(p), bool)
         out: list[np.ndarray] = []
         for hits, fine, turn in zip(proposals, good, radius, strict=True):
@@ -175,6 +187,18 @@ class HelixFinder:
                 if turn >= self.min_radius:  # a tighter helix holds its hits, but is no candidate
                     out.append(rest)
         return out
+
+    def _judge(self, p: np.ndarray, found: list[np.ndarray], accept: Accept | None) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each found helix fits, passes within ``max_d0`` of the beam line and ``accept``; and its radius.
+
+        Shapes: returns (G,) bool and (G,) float (mm).
+        """
+        ok, fits = self.check.fit_ok(p, found)
+        good = ok & (fits.d0 <= self.max_d0)
+        if accept is not None and good.any():
+            which = np.flatnonzero(good)
+            good[which] = accept([found[i] for i in which])
+        return good, fits.radius
 
     def _search(
         self, p: np.ndarray, free: np.ndarray, local: np.ndarray, valid: np.ndarray, triples: np.ndarray,
@@ -229,6 +253,8 @@ class DisplacedSearch:
         min_layers: smallest number of distinct layers of a found helix.
         min_pt: smallest transverse momentum of a returned helix (GeV).
         field_t: the magnetic field (T) that turns ``min_pt`` into a helix radius (TrackML: 2).
+        retries: times a seed whose best helix is rejected is searched again without that helix's other
+            hits (:attr:`HelixFinder.retries`).
     """
 
     window: tuple[float, float] = (0.3, 0.6)
@@ -237,6 +263,7 @@ class DisplacedSearch:
     min_layers: int = 3
     min_pt: float = 0.9
     field_t: float = 2.0
+    retries: int = 1
 
     def __post_init__(self) -> None:
         window = tuple(self.window)
@@ -249,6 +276,8 @@ class DisplacedSearch:
             raise ValueError(f"displaced max_d0 must be a length > 0 in mm (got {self.max_d0!r})")
         if not (isinstance(self.min_layers, int) and self.min_layers >= 1):
             raise ValueError(f"displaced min_layers must be an integer >= 1 (got {self.min_layers!r})")
+        if not (isinstance(self.retries, int) and self.retries >= 0):
+            raise ValueError(f"displaced retries must be an integer >= 0 (got {self.retries!r})")
         for name in ("min_pt", "field_t"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
@@ -276,4 +305,5 @@ class DisplacedSearch:
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
         """The :class:`HelixFinder` of this search with the refinement's tolerances."""
         min_radius = self.min_pt / (0.299792458e-3 * self.field_t)  # mm
-        return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits, min_radius)
+        return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits, min_radius,
+                           self.retries)

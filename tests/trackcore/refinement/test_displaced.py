@@ -121,7 +121,8 @@ def test_a_soft_helix_keeps_its_hits_from_the_others() -> None:
 def test_bad_displaced_settings_are_named() -> None:
     for settings, match in (({"window": (0.0, 0.6)}, "window"), ({"neighbors": 2}, "neighbors"),
                             ({"max_d0": -1.0}, "max_d0"), ({"min_layers": 0}, "min_layers"),
-                            ({"min_pt": float("nan")}, "min_pt"), ({"field_t": 0.0}, "field_t")):
+                            ({"min_pt": float("nan")}, "min_pt"), ({"field_t": 0.0}, "field_t"),
+                            ({"retries": -1}, "retries")):
         with pytest.raises(ValueError, match=match):
             DisplacedSearch(**settings)
     with pytest.raises(ValueError, match=r"displaced: unknown setting\(s\) \['bogus'\]"):
@@ -130,3 +131,26 @@ def test_bad_displaced_settings_are_named() -> None:
         HelixRefinement(displaced=3)
     with pytest.raises(ValueError, match="volume_id"):  # its layer rule needs the layers
         HelixRefinement(displaced={})(TrackCandidates.empty(), event())
+
+
+def test_a_seed_whose_best_helix_is_rejected_is_searched_again_without_it() -> None:
+    # seed hit 4 (the secondary's, at 72 mm) also lies on a 4-hit helix of hits on 2 layers (72 and 116 mm):
+    # the larger, so its best; the layer rule rejects it, and only a second search finds the secondary
+    pos = event()[:7]
+    b = harder_through(pos[4], pos[5], 116.0)
+    b[2] += 3.0  # another helix through hit 4: its (r, z) line differs from the secondary's
+    fake = [harder_through(pos[4], b, r) for r in (72.4, 116.0, 116.5)]
+    fake[1] = b
+    pos = np.concatenate([pos, np.array(fake)])  # hits 7-9
+    ok, _ = HelixRefinement().check.fit_ok(pos, [np.array([4, 7, 8, 9]), np.arange(4, 7)])
+    assert ok.all()
+
+    def on_three_layers(tracks: list[np.ndarray]) -> np.ndarray:
+        return np.array([len(set(np.round(np.hypot(pos[t, 0], pos[t, 1]) / 20).tolist())) >= 3 for t in tracks])
+
+    free = np.arange(len(pos))
+    query, near = np.full(5, 4), np.array([7, 8, 9, 5, 6])  # only hit 4 is searched, among these
+    for retries, found in ((0, []), (1, [{4, 5, 6}])):
+        finder = DisplacedSearch(min_layers=3, min_pt=0.0, retries=retries).finder(HelixRefinement().check, 3, 60)
+        out = finder.seeded_helices(pos, free, query, near, on_three_layers)
+        assert [set(t.tolist()) for t in out] == found, retries
