@@ -177,9 +177,9 @@ def test_the_validation_scan_judges_settings_in_one_pass_and_reports_the_chosen_
 
 
 def test_the_scans_final_tracks_reuse_the_search_memo_of_its_refinements(monkeypatch) -> None:
+    from tests.trackcore.refinement.helpers import count_searches
     from trackcore.builders import ScanEvent
     from trackcore.metrics import EventTruth, ParticlesOfInterest
-    from trackcore.refinement.helix import HelixCheck
     from trackcore.train.builder_scan import ValidationScan
 
     ev, out = scored_event()
@@ -189,14 +189,7 @@ def test_the_scans_final_tracks_reuse_the_search_memo_of_its_refinements(monkeyp
     item = ScanEvent(ev, out, truth)
     scan = ValidationScan(EdgeComponents(cut=0.5), {"cut": [0.5, 0.9]})
     scan._events = [(7, item)]
-    searched: list[int] = []
-    original = HelixCheck.best_helices
-
-    def counting(self, p, triples, valid):
-        searched.append(len(p))
-        return original(self, p, triples, valid)
-
-    monkeypatch.setattr(HelixCheck, "best_helices", counting)
+    searched = count_searches(monkeypatch)
     outcome = scan.run(lambda items: items, searching._scan_refinement, ParticlesOfInterest(min_pt=1.0),
                        final=searching._scan_final)
     assert len(item.memo) == sum(searched) > 0  # the settings' and the final tracks' searches, each once

@@ -248,19 +248,12 @@ def test_layer_counts_count_distinct_layers_and_hits_outside_the_table_as_one() 
 
 
 def test_a_shared_memo_gives_the_same_candidates_and_skips_searched_neighbourhoods(monkeypatch) -> None:
-    from trackcore.refinement.helix import HelixCheck
+    from tests.trackcore.refinement.helpers import count_searches
 
     pos, vol, lay = barrel_event()
     refine = HelixRefinement(extend=False, recover=True, max_holes=1)
     plain = refine(candidates([[0, 1, 3]]), pos, None, vol, layer_id=lay)
-    searched: list[int] = []
-    original = HelixCheck.best_helices
-
-    def counting(self, p, triples, valid):
-        searched.append(len(p))
-        return original(self, p, triples, valid)
-
-    monkeypatch.setattr(HelixCheck, "best_helices", counting)
+    searched = count_searches(monkeypatch)
     memo: dict = {}
     first = refine(candidates([[0, 1, 3]]), pos, None, vol, layer_id=lay, memo=memo)
     assert track_sets(first) == track_sets(plain) and len(memo) == sum(searched) > 0
