@@ -11,8 +11,8 @@ settings and its pipeline; the work is done elsewhere in this package:
 - :mod:`trackcore.refinement.helix`: the helix model, its fits and the robust search;
 - :mod:`trackcore.refinement.steps`: the steps clean, merge, extend, fill holes (off by default),
   and the quality and crowd cuts (off by default);
-- :mod:`trackcore.refinement.finder`: recover (off by default) and regroup (when the caller passes
-  ``groups``), which find helices among the hits no candidate holds.
+- :mod:`trackcore.refinement.finder`: recover and the search off the beam line (off by default) and
+  regroup (when the caller passes ``groups``), which find helices among the hits no candidate holds.
 
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
@@ -65,8 +65,9 @@ class HelixRefinement:
     Calling it runs, in order, the steps of :mod:`trackcore.refinement.steps` and
     :mod:`trackcore.refinement.finder`: 1. clean, 2. merge, 3. extend, 3b. fill holes
     (``fill_holes``), the quality cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when
-    ``groups`` are passed) and 4. recover (``recover``) on the hits that leaves free, each found helix
-    judged by the quality cut before it takes its hits, then the crowd cut (``crowd_d0``). Candidates with a
+    ``groups`` are passed), 4. recover (``recover``) on the hits that leaves free and 4b. the search off the
+    beam line (``displaced``) on the hits left then, each found helix judged by the quality cut before it
+    takes its hits, then the crowd cut (``crowd_d0``). Candidates with a
     hit outside ``volumes`` skip the helix steps, and only the cuts judge them.
 
     Args:
