@@ -16,7 +16,8 @@ them to the next). Two ways to choose the neighbours:
   only rebuild what the model grouped.
 
 :class:`~trackcore.refinement.refine.HelixRefinement` runs them as its steps 4 (``recover``) and 5
-(``groups``) on the hits its candidates leave free.
+(``groups``) on the hits its candidates leave free, and :class:`DisplacedSearch` (``recover`` again with a
+wider window, no beam-line constraint and a pT floor) as its step 4b.
 """
 
 from __future__ import annotations
