@@ -27,6 +27,23 @@ def check_positive(name: str, value: float) -> float:
     return float(value)
 
 
+def check_nonnegative(name: str, value: float) -> float:
+    """A finite number ``>= 0``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"Expected '{name}' to be a number (got {type(value).__name__})")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"Expected '{name}' to be a finite number >= 0 (got {value!r})")
+    return float(value)
+
+
+def check_positive_tuple(name: str, value: Any, parts: tuple[str, ...]) -> tuple[float, ...]:
+    """``value`` as a tuple of floats, one finite value ``> 0`` per named part (errors name the part)."""
+    values = tuple(value)
+    if len(values) != len(parts):
+        raise ValueError(f"{name} must be ({', '.join(parts)}) (got {value!r})")
+    return tuple(check_positive(f"{name} {part}", v) for part, v in zip(parts, values, strict=True))
+
+
 def check_index(name: str, values: Any, *, size: int | None = None, upper: int | None = None) -> np.ndarray:
     """A 1-D int64 index array, optionally of a given length and within ``[0, upper)``."""
     a = as_numpy(values)

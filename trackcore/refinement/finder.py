@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from trackcore.arrays import unique_ints
+from trackcore.checks import check_count, check_nonnegative, check_positive, check_positive_tuple
 from trackcore.refinement.helix import HelixCheck, flatten, triples_through_first
 
 Accept = Callable[[list[np.ndarray]], np.ndarray]
@@ -179,10 +180,8 @@ class HelixFinder:
             rest = hits[~taken[hits]]
             if len(rest) < self.min_hits:
                 continue
-            if len(rest) < len(hits):
-                ok_rest, fits_rest = self.check.fit_ok(p, [rest])
-                fine = ok_rest[0] and fits_rest.d0[0] <= self.max_d0 and (accept is None or accept([rest])[0])
-                turn = fits_rest.radius[0]
+            if len(rest) < len(hits):  # judged again on the hits larger accepted ones left it
+                (fine,), (turn,) = self._judge(p, [rest], accept)
             if fine:
                 taken[rest] = True
                 if turn >= self.min_radius:  # a tighter helix holds its hits, but is no candidate
@@ -267,24 +266,13 @@ class DisplacedSearch:
     retries: int = 1
 
     def __post_init__(self) -> None:
-        window = tuple(self.window)
-        if len(window) != 2 or not all(isinstance(w, int | float) and np.isfinite(w) and w > 0 for w in window):
-            raise ValueError(f"displaced window must be (azimuth rad, pseudorapidity), both > 0 (got {self.window!r})")
-        object.__setattr__(self, "window", tuple(float(w) for w in window))
-        if not (isinstance(self.neighbors, int) and self.neighbors >= 3):
-            raise ValueError(f"displaced neighbors must be an integer >= 3 (got {self.neighbors!r})")
-        if not (isinstance(self.max_d0, int | float) and np.isfinite(self.max_d0) and self.max_d0 > 0):
-            raise ValueError(f"displaced max_d0 must be a length > 0 in mm (got {self.max_d0!r})")
-        if not (isinstance(self.min_layers, int) and self.min_layers >= 1):
-            raise ValueError(f"displaced min_layers must be an integer >= 1 (got {self.min_layers!r})")
-        if not (isinstance(self.retries, int) and self.retries >= 0):
-            raise ValueError(f"displaced retries must be an integer >= 0 (got {self.retries!r})")
-        for name in ("min_pt", "field_t"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
-                raise ValueError(f"displaced {name} must be a finite number >= 0 (got {value!r})")
-        if self.field_t <= 0:
-            raise ValueError(f"displaced field_t must be > 0 (got {self.field_t!r})")
+        object.__setattr__(self, "window",
+                           check_positive_tuple("displaced window", self.window, ("azimuth", "pseudorapidity")))
+        for name, minimum in (("neighbors", 3), ("min_layers", 1), ("retries", 0)):
+            object.__setattr__(self, name, check_count(f"displaced {name}", getattr(self, name), minimum=minimum))
+        for name in ("max_d0", "field_t"):
+            object.__setattr__(self, name, check_positive(f"displaced {name}", getattr(self, name)))
+        object.__setattr__(self, "min_pt", check_nonnegative("displaced min_pt", self.min_pt))
 
     @classmethod
     def of(cls, value: DisplacedSearch | Mapping[str, Any] | None) -> DisplacedSearch | None:

@@ -40,22 +40,12 @@ from typing import Any
 import numpy as np
 
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_hit_id, check_positive
+from trackcore.checks import check_count, check_hit_id, check_nonnegative, check_positive, check_positive_tuple
 from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
-
-
-def _positive_tuple(name: str, value: Any, parts: tuple[str, ...]) -> tuple[float, ...]:
-    """``value`` as a tuple of floats, one positive value per named part (errors name the part)."""
-    values = tuple(value)
-    if len(values) != len(parts):
-        raise ValueError(f"{name} must be ({', '.join(parts)}) (got {value!r})")
-    for part, v in zip(parts, values, strict=True):
-        check_positive(f"{name} {part}", v)
-    return tuple(float(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -176,7 +166,7 @@ class HelixRefinement:
         for name, parts in (("recover_window", ("azimuth", "pseudorapidity")),
                             ("merge_window", ("azimuth", "pseudorapidity", "z0")),
                             ("fill_tolerance", ("transverse", "(r, z)"))):
-            object.__setattr__(self, name, _positive_tuple(name, getattr(self, name), parts))
+            object.__setattr__(self, name, check_positive_tuple(name, getattr(self, name), parts))
         if self.max_holes is not None:
             check_count("max_holes", self.max_holes, minimum=0)
         if self.span_holes_from is not None:
@@ -194,8 +184,7 @@ class HelixRefinement:
         if self.crowd_d0 is not None:
             check_positive("crowd_d0", self.crowd_d0)
         check_positive("crowd_radius", self.crowd_radius)
-        if not (isinstance(self.hole_margin, int | float) and np.isfinite(self.hole_margin) and self.hole_margin >= 0):
-            raise ValueError(f"hole_margin must be a finite length >= 0 in mm (got {self.hole_margin!r})")
+        check_nonnegative("hole_margin", self.hole_margin)
         if self.hole_volumes is not None:
             if not len(self.hole_volumes):
                 raise ValueError("hole_volumes must be None (every layer) or name at least one volume (got ())")
@@ -233,7 +222,7 @@ class HelixRefinement:
             taken: hits that other tracks hold (e.g. a first building pass's): no step adds them to
                 a candidate (None: every hit may join).
             memo: a dict that the refinements of one event share (e.g. a model's building passes): the
-                searches of steps 4-5 reuse the results of neighbourhoods searched before (the same
+                searches of steps 4, 4b and 5 reuse the results of neighbourhoods searched before (the same
                 candidates, less work). Never share one between events, or between refinements of other
                 settings (the results depend on the tolerances).
 
