@@ -1,11 +1,12 @@
 """The geometric track finder of the refinement: helices among the hits that no candidate holds.
 
 Each free hit and its nearest free hits give the best helix through that hit (the robust search of
-:meth:`~trackcore.refinement.helix.HelixCheck.best_helices`, on the triples that contain it);
-helices through the beam line (transverse impact parameter ``d0 <= max_d0``, which assumes prompt
-particles) become candidates, largest first, each hit in one (a caller's ``accept`` rule, e.g. the
-refinement's quality cut, judges each before it takes its hits: a helix that would be cut leaves
-them to the next). Two ways to choose the neighbours:
+:meth:`~trackcore.refinement.helix.HelixCheck.best_helices`, on the triples that contain it: the helix
+holding the most hits; with ``strict``, among those whose triple lies on it, passes within ``max_d0`` of
+the beam line and has no two hits closer than ``min_gap``); helices through the beam line (transverse
+impact parameter ``d0 <= max_d0``, which assumes prompt particles) become candidates, largest first, each
+hit in one (a caller's ``accept`` rule, e.g. the refinement's quality cut, judges each before it takes its
+hits: a helix that would be cut leaves them to the next). Two ways to choose the neighbours:
 
 - :meth:`HelixFinder.recover`: the nearest free hits in the direction seen from the origin
   (azimuth and pseudorapidity, within ``window``). Given every hit and no candidates, this alone is a
@@ -55,6 +56,17 @@ class HelixFinder:
         max_clean_hits: groups of more free hits are blobs, not searched by :meth:`regroup`.
         min_radius: smallest transverse radius of a found candidate (mm; ``R = pT / (0.3 B)``). A helix
             that turns tighter still takes its hits (they are no other helix's), but is not returned.
+        retries: times a seed whose best helix was rejected is searched again without that helix's
+            other hits.
+        strict: the search's helices must hold the three hits that define them (the middle one in
+            ``(r, z)`` may otherwise lie off the line through the other two: the seed off its own helix),
+            pass within ``max_d0`` of the beam line (as the found candidate must) and be defined by hits
+            ``min_gap`` apart. Without these rules a helix counted by its hits alone is often not one that
+            can be accepted: a secondary's 3 hits lose to 3 hits of which the seed is no part, or to the
+            seed and two hits of one particle on overlapping modules, which fix no curvature.
+        min_gap: the closest two hits of the triple that defines a searched helix may be (mm; ``strict``
+            only): hits of one particle on one layer are <= 5 mm apart in the simulation, on different
+            layers >= 40 mm.
     """
 
     check: HelixCheck
@@ -65,6 +77,8 @@ class HelixFinder:
     max_clean_hits: int = 60
     min_radius: float = 0.0
     retries: int = 0
+    strict: bool = False
+    min_gap: float = 10.0
 
     def recover(
         self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None, memo: SearchMemo | None = None
@@ -211,9 +225,10 @@ class HelixFinder:
             local, valid: (S, k); returns (S, k) bool.
         """
         if memo is None:
-            return self.check.best_helices(p[free[np.maximum(local, 0)]], triples, valid)
+            return self._best_helices(p[free[np.maximum(local, 0)]], triples, valid)
         hits = np.where(valid, free[np.maximum(local, 0)], -1)
-        keys = [row.tobytes() for row in hits]
+        settings = np.array([self.max_d0, self.min_gap, self.strict]).tobytes()  # searches sharing a memo may differ
+        keys = [settings + row.tobytes() for row in hits]
         keep = np.zeros(local.shape, bool)
         todo = []
         for i, key in enumerate(keys):
@@ -224,11 +239,23 @@ class HelixFinder:
                 keep[i] = known
         if todo:
             rows = np.asarray(todo, np.int64)
-            found = self.check.best_helices(p[hits[rows].clip(min=0)], triples, valid[rows])
+            found = self._best_helices(p[hits[rows].clip(min=0)], triples, valid[rows])
             keep[rows] = found
             for i, mask in zip(todo, found, strict=True):
                 memo[keys[i]] = mask
         return keep
+
+    def _best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """:meth:`HelixCheck.best_helices` of neighbourhoods (the seed hit first); ``strict``: only helices
+        whose triple lies on them, passes within ``max_d0`` of the beam line and has no two hits closer
+        than ``min_gap``.
+
+        Shapes:
+            p: (S, k, 3) float64; triples: (T, 3); valid: (S, k) bool; returns (S, k) bool.
+        """
+        if not self.strict:
+            return self.check.best_helices(p, triples, valid)
+        return self.check.best_helices(p, triples, valid, min_gap=self.min_gap, whole=True, max_d0=self.max_d0)
 
 
 @dataclass(frozen=True)
@@ -292,7 +319,8 @@ class DisplacedSearch:
         return cls(**value)
 
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
-        """The :class:`HelixFinder` of this search with the refinement's tolerances."""
+        """The :class:`HelixFinder` of this search with the refinement's tolerances (``strict``: among more
+        hits, off the beam line, a helix counted by its hits alone is more often one that cannot be accepted)."""
         min_radius = self.min_pt / (0.299792458e-3 * self.field_t)  # mm
         return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits, min_radius,
-                           self.retries)
+                           self.retries, strict=True)

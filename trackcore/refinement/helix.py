@@ -298,12 +298,17 @@ class HelixCheck:
             triples = np.sort(np.argpartition(rng.random((self.max_triples, n)), 3, axis=1)[:, :3], axis=1)
         return triples
 
-    def best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    def best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray, *, min_gap: float = 0.0,
+                     whole: bool = False, max_d0: float = np.inf) -> np.ndarray:
         """For each of several point sets, the points on its best helix through one of ``triples``.
 
         The helix through a triple is the circle through its three points (transverse plane) and
         the ``(r, z)`` line through the two of them farthest apart; the best one holds the most
         points within the tolerances (ties: smallest summed residuals, then the first triple).
+        Triples with two points closer than ``min_gap`` (mm) define no helix (e.g. two hits of one
+        particle on overlapping modules of one layer: they fix no curvature), nor (``whole``) those
+        whose own middle point in ``(r, z)`` is off the line through the other two, nor those whose
+        circle passes farther than ``max_d0`` (mm) from the beam line.
 
         Shapes:
             p: (B, n, 3) float64; triples: (T, 3) indices into n; valid: (B, n) bool (padding
@@ -318,7 +323,8 @@ class HelixCheck:
             )
         if len(triples) and (triples.min() < 0 or triples.max() >= p.shape[1]):
             raise ValueError(f"Expected triples' indices in [0, {p.shape[1]}) (got {triples.min()}..{triples.max()})")
-        args = (float(self.tol_xy), float(self.tol_rz), float(np.sinh(min(self.max_eta, 700.0))))
+        args = (float(self.tol_xy), float(self.tol_rz), float(np.sinh(min(self.max_eta, 700.0))), float(min_gap),
+                bool(whole), float(max_d0))
         # the sets are independent and the kernel releases the GIL: large calls are split between
         # torch's intra-op threads (the project's one thread setting), each set searched whole
         work = p.shape[0] * p.shape[1] * len(triples)

@@ -90,12 +90,19 @@ def _pairwise_sum(a: np.ndarray, n: int) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _triple_helix(x, y, r, z, valid, a, b, c, max_slope):  # noqa: ANN001, ANN202 (numba signature)
+def _triple_helix(x, y, r, z, valid, a, b, c, max_slope, min_gap):  # noqa: ANN001, ANN202 (numba signature)
     """The circle through points ``a, b, c`` and the ``(r, z)`` line through the two of them farthest
-    apart: ``ok, ax, ay, ux, uy, rad, ri, zi, ur, uz``."""
+    apart: ``ok, ax, ay, ux, uy, rad, ri, zi, ur, uz`` (not ok where two of the points are closer than
+    ``min_gap``)."""
     ax, ay, bx, by, cx, cy = x[a], y[a], x[b], y[b], x[c], y[c]
     d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
     ok = abs(d) > 1e-12 and valid[a] and valid[b] and valid[c]
+    if min_gap > 0.0:
+        gap2 = min_gap * min_gap
+        if ((ax - bx) ** 2 + (ay - by) ** 2 + (z[a] - z[b]) ** 2 < gap2
+                or (ax - cx) ** 2 + (ay - cy) ** 2 + (z[a] - z[c]) ** 2 < gap2
+                or (bx - cx) ** 2 + (by - cy) ** 2 + (z[b] - z[c]) ** 2 < gap2):
+            ok = False
     if not ok:
         d = 1.0
     a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
@@ -143,11 +150,14 @@ def _point_term(xk, yk, rk, zk, ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol
 
 @numba.njit(cache=True, nogil=True)
 def best_helices_kernel(
-    p: np.ndarray, triples: np.ndarray, valid: np.ndarray, tol_xy: float, tol_rz: float, max_slope: float
+    p: np.ndarray, triples: np.ndarray, valid: np.ndarray, tol_xy: float, tol_rz: float, max_slope: float,
+    min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf,
 ) -> np.ndarray:
     """Per point set, the points within ``tol_xy`` (transverse) and ``tol_rz`` (``(r, z)``) of the helix
     through the triple that holds the most of them (ties: smallest summed normalised residuals, then
-    the first triple); ``max_slope = sinh(max_eta)`` bounds ``|dz/dr|`` of the line.
+    the first triple); ``max_slope = sinh(max_eta)`` bounds ``|dz/dr|`` of the line. Triples with two
+    points closer than ``min_gap``, whose circle passes farther than ``max_d0`` from the origin or (``whole``)
+    that do not lie on their own helix (the middle point in ``(r, z)``) are skipped.
 
     Shapes:
         p: (B, n, 3) float64; triples: (T, 3) int64 indices into n; valid: (B, n) bool
@@ -167,27 +177,34 @@ def best_helices_kernel(
         best_score, best_t, best_count = np.inf, 0, 0
         for t in range(triples.shape[0]):
             ok, ax, ay, ux, uy, rad, ri, zi, ur, uz = _triple_helix(
-                x, y, r, z, valid[s], triples[t, 0], triples[t, 1], triples[t, 2], max_slope)
+                x, y, r, z, valid[s], triples[t, 0], triples[t, 1], triples[t, 2], max_slope, min_gap)
+            if not (ok and abs(math.hypot(ux, uy) - rad) <= max_d0):  # no helix, or one off the beam line
+                continue
             count = 0
+            on = 0  # of the triple's own points, those on its helix
             beaten = False
-            if ok:
-                for k in range(n):
-                    if count + (n - k) < best_count:  # fewer points than the best triple's, whatever the rest
-                        beaten = True
-                        break
-                    terms[k] = 0.0
-                    if valid[s, k]:
-                        term = _point_term(x[k], y[k], r[k], z[k], ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol_rz)
-                        if term >= 0.0:
-                            terms[k] = term
-                            count += 1
+            for k in range(n):
+                if count + (n - k) < best_count:  # fewer points than the best triple's, whatever the rest
+                    beaten = True
+                    break
+                terms[k] = 0.0
+                if valid[s, k]:
+                    term = _point_term(x[k], y[k], r[k], z[k], ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol_rz)
+                    if term >= 0.0:
+                        terms[k] = term
+                        count += 1
+                        on += (k == triples[t, 0]) + (k == triples[t, 1]) + (k == triples[t, 2])
             if beaten:  # the most points win before any cost (weight > the largest summed cost)
+                continue
+            if whole and on < 3:  # its middle point in (r, z) is off the line through the other two
                 continue
             score = (_pairwise_sum(terms, n) if count else 0.0) - count * weight
             if score < best_score:
                 best_score, best_t, best_count = score, t, count
+        if best_score == np.inf:  # no triple made a helix
+            continue
         ok, ax, ay, ux, uy, rad, ri, zi, ur, uz = _triple_helix(
-            x, y, r, z, valid[s], triples[best_t, 0], triples[best_t, 1], triples[best_t, 2], max_slope)
+            x, y, r, z, valid[s], triples[best_t, 0], triples[best_t, 1], triples[best_t, 2], max_slope, min_gap)
         if not ok:
             continue
         for k in range(n):  # the points the best triple counted

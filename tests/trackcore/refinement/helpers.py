@@ -15,9 +15,9 @@ def count_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     searched: list[int] = []
     original = HelixCheck.best_helices
 
-    def counting(self, p, triples, valid):
+    def counting(self, p, triples, valid, **rules):
         searched.append(len(p))
-        return original(self, p, triples, valid)
+        return original(self, p, triples, valid, **rules)
 
     monkeypatch.setattr(HelixCheck, "best_helices", counting)
     return searched

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -134,23 +136,67 @@ def test_bad_displaced_settings_are_named() -> None:
 
 
 def test_a_seed_whose_best_helix_is_rejected_is_searched_again_without_it() -> None:
-    # seed hit 4 (the secondary's, at 72 mm) also lies on a 4-hit helix of hits on 2 layers (72 and 116 mm):
-    # the larger, so its best; the layer rule rejects it, and only a second search finds the secondary
+    # seed hit 4 (the secondary's, at 72 mm) also lies on a 4-hit helix (hits at 116, 140 and 172 mm): the
+    # larger, so its best; a rule rejects it (as the quality cut may), and only a second search without its
+    # other hits finds the secondary
     pos = event()[:7]
     b = harder_through(pos[4], pos[5], 116.0)
     b[2] += 3.0  # another helix through hit 4: its (r, z) line differs from the secondary's
-    fake = [harder_through(pos[4], b, r) for r in (72.4, 116.0, 116.5)]
-    fake[1] = b
+    fake = [b] + [harder_through(pos[4], b, r) for r in (140.0, 172.0)]
     pos = np.concatenate([pos, np.array(fake)])  # hits 7-9
     ok, _ = HelixRefinement().check.fit_ok(pos, [np.array([4, 7, 8, 9]), np.arange(4, 7)])
     assert ok.all()
 
-    def on_three_layers(tracks: list[np.ndarray]) -> np.ndarray:
-        return np.array([len(set(np.round(np.hypot(pos[t, 0], pos[t, 1]) / 20).tolist())) >= 3 for t in tracks])
+    def without_hit_9(tracks: list[np.ndarray]) -> np.ndarray:
+        return np.array([9 not in t for t in tracks])
 
     free = np.arange(len(pos))
     query, near = np.full(5, 4), np.array([7, 8, 9, 5, 6])  # only hit 4 is searched, among these
     for retries, found in ((0, []), (1, [{4, 5, 6}])):
         finder = DisplacedSearch(min_layers=3, min_pt=0.0, retries=retries).finder(HelixRefinement().check, 3, 60)
-        out = finder.seeded_helices(pos, free, query, near, on_three_layers)
+        out = finder.seeded_helices(pos, free, query, near, without_hit_9)
         assert [set(t.tolist()) for t in out] == found, retries
+
+
+def test_a_helix_that_misses_its_seed_does_not_hide_the_seeds_helix() -> None:
+    # three hits (7-9) on one helix whose transverse circle passes through seed hit 4 but whose (r, z) line
+    # misses it by 2 mm, one hit inside the seed and two outside: the triple of the seed and the outer two
+    # defines their line, on which the third lies, and their residuals are smaller than the secondary's
+    # (hits 4-6, whose z is not linear in r: it was made 40 mm out). Counted by hits alone that helix,
+    # without the seed, beat the secondary, and the seed proposed nothing.
+    pos = event()[:7]
+    c = pos[5].copy()
+    c[2] += 20.0
+    fake = np.array([harder_through(pos[4], c, r) for r in (50.0, 130.0, 160.0)])
+    fake[:, 2] += 2.0
+    pos = np.concatenate([pos, fake])
+    check = HelixRefinement().check
+    ok, _ = check.fit_ok(pos, [np.array([7, 8, 9]), np.arange(4, 7), np.array([4, 7, 8, 9])])
+    assert ok.tolist() == [True, True, False]
+    around = np.array([4, 7, 5, 8, 6, 9])
+    triples = np.array([[0, i, j] for i in range(1, 6) for j in range(i + 1, 6)])
+    plain = check.best_helices(pos[around][None], triples, np.ones((1, 6), bool))[0]
+    assert set(around[plain].tolist()) == {7, 8, 9}
+    finder = DisplacedSearch(min_layers=3, min_pt=0.0).finder(check, 3, 60)
+    out = finder.seeded_helices(pos, np.arange(len(pos)), np.full(5, 4), around[1:])
+    assert [set(t.tolist()) for t in out] == [{4, 5, 6}]
+
+
+def test_two_hits_on_one_layer_define_no_helix() -> None:
+    # two hits 2.5 mm apart on the 116 mm layer (overlapping modules) on a helix through seed hit 4: with the
+    # seed they made a 3-hit "helix" with no residual, which beat the secondary (hits 4-6) and was then
+    # rejected (2 layers); two hits closer than min_gap (10 mm) no longer define a helix
+    pos = event()[:7]
+    c = pos[5].copy()
+    c[2] += 10.0
+    pos = np.concatenate([pos, np.array([harder_through(pos[4], c, r) for r in (116.0, 118.5)])])  # hits 7, 8
+
+    def on_three_layers(tracks: list[np.ndarray]) -> np.ndarray:
+        return np.array([len(set(np.round(np.hypot(pos[t, 0], pos[t, 1]) / 20).tolist())) >= 3 for t in tracks])
+
+    finder = DisplacedSearch(min_layers=3, min_pt=0.0, retries=0).finder(HelixRefinement().check, 3, 60)
+    assert finder.min_gap == 10.0
+    for gap, found in ((0.0, []), (10.0, [{4, 5, 6}])):
+        out = dataclasses.replace(finder, min_gap=gap).seeded_helices(
+            pos, np.arange(len(pos)), np.full(4, 4), np.array([7, 8, 5, 6]), on_three_layers)
+        assert [set(t.tolist()) for t in out] == found, gap

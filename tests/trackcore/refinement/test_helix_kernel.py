@@ -10,19 +10,24 @@ from trackcore.refinement.helix import HelixCheck, all_triples, triples_through_
 from trackcore.refinement.helix_kernel import _pairwise_sum
 
 
-def numpy_best_helices(check: HelixCheck, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The search written with (B, T, n) numpy arrays (the implementation before the kernel)."""
+def numpy_best_helices(check: HelixCheck, p: np.ndarray, triples: np.ndarray, valid: np.ndarray,
+                       min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf) -> np.ndarray:
+    """The search written with (B, T, n) numpy arrays (the implementation before the kernel), and its rules
+    on the triples (:meth:`HelixCheck.best_helices`)."""
     x, y, z = p[..., 0], p[..., 1], p[..., 2]
     r = np.hypot(x, y)
     a, b, c = triples[:, 0], triples[:, 1], triples[:, 2]
     ax, ay, bx, by, cx, cy = x[:, a], y[:, a], x[:, b], y[:, b], x[:, c], y[:, c]
     d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
     ok = (np.abs(d) > 1e-12) & valid[:, a] & valid[:, b] & valid[:, c]
+    for i, j in ((a, b), (a, c), (b, c)):  # no two of the triple's points closer than min_gap
+        ok &= np.linalg.norm(p[:, i] - p[:, j], axis=-1) >= min_gap
     d = np.where(ok, d, 1.0)
     a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
     ux = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d
     uy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d
     rad = np.hypot(ax - ux, ay - uy)
+    ok &= np.abs(np.hypot(ux, uy) - rad) <= max_d0
     xs, ys = x[:, None, :], y[:, None, :]
     dist = np.hypot(xs - ux[..., None], ys - uy[..., None])
     power = ((xs - ax[..., None]) * (xs + ax[..., None] - 2 * ux[..., None])
@@ -41,6 +46,9 @@ def numpy_best_helices(check: HelixCheck, p: np.ndarray, triples: np.ndarray, va
     ok &= np.abs(uz) <= np.sinh(min(check.max_eta, 700.0)) * np.abs(ur)
     drz = np.abs((r[:, None, :] - ri[..., None]) * uz[..., None] - (z[:, None, :] - zi[..., None]) * ur[..., None])
     good = (dxy <= check.tol_xy) & (drz <= check.tol_rz) & ok[..., None] & valid[:, None, :]
+    if whole:  # the triple's own points on its helix
+        for k in (a, b, c):
+            good &= np.take_along_axis(good, np.broadcast_to(k[None, :, None], (len(p), len(triples), 1)), 2)
     count = good.sum(-1)
     cost = np.where(good, dxy / check.tol_xy + drz / check.tol_rz, 0.0).sum(-1)
     best = np.argmin(cost - count * (2.0 * p.shape[1] + 1.0), axis=1)
@@ -95,6 +103,25 @@ def test_kernel_matches_numpy_on_long_sets_and_ties() -> None:
     t6 = all_triples(6)
     np.testing.assert_array_equal(check.best_helices(small, t6, np.ones((5, 6), bool)),
                                   numpy_best_helices(check, small, t6, np.ones((5, 6), bool)))
+
+
+@pytest.mark.parametrize("rules", [{"min_gap": 10.0}, {"whole": True}, {"max_d0": 2.0},
+                                   {"min_gap": 10.0, "whole": True, "max_d0": 40.0}])
+def test_the_rules_on_triples_match_numpy_and_change_the_search(rules: dict) -> None:
+    """Triples with two points within ``min_gap``, off their own helix (``whole``) or passing farther than
+    ``max_d0`` from the beam line define no helix: sets with hits doubled a few mm apart (overlapping
+    modules) and helices up to 60 mm off the beam line."""
+    rng = np.random.default_rng(7)
+    check = HelixCheck(0.15, 0.5, 6.0)
+    p = helix_sets(rng, 60, 12, n_tracks=3)
+    p[:, :, :2] += rng.uniform(-60, 60, (60, 1, 2)) * (rng.random((60, 1, 1)) < 0.5)  # off the beam line
+    p[:, 8:] = p[:, 4:8] + rng.normal(0, 2.0, (60, 4, 3))  # doubles
+    valid = np.ones((60, 12), bool)
+    triples = triples_through_first(12)
+    got = check.best_helices(p, triples, valid, **rules)
+    np.testing.assert_array_equal(got, numpy_best_helices(check, p, triples, valid, **rules))
+    changed = (got != check.best_helices(p, triples, valid)).any(1)
+    assert changed.sum() >= 3, f"the rules {rules} changed only {changed.sum()} of 60 searches"
 
 
 def test_no_valid_triple_finds_nothing() -> None:
