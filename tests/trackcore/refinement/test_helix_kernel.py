@@ -139,6 +139,10 @@ def test_bad_shapes_and_indices_are_named() -> None:
         check.best_helices(p[..., :2], all_triples(5), np.ones((2, 5), bool))
     with pytest.raises(ValueError, match=r"indices in \[0, 5\)"):
         check.best_helices(p, np.array([[0, 1, 5]]), np.ones((2, 5), bool))
+    for rule, match in (({"min_gap": -1.0}, "min_gap"), ({"min_gap": float("nan")}, "min_gap"),
+                        ({"max_d0": float("nan")}, "max_d0"), ({"max_d0": -2.0}, "max_d0")):
+        with pytest.raises(ValueError, match=match):
+            check.best_helices(p, all_triples(5), np.ones((2, 5), bool), **rule)
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 15, 128, 129, 136, 257, 1000, 4097])
