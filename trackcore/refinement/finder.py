@@ -227,8 +227,8 @@ class HelixFinder:
         if memo is None:
             return self._best_helices(p[free[np.maximum(local, 0)]], triples, valid)
         hits = np.where(valid, free[np.maximum(local, 0)], -1)
-        settings = np.array([self.max_d0, self.min_gap, self.strict]).tobytes()  # searches sharing a memo may differ
-        keys = [settings + row.tobytes() for row in hits]
+        rules = repr(sorted(self._rules.items())).encode()  # the searches sharing a memo may differ in them
+        keys = [rules + row.tobytes() for row in hits]
         keep = np.zeros(local.shape, bool)
         todo = []
         for i, key in enumerate(keys):
@@ -253,9 +253,12 @@ class HelixFinder:
         Shapes:
             p: (S, k, 3) float64; triples: (T, 3); valid: (S, k) bool; returns (S, k) bool.
         """
-        if not self.strict:
-            return self.check.best_helices(p, triples, valid)
-        return self.check.best_helices(p, triples, valid, min_gap=self.min_gap, whole=True, max_d0=self.max_d0)
+        return self.check.best_helices(p, triples, valid, **self._rules)
+
+    @property
+    def _rules(self) -> dict[str, Any]:
+        """The rules on the search's triples that :meth:`HelixCheck.best_helices` takes (none unless ``strict``)."""
+        return {"min_gap": self.min_gap, "whole": True, "max_d0": self.max_d0} if self.strict else {}
 
 
 @dataclass(frozen=True)

@@ -325,8 +325,7 @@ class HelixCheck:
         if len(triples) and (triples.min() < 0 or triples.max() >= p.shape[1]):
             raise ValueError(f"Expected triples' indices in [0, {p.shape[1]}) (got {triples.min()}..{triples.max()})")
         min_gap = check_nonnegative("min_gap", min_gap)
-        if not (isinstance(max_d0, int | float | np.integer | np.floating) and max_d0 >= 0):  # inf: no such rule
-            raise ValueError(f"Expected 'max_d0' to be a number >= 0 or inf (got {max_d0!r})")
+        max_d0 = max_d0 if max_d0 == np.inf else check_nonnegative("max_d0", max_d0)  # inf: no such rule
         args = (float(self.tol_xy), float(self.tol_rz), float(np.sinh(min(self.max_eta, 700.0))), min_gap,
                 bool(whole), float(max_d0))
         # the sets are independent and the kernel releases the GIL: large calls are split between
