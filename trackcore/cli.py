@@ -1,7 +1,7 @@
 """The ``trackcore`` command line: data, evaluation, scans, sweeps, comparisons and LightningCLI training.
 
-Commands: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | compare | bench | fit | validate |
-test | predict``.
+Commands: ``simulate | inspect | prepare | evaluate | scan | sweep | dashboard | compare | bench | quality | fit |
+validate | test | predict``.
 
 Imports are deferred to the chosen subcommand: torch and friends cost seconds to import
 and ``trackcore inspect`` needs none of them.
@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="train or reuse EC, OC, EggNet and HGNN on the same events; one report")
     add_compare_arguments(p)
+    from trackcore.commands.quality import add_arguments as add_quality_arguments
+
+    p = sub.add_parser("quality", help="fit the learned quality cut's fake classifier; scan its threshold")
+    add_quality_arguments(p)
     return parser
 
 
@@ -138,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from trackcore.commands import bench as command
         elif args.command == "compare":
             from trackcore.commands import compare as command
+        elif args.command == "quality":
+            from trackcore.commands import quality as command
         elif args.command == "dashboard":
             from trackcore.commands.sweep import run_dashboard
 

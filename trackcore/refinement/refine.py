@@ -44,6 +44,7 @@ from trackcore.checks import check_count, check_hit_id, check_nonnegative, check
 from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
+from trackcore.refinement.quality import QualityModel, learned_cut
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
 
@@ -57,7 +58,7 @@ class HelixRefinement:
     (``fill_holes``), the quality cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when
     ``groups`` are passed), 4. recover (``recover``) on the hits that leaves free and 4b. the search off the
     beam line (``displaced``) on the hits left then, each found helix judged by the quality cut before it
-    takes its hits, then the crowd cut (``crowd_d0``). Candidates with a
+    takes its hits, the learned quality cut (``quality_model``), then the crowd cut (``crowd_d0``). Candidates with a
     hit outside ``volumes`` skip the helix steps, and only the cuts judge them.
 
     Args:
@@ -119,6 +120,9 @@ class HelixRefinement:
         crowd_d0: the crowd cut's largest transverse impact parameter (mm) of a candidate with
             another hit near one of its hits (None: no such cut).
         crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
+        quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` (``trackcore quality fit``):
+            the last step drops the candidates it judges fakes with a probability above ``max_fake_prob``
+            (None: no such step).
     """
 
     tol_xy: float = 0.15
@@ -151,6 +155,8 @@ class HelixRefinement:
     short_d0: tuple[int, float] | None = None
     crowd_d0: float | None = None
     crowd_radius: float = 3.0
+    quality_model: str | None = None
+    max_fake_prob: float = 0.5
 
     def __post_init__(self) -> None:
         check_positive("tol_xy", self.tol_xy)
@@ -184,6 +190,10 @@ class HelixRefinement:
         if self.crowd_d0 is not None:
             check_positive("crowd_d0", self.crowd_d0)
         check_positive("crowd_radius", self.crowd_radius)
+        if not 0.0 < self.max_fake_prob <= 1.0:
+            raise ValueError(f"max_fake_prob must lie in (0, 1] (got {self.max_fake_prob!r})")
+        if self.quality_model is not None:
+            QualityModel.load(self.quality_model)  # a missing or wrong file is named now, not mid-run
         check_nonnegative("hole_margin", self.hole_margin)
         if self.hole_volumes is not None:
             if not len(self.hole_volumes):
@@ -294,6 +304,9 @@ class HelixRefinement:
             finder = self.displaced.finder(self.check, self.min_hits, self.max_clean_hits)
             tracks += finder.recover(p, steps.free_hits(tracks + aside, joinable),
                                      self._accept(p, layer, self.displaced.min_layers, short_d0=False), memo)
+        if self.quality_model is not None:
+            tracks = learned_cut(QualityModel.load(self.quality_model), self.max_fake_prob, tracks, p, volume_id,
+                                 layer_id)
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)

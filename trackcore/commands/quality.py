@@ -1,0 +1,190 @@
+"""``trackcore quality fit|scan``: the learned quality cut's classifier, fitted and its threshold chosen.
+
+- ``fit STAGE_DIR [STAGE_DIR ...] --model FILE [--split train]``: the candidates of a family's predicted
+  events (``trackcore predict`` with the refinement the family will use, without ``quality_model``), each
+  labelled fake or not by the truth (a candidate that matches no particle of any pT, double majority),
+  fit :class:`~trackcore.refinement.quality.QualityModel` and write it.
+- ``scan STAGE_DIR --model FILE [--split val]``: the DM efficiency and fake rate of those candidates after
+  the cut at each ``--thresholds`` fake probability; writes ``quality_scan.csv``, ``.json`` and ``.png`` to
+  ``--out`` (default ``STAGE_DIR/quality/<split>``). The cut is the refinement's last step, so this is what
+  ``refine.quality_model`` + ``refine.max_fake_prob`` give, except where a model builds in two passes (EC's
+  ``second_pass``): there the hits the first pass's cut frees may join the second pass's candidates, so
+  ``trackcore predict`` with the cut gives slightly different numbers (measure the chosen one so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from trackcore.commands.scan import floats
+
+DEFAULT_THRESHOLDS = "0.2,0.3,0.4,0.5,0.6,0.7,0.8,1.0"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``trackcore quality``."""
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    f = sub.add_parser("fit", help="fit the fake classifier on predicted events' candidates")
+    f.add_argument("stage_dirs", nargs="+", metavar="STAGE_DIR", help="stage folders with track candidates")
+    f.add_argument("--model", required=True, help="the file to write")
+    f.add_argument("--split", default="train", help="which split's events (default: train)")
+    f.add_argument("--max-events", type=int, default=None, help="at most this many events per folder")
+    f.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("scan", help="efficiency and fakes after the cut at each threshold")
+    s.add_argument("stage_dir", help="a stage folder with track candidates (predicted without quality_model)")
+    s.add_argument("--model", required=True, help="a file written by `trackcore quality fit`")
+    s.add_argument("--split", default="val", help="which split's events (default: val)")
+    s.add_argument("--thresholds", type=floats, default=floats(DEFAULT_THRESHOLDS),
+                   help=f"largest fake probabilities kept (default {DEFAULT_THRESHOLDS}; 1.0: no cut)")
+    s.add_argument("--min-pt", type=float, default=1.0, help="particles of interest: pT > this (GeV)")
+    s.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/quality/SPLIT)")
+
+
+def stage_candidates(event: Any, path: Path) -> tuple[Any, np.ndarray, list[np.ndarray]]:
+    """A stage event's candidates: the table, its track ids (sorted) and each one's hit indices.
+
+    Raises:
+        ValueError: no candidates in the event, or a candidate hit that is not among its hits.
+    """
+    from trackcore.candidates import TrackCandidates
+
+    if getattr(event, "track_hit_id", None) is None:
+        raise ValueError(f"{path}: no track candidates (track_hit_id); predict the stage with a builder")
+    candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
+    hit_id = event.hit_id.numpy()
+    order = np.argsort(hit_id, kind="stable")
+    where = np.minimum(np.searchsorted(hit_id, candidates.hit_id, sorter=order), len(hit_id) - 1)
+    index = order[where]
+    if (hit_id[index] != candidates.hit_id).any():
+        raise ValueError(f"{path}: candidate hits that are not among the event's hits")
+    by_track = np.argsort(candidates.track_id, kind="stable")
+    ids, starts = np.unique(candidates.track_id[by_track], return_index=True)
+    return candidates, ids, [np.sort(part) for part in np.split(index[by_track], starts[1:])]
+
+
+def _event_table(path: Path, model: Any | None) -> dict[str, Any]:
+    """One event's candidates: features (or fake probabilities with ``model``), labels and what evaluation needs."""
+    from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
+    from trackcore.metrics.stage_report import load_stage_event
+    from trackcore.refinement import steps
+    from trackcore.refinement.quality import QualityModel, candidate_features, crowding
+
+    event = load_stage_event(path)
+    candidates, ids, groups = stage_candidates(event, path)
+    truth = EventTruth.from_data(event)
+    table = evaluate_tracks(candidates, truth, ParticlesOfInterest()).candidates.set_index("track_id").loc[ids]
+    pos = event.pos.numpy().astype(np.float64)
+    settings = model or QualityModel(classifier=None)
+    try:
+        layer = steps.hit_layers(len(pos), getattr(event, "volume_id", None), getattr(event, "layer_id", None),
+                                 settings.hole_volumes)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    inside = np.array([(layer[1][g] >= 0).all() for g in groups], bool)
+    out = {"ids": ids, "candidates": candidates, "truth": truth, "inside": inside,
+           "considered": table["considered"].to_numpy(bool), "fake": ~table["dm"].to_numpy(bool)}
+    judged = [g for g, i in zip(groups, inside, strict=True) if i]
+    if model is None:
+        out["x"] = candidate_features(pos, judged, layer, hole_margin=settings.hole_margin,
+                                      span_from=settings.span_from, crowd=crowding(pos, settings.crowd_window))
+    else:
+        out["prob"] = np.zeros(len(ids))
+        out["prob"][inside] = model.fake_probability(pos, judged, layer)
+    return out
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """``trackcore quality fit``."""
+    from trackcore.metrics.stage_report import stage_event_files
+    from trackcore.refinement.quality import QualityModel
+
+    files = []
+    for stage in args.stage_dirs:
+        found = stage_event_files(stage, args.split)
+        files += found[: args.max_events] if args.max_events else found
+    xs, ys = [], []
+    for path in tqdm(files, desc="candidates", unit="event"):
+        t = _event_table(path, None)
+        use = t["considered"][t["inside"]]
+        xs.append(t["x"][use])
+        ys.append((t["fake"] & t["considered"])[t["inside"]][use])
+    x, fake = np.concatenate(xs), np.concatenate(ys)
+    info = {"stage_dirs": [str(s) for s in args.stage_dirs], "split": args.split, "events": len(files),
+            "candidates": int(len(fake)), "fakes": int(fake.sum())}
+    model = QualityModel.fit(x, fake, seed=args.seed, info=info)
+    model.save(args.model)
+    print(f"fitted on {info['candidates']:,} candidates ({info['fakes']:,} fakes) of {len(files)} events; "
+          f"wrote {args.model}")
+    return 0
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """``trackcore quality scan``."""
+    import pandas as pd
+
+    from trackcore.candidates import TrackCandidates
+    from trackcore.data.atomic import atomic_write_text
+    from trackcore.metrics import ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
+    from trackcore.metrics.stage_report import stage_event_files
+    from trackcore.refinement.quality import QualityModel
+
+    model = QualityModel.load(args.model)
+    tables = [_event_table(p, model) for p in tqdm(stage_event_files(args.stage_dir, args.split), desc="events",
+                                                  unit="event")]
+    rows = []
+    for threshold in sorted(args.thresholds):
+        per_pt = {}
+        for min_pt in sorted({args.min_pt, 0.5}):
+            evals = []
+            for t in tables:
+                c: TrackCandidates = t["candidates"]
+                kept = np.isin(c.track_id, t["ids"][t["prob"] <= threshold])
+                evals.append(evaluate_tracks(TrackCandidates(c.hit_id[kept], c.track_id[kept]), t["truth"],
+                                             ParticlesOfInterest(min_pt=min_pt)))
+            per_pt[min_pt] = TrackingEvaluation.concat(evals).summary()
+        s = per_pt[args.min_pt]
+        rows.append({"max_fake_prob": threshold, "dm_efficiency": s["dm_efficiency"],
+                     "dm_fake_rate": s["dm_fake_rate"], "dm_efficiency_pt0.5": per_pt[0.5]["dm_efficiency"]})
+    frame = pd.DataFrame(rows)
+    out = Path(args.out or Path(args.stage_dir) / "quality" / args.split)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "quality_scan.csv", frame.to_csv(index=False))
+    atomic_write_text(out / "quality_scan.json", json.dumps({"model": str(args.model), "split": args.split,
+                                                             "events": len(tables), "rows": rows}, indent=2))
+    _plot(frame, out / "quality_scan.png", args.min_pt)
+    print(f"{len(tables)} events of {args.stage_dir} ({args.split}), DM pT > {args.min_pt:g} GeV:")
+    for r in rows:
+        print(f"  max_fake_prob {r['max_fake_prob']:.2f}: efficiency {100 * r['dm_efficiency']:.2f}% "
+              f"(pT > 0.5: {100 * r['dm_efficiency_pt0.5']:.2f}%), fake rate {100 * r['dm_fake_rate']:.2f}%")
+    print(f"wrote {out}/quality_scan.csv, .json, .png")
+    return 0
+
+
+def _plot(frame: Any, path: Path, min_pt: float) -> None:
+    """Efficiency against fake rate, one point per threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(100 * frame["dm_fake_rate"], 100 * frame["dm_efficiency"], "o-")
+    for _, r in frame.iterrows():
+        ax.annotate(f"{r['max_fake_prob']:g}", (100 * r["dm_fake_rate"], 100 * r["dm_efficiency"]), fontsize=7)
+    ax.set_xlabel("DM fake rate (%)")
+    ax.set_ylabel(f"DM efficiency, pT > {min_pt:g} GeV (%)")
+    ax.set_title("learned quality cut: kept at fake probability <= label")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``trackcore quality fit`` or ``scan``."""
+    return run_fit(args) if args.action == "fit" else run_scan(args)
