@@ -74,8 +74,13 @@ def test_every_trackcore_command_line_names_a_real_command_and_real_options():
         assert command in parsers, f"README: `{line}` names no trackcore command {command!r}"
         if command in LIGHTNING:
             continue  # LightningCLI options (--config, --trainer.*, ...) are checked by the config tests
-        known = {s for a in parsers[command]._actions for s in a.option_strings}
-        words = [w.lstrip("[{") for w in words[2:]]
+        parser, words = parsers[command], words[2:]
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if actions:  # a command with actions (`trackcore quality fit ...`): the action's options
+            assert words and words[0] in actions[0].choices, f"README: `{line}` names no {command} action"
+            parser, words = actions[0].choices[words[0]], words[1:]
+        known = {s for a in parser._actions for s in a.option_strings}
+        words = [w.lstrip("[{") for w in words]
         words = words[: words.index("--")] if "--" in words else words  # after `--`: fit arguments
         options = {re.split(r"[=\]]", w)[0] for w in words if w.startswith("--")}
         unknown = sorted(options - known)
