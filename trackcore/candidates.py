@@ -155,6 +155,28 @@ class TrackCandidates:
         """Distinct track ids (ascending) and the number of hits of each."""
         return np.unique(self.track_id, return_counts=True)
 
+    def index_lists(self, hit_id: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Distinct track ids (ascending) and each track's hits as sorted indices into ``hit_id``.
+
+        Shapes: hit_id: (N_hits,) int64; returns (T,) and T index arrays.
+
+        Raises:
+            ValueError: a candidate hit that is not in ``hit_id``.
+        """
+        if not len(self):
+            return np.zeros(0, np.int64), []
+        if not len(hit_id):
+            raise ValueError(f"{len(self)} candidate hit(s) are not among the event's hits (it has none)")
+        order = np.argsort(hit_id, kind="stable")
+        index = order[np.minimum(np.searchsorted(hit_id, self.hit_id, sorter=order), len(hit_id) - 1)]
+        missing = hit_id[index] != self.hit_id
+        if missing.any():
+            raise ValueError(f"{int(missing.sum())} candidate hit(s) are not among the event's hits "
+                             f"(first hit_id {int(self.hit_id[missing][0])})")
+        by_track = np.argsort(self.track_id, kind="stable")
+        ids, starts = np.unique(self.track_id[by_track], return_index=True)
+        return ids, [np.sort(part) for part in np.split(index[by_track], starts[1:])]
+
     def n_shared_hits(self) -> int:
         """Hits that belong to more than one track."""
         _, counts = np.unique(self.hit_id, return_counts=True)

@@ -6,10 +6,10 @@
   fit :class:`~trackcore.refinement.quality.QualityModel` and write it.
 - ``scan STAGE_DIR --model FILE [--split val]``: the DM efficiency and fake rate of those candidates after
   the cut at each ``--thresholds`` fake probability; writes ``quality_scan.csv``, ``.json`` and ``.png`` to
-  ``--out`` (default ``STAGE_DIR/quality/<split>``). The cut is the refinement's last step, so this is what
-  ``refine.quality_model`` + ``refine.max_fake_prob`` give, except where a model builds in two passes (EC's
-  ``second_pass``): there the hits the first pass's cut frees may join the second pass's candidates, so
-  ``trackcore predict`` with the cut gives slightly different numbers (measure the chosen one so).
+  ``--out`` (default ``STAGE_DIR/quality/<split>``). An estimate of what ``refine.quality_model`` +
+  ``refine.max_fake_prob`` give: the refinement judges earlier (the model's candidates before the searches,
+  each helix a search finds), so the searches and a second building pass may use the hits of the candidates
+  it drops; ``trackcore predict`` with the cut finds more (measure the chosen threshold so).
 """
 
 from __future__ import annotations
@@ -57,15 +57,11 @@ def stage_candidates(event: Any, path: Path) -> tuple[Any, np.ndarray, list[np.n
     if getattr(event, "track_hit_id", None) is None:
         raise ValueError(f"{path}: no track candidates (track_hit_id); predict the stage with a builder")
     candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
-    hit_id = event.hit_id.numpy()
-    order = np.argsort(hit_id, kind="stable")
-    where = np.minimum(np.searchsorted(hit_id, candidates.hit_id, sorter=order), len(hit_id) - 1)
-    index = order[where]
-    if (hit_id[index] != candidates.hit_id).any():
-        raise ValueError(f"{path}: candidate hits that are not among the event's hits")
-    by_track = np.argsort(candidates.track_id, kind="stable")
-    ids, starts = np.unique(candidates.track_id[by_track], return_index=True)
-    return candidates, ids, [np.sort(part) for part in np.split(index[by_track], starts[1:])]
+    try:
+        ids, groups = candidates.index_lists(event.hit_id.numpy())
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    return candidates, ids, groups
 
 
 def _event_table(path: Path, model: Any | None) -> dict[str, Any]:

@@ -104,9 +104,7 @@ class StripFollowing:
         for name, values in (("volume_id", vol), ("layer_id", lay)):
             if values.shape != (len(p),):
                 raise ValueError(f"Expected one '{name}' per hit: {len(p)} (got shape {tuple(values.shape)})")
-        from trackcore.refinement.refine import HelixRefinement
-
-        tracks = [t for t in HelixRefinement._as_index_lists(candidates, ids) if len(t) >= 3]
+        tracks = [t for t in candidates.index_lists(ids)[1] if len(t) >= 3]
         tracks.sort(key=len, reverse=True)
         r_all = np.hypot(p[:, 0], p[:, 1])
         strip = ~np.isin(vol, self.pixel_volumes)

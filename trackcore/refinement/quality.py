@@ -10,9 +10,12 @@ as the DM fake rate counts it), on a family's candidates of the training events 
 fit``); it then reads no truth. The features use the hits and the detector's layers only, so one model
 serves any family's candidates in principle, but each family's candidates differ: fit one per family.
 
-:class:`~trackcore.refinement.refine.HelixRefinement` drops, as its last step, the candidates whose fake
-probability exceeds ``max_fake_prob`` (``quality_model``: the saved file). Which threshold: ``trackcore
-quality scan`` on the validation events. Files are pickles: load only the ones you made.
+:class:`~trackcore.refinement.refine.HelixRefinement` (``quality_model``: the saved file) judges with it where
+it applies the hand-set quality cut: the model's candidates before the searches (those whose fake probability
+exceeds ``max_fake_prob`` are dropped and their hits searched) and every helix a search finds, before it takes
+its hits (:func:`learned_judge`). Which threshold: ``trackcore quality scan`` on the validation events (an
+estimate: it cuts the final candidates of a stage predicted without the cut). Files are pickles: load only the
+ones you made.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import functools
 import io
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,19 +193,25 @@ def _load(path: str, mtime_ns: int) -> QualityModel:
     return model
 
 
-def learned_cut(model: QualityModel, max_fake_prob: float, tracks: list[np.ndarray], p: np.ndarray,
-                volume_id: Any, layer_id: Any) -> list[np.ndarray]:
-    """The tracks whose fake probability is at most ``max_fake_prob`` (``volume_id``, ``layer_id``: of each
-    hit, for the layers; tracks with a hit outside the model's ``hole_volumes`` pass unjudged).
+def learned_judge(model: QualityModel, max_fake_prob: float, p: np.ndarray, volume_id: Any,
+                  layer_id: Any) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """The learned cut of one event: a function telling which of some tracks have a fake probability of at most
+    ``max_fake_prob`` (tracks with a hit outside the model's ``hole_volumes`` pass unjudged). The event's layers
+    and crowding are computed once, here, for all the calls (the refinement judges every proposal of its searches).
 
     Raises:
         ValueError: no ``volume_id`` or ``layer_id`` (:func:`steps.hit_layers`).
     """
-    if not tracks:
-        return tracks
     layer = steps.hit_layers(len(p), volume_id, layer_id, model.hole_volumes)
-    inside = np.array([(layer[1][t] >= 0).all() for t in tracks])
-    keep = ~inside
-    judged = [t for t, i in zip(tracks, inside, strict=True) if i]
-    keep[inside] = model.fake_probability(p, judged, layer) <= max_fake_prob
-    return [t for t, k in zip(tracks, keep, strict=True) if k]
+    crowd = crowding(p, model.crowd_window)
+
+    def passes(tracks: list[np.ndarray]) -> np.ndarray:
+        keep = np.ones(len(tracks), bool)
+        inside = np.array([(layer[1][t] >= 0).all() for t in tracks], bool)
+        if inside.any():
+            x = candidate_features(p, [t for t, i in zip(tracks, inside, strict=True) if i], layer,
+                                   hole_margin=model.hole_margin, span_from=model.span_from, crowd=crowd)
+            keep[inside] = model.classifier.predict_proba(x)[:, 1] <= max_fake_prob
+        return keep
+
+    return passes

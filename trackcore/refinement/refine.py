@@ -44,7 +44,7 @@ from trackcore.checks import check_count, check_hit_id, check_nonnegative, check
 from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
-from trackcore.refinement.quality import QualityModel, learned_cut
+from trackcore.refinement.quality import QualityModel, learned_judge
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
 
@@ -58,7 +58,8 @@ class HelixRefinement:
     (``fill_holes``), the quality cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when
     ``groups`` are passed), 4. recover (``recover``) on the hits that leaves free and 4b. the search off the
     beam line (``displaced``) on the hits left then, each found helix judged by the quality cut before it
-    takes its hits, the learned quality cut (``quality_model``), then the crowd cut (``crowd_d0``). Candidates with a
+    takes its hits (and, with ``quality_model``, the learned cut: with the quality cut and in each judgement),
+    then the crowd cut (``crowd_d0``). Candidates with a
     hit outside ``volumes`` skip the helix steps, and only the cuts judge them.
 
     Args:
@@ -121,8 +122,9 @@ class HelixRefinement:
             another hit near one of its hits (None: no such cut).
         crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
         quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` (``trackcore quality fit``):
-            the last step drops the candidates it judges fakes with a probability above ``max_fake_prob``
-            (None: no such step).
+            the learned cut, applied with the quality cut (the candidates before the searches, each helix they
+            find before it takes its hits), drops candidates it judges fakes with a probability above
+            ``max_fake_prob`` (None: no learned cut).
     """
 
     tol_xy: float = 0.15
@@ -251,7 +253,7 @@ class HelixRefinement:
             raise ValueError(f"'pos' holds {int((~np.isfinite(p)).sum())} NaN or infinite value(s)")
         ids = check_hit_id(hit_id, len(p))
         ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
-        tracks = self._as_index_lists(candidates, ids)
+        tracks = candidates.index_lists(ids)[1]
         judged = np.ones(len(p), bool)
         if self.volumes is not None and volume_id is not None:
             vol = as_numpy(volume_id)
@@ -268,6 +270,8 @@ class HelixRefinement:
         if self.fill_holes or self.has_quality_cut or self.displaced is not None or (
                 self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
+        learned = None if self.quality_model is None else learned_judge(
+            QualityModel.load(self.quality_model), self.max_fake_prob, p, volume_id, layer_id)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
         check = self.check
@@ -289,24 +293,22 @@ class HelixRefinement:
             tracks = steps.fill_holes(tracks, p, steps.free_hits(tracks + aside, joinable), layer, check,
                                       self.fill_tolerance, self.hole_margin)
         # the quality cut, before the searches: the hits of the candidates it drops are searched too
-        tracks, aside = self._quality_cut(tracks, p, layer), self._quality_cut(aside, p, layer)
+        tracks, aside = self._quality_cut(tracks, p, layer, learned), self._quality_cut(aside, p, layer, learned)
         if groups is not None:
             try:
-                group_lists = self._as_index_lists(groups, ids)
+                group_lists = groups.index_lists(ids)[1]
             except ValueError as err:
                 raise ValueError(f"groups: {err}") from None
             tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists,
-                                          self._accept(p, layer, None), memo)
+                                          self._accept(p, layer, None, learned=learned), memo)
         if self.recover:
             tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable),
-                                          self._accept(p, layer, self.recover_min_layers), memo)
+                                          self._accept(p, layer, self.recover_min_layers, learned=learned), memo)
         if self.displaced is not None:
             finder = self.displaced.finder(self.check, self.min_hits, self.max_clean_hits)
             tracks += finder.recover(p, steps.free_hits(tracks + aside, joinable),
-                                     self._accept(p, layer, self.displaced.min_layers, short_d0=False), memo)
-        if self.quality_model is not None:
-            tracks = learned_cut(QualityModel.load(self.quality_model), self.max_fake_prob, tracks, p, volume_id,
-                                 layer_id)
+                                     self._accept(p, layer, self.displaced.min_layers, short_d0=False,
+                                                  learned=learned), memo)
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
@@ -317,53 +319,42 @@ class HelixRefinement:
         return TrackCandidates(ids[rows], label)
 
     # ------------------------------------------------------------------ helpers
-    def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None) -> list[np.ndarray]:
-        """The tracks that pass the quality cut (all without one)."""
-        if not tracks or not self.has_quality_cut:
-            return tracks
-        assert layer is not None
-        return steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
-                                 self.span_holes_from, self.short_d0)
+    def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None,
+                     learned: Accept | None = None) -> list[np.ndarray]:
+        """The tracks that pass the quality cut (all without one), then the learned cut (where given)."""
+        if tracks and self.has_quality_cut:
+            assert layer is not None
+            tracks = steps.quality_cut(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
+                                       self.span_holes_from, self.short_d0)
+        if tracks and learned is not None:
+            tracks = [t for t, k in zip(tracks, learned(tracks), strict=True) if k]
+        return tracks
 
-    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None,
-                short_d0: bool = True) -> Accept | None:
+    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None, short_d0: bool = True,
+                learned: Accept | None = None) -> Accept | None:
         """The rule a found helix must pass before it takes its hits: the quality cut (where set; without
         its ``short_d0`` rule when ``short_d0`` is False: the displaced search's helices are off the beam
-        line) and ``min_layers`` distinct layers (None: no layer rule of its own). A helix the cut would
-        drop later would hold hits that a smaller, good helix needs."""
+        line), ``min_layers`` distinct layers (None: no layer rule of its own) and the learned cut (where
+        given). A helix the cuts would drop later would hold hits that a smaller, good helix needs."""
         cut = self.has_quality_cut
         near_beam = self.short_d0 if short_d0 else None
-        if not cut and min_layers is None:
+        if not cut and min_layers is None and learned is None:
             return None
-        assert layer is not None
 
         def accept(tracks: list[np.ndarray]) -> np.ndarray:
             ok = np.ones(len(tracks), bool)
             if min_layers is not None:
+                assert layer is not None
                 ok &= steps.layer_counts(tracks, layer) >= min_layers
             if cut:
+                assert layer is not None
                 ok &= steps.quality_mask(tracks, p, layer, self.hole_margin, self.max_holes, self.min_layers,
                                          self.span_holes_from, near_beam)
+            if learned is not None and ok.any():
+                ok[ok] = learned([t for t, k in zip(tracks, ok, strict=True) if k])
             return ok
 
         return accept
-
-    @staticmethod
-    def _as_index_lists(candidates: TrackCandidates, ids: np.ndarray) -> list[np.ndarray]:
-        """Each candidate's hit indices (into ``ids``), sorted, one array per track."""
-        if not len(candidates):
-            return []
-        order = np.argsort(ids, kind="stable")
-        where = np.searchsorted(ids, candidates.hit_id, sorter=order)
-        where = np.minimum(where, len(ids) - 1)
-        index = order[where]
-        missing = ids[index] != candidates.hit_id
-        if missing.any():
-            raise ValueError(f"{int(missing.sum())} candidate hit(s) are not among the event's hits "
-                             f"(first hit_id {int(candidates.hit_id[missing][0])})")
-        by_track = np.argsort(candidates.track_id, kind="stable")
-        _, starts = np.unique(candidates.track_id[by_track], return_index=True)
-        return [np.sort(part) for part in np.split(index[by_track], starts[1:])]
 
     @property
     def has_quality_cut(self) -> bool:

@@ -48,3 +48,14 @@ def test_append_renumbers_the_other_sets_tracks_after_this_ones() -> None:
     both = first.append(second)
     assert both.hit_id.tolist() == [1, 2, 3, 4, 7, 8] and both.track_id.tolist() == [0, 0, 5, 5, 6, 6]
     assert TrackCandidates.empty().append(second).track_id.tolist() == [0, 0]
+
+
+def test_index_lists_give_each_tracks_hits_as_indices_into_the_events_hit_ids() -> None:
+    c = TrackCandidates(np.array([30, 10, 20, 40, 10]), np.array([7, 7, 2, 2, 2]))
+    ids, lists = c.index_lists(np.array([40, 30, 20, 10]))
+    assert ids.tolist() == [2, 7] and [t.tolist() for t in lists] == [[0, 2, 3], [1, 3]]
+    assert TrackCandidates.empty().index_lists(np.array([1]))[0].size == 0
+    with pytest.raises(ValueError, match=r"1 candidate hit\(s\) are not among the event's hits \(first hit_id 40\)"):
+        c.index_lists(np.array([30, 20, 10]))
+    with pytest.raises(ValueError, match="it has none"):
+        c.index_lists(np.zeros(0, np.int64))

@@ -98,16 +98,29 @@ def test_bad_model_files_and_settings_are_named(tmp_path: Path) -> None:
             HelixRefinement(max_fake_prob=bad)
 
 
-def test_the_refinement_drops_what_the_model_calls_fake_as_its_last_step(tmp_path: Path) -> None:
+def test_the_refinement_judges_its_candidates_and_the_searches_helices(tmp_path: Path) -> None:
     n = 4
     pos, _ = particles(n)
     path = str(QualityModel(ShortIsFake()).save(tmp_path / "short.pkl"))
     tracks = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]  # the third lost its outer hit: 3 hits, one hole
     volume, layer = np.full(4 * n, 8), np.tile(LAYERS, n)
-    kept = {r: track_sets(HelixRefinement(extend=False, quality_model=path, max_fake_prob=r)(
-        candidates(tracks), pos, None, volume, layer_id=layer)) for r in (0.5, 1.0)}
-    assert kept[0.5] == {frozenset(range(4)), frozenset(range(4, 8))}
-    assert kept[1.0] == kept[0.5] | {frozenset(range(8, 11))}  # probability 1 passes a threshold of 1
+
+    def refined(max_fake_prob: float, points: np.ndarray, **settings) -> set[frozenset[int]]:
+        refine = HelixRefinement(extend=False, quality_model=path, max_fake_prob=max_fake_prob, **settings)
+        return track_sets(refine(candidates(tracks), points, None, volume, layer_id=layer))
+
+    whole = {frozenset(range(4)), frozenset(range(4, 8))}
+    assert refined(0.5, pos) == whole  # the 3-hit candidate is dropped
+    assert refined(1.0, pos) == whole | {frozenset(range(8, 11))}  # probability 1 passes a threshold of 1
+    # its hits are searched (with particle 4's, in no candidate): with hit 11 the search finds the whole
+    # particle, which the model keeps
+    search = {"recover": True, "recover_window": (0.3, 2.0)}
+    fourth = frozenset(range(12, 16))
+    assert refined(0.5, pos, **search) == whole | {frozenset(range(8, 12)), fourth}
+    far = pos.copy()
+    far[11] += 300.0  # without hit 11 the search's helix has 3 hits: the model rejects it before it takes them
+    assert refined(0.5, far, **search) == whole | {fourth}
+    assert refined(1.0, far, **search) == whole | {frozenset(range(8, 11)), fourth}
     with pytest.raises(ValueError, match="need the hits' volume_id and layer_id"):
         HelixRefinement(quality_model=path)(candidates(tracks), pos)
 
