@@ -67,6 +67,9 @@ class HelixFinder:
         min_gap: the closest two hits of the triple that defines a searched helix may be (mm; ``strict``
             only): hits of one particle on one layer are <= 5 mm apart in the simulation, on different
             layers >= 40 mm.
+        search_min_radius: ``strict``: a triple whose circle's radius is below this (mm) defines no helix (0:
+            no such rule). Otherwise a soft particle's hits and a seed can make a larger helix that wins the
+            seed (and, too tight to be returned, still takes its hits).
     """
 
     check: HelixCheck
@@ -79,6 +82,7 @@ class HelixFinder:
     retries: int = 0
     strict: bool = False
     min_gap: float = 10.0
+    search_min_radius: float = 0.0
 
     def recover(
         self, p: np.ndarray, free: np.ndarray, accept: Accept | None = None, memo: SearchMemo | None = None
@@ -258,7 +262,10 @@ class HelixFinder:
     @property
     def _rules(self) -> dict[str, Any]:
         """The rules on the search's triples that :meth:`HelixCheck.best_helices` takes (none unless ``strict``)."""
-        return {"min_gap": self.min_gap, "whole": True, "max_d0": self.max_d0} if self.strict else {}
+        if not self.strict:
+            return {}
+        return {"min_gap": self.min_gap, "whole": True, "max_d0": self.max_d0,
+                "min_radius": self.search_min_radius}
 
 
 @dataclass(frozen=True)
@@ -285,6 +292,9 @@ class DisplacedSearch:
         field_t: the magnetic field (T) that turns ``min_pt`` into a helix radius (TrackML: 2).
         retries: times a seed whose best helix is rejected is searched again without that helix's other
             hits (:attr:`HelixFinder.retries`).
+        search_min_pt: the transverse momentum below which a triple's circle defines no helix in the search
+            (GeV; 0: no such rule; :attr:`HelixFinder.search_min_radius`). Three hits measure a circle's radius
+            coarsely: set it below ``min_pt``.
     """
 
     window: tuple[float, float] = (0.3, 0.6)
@@ -294,6 +304,7 @@ class DisplacedSearch:
     min_pt: float = 0.9
     field_t: float = 2.0
     retries: int = 1
+    search_min_pt: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "window",
@@ -303,6 +314,7 @@ class DisplacedSearch:
         for name in ("max_d0", "field_t"):
             object.__setattr__(self, name, check_positive(f"displaced {name}", getattr(self, name)))
         object.__setattr__(self, "min_pt", check_nonnegative("displaced min_pt", self.min_pt))
+        object.__setattr__(self, "search_min_pt", check_nonnegative("displaced search_min_pt", self.search_min_pt))
 
     @classmethod
     def of(cls, value: DisplacedSearch | Mapping[str, Any] | None) -> DisplacedSearch | None:
@@ -324,6 +336,7 @@ class DisplacedSearch:
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
         """The :class:`HelixFinder` of this search with the refinement's tolerances (``strict``: among more
         hits, off the beam line, a helix counted by its hits alone is more often one that cannot be accepted)."""
-        min_radius = self.min_pt / (0.299792458e-3 * self.field_t)  # mm
-        return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits, min_radius,
-                           self.retries, strict=True)
+        per_gev = 1.0 / (0.299792458e-3 * self.field_t)  # mm of radius per GeV of pT
+        return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits,
+                           self.min_pt * per_gev, self.retries, strict=True,
+                           search_min_radius=self.search_min_pt * per_gev)

@@ -300,7 +300,7 @@ class HelixCheck:
         return triples
 
     def best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray, *, min_gap: float = 0.0,
-                     whole: bool = False, max_d0: float = np.inf) -> np.ndarray:
+                     whole: bool = False, max_d0: float = np.inf, min_radius: float = 0.0) -> np.ndarray:
         """For each of several point sets, the points on its best helix through one of ``triples``.
 
         The helix through a triple is the circle through its three points (transverse plane) and
@@ -309,7 +309,7 @@ class HelixCheck:
         Triples with two points closer than ``min_gap`` (mm) define no helix (e.g. two hits of one
         particle on overlapping modules of one layer: they fix no curvature), nor (``whole``) those
         whose own middle point in ``(r, z)`` is off the line through the other two, nor those whose
-        circle passes farther than ``max_d0`` (mm) from the beam line.
+        circle passes farther than ``max_d0`` (mm) from the beam line or has a radius below ``min_radius`` (mm).
 
         Shapes:
             p: (B, n, 3) float64; triples: (T, 3) indices into n; valid: (B, n) bool (padding
@@ -326,8 +326,9 @@ class HelixCheck:
             raise ValueError(f"Expected triples' indices in [0, {p.shape[1]}) (got {triples.min()}..{triples.max()})")
         min_gap = check_nonnegative("min_gap", min_gap)
         max_d0 = max_d0 if max_d0 == np.inf else check_nonnegative("max_d0", max_d0)  # inf: no such rule
+        min_radius = check_nonnegative("min_radius", min_radius)
         args = (float(self.tol_xy), float(self.tol_rz), float(np.sinh(min(self.max_eta, 700.0))), min_gap,
-                bool(whole), float(max_d0))
+                bool(whole), float(max_d0), min_radius)
         # the sets are independent and the kernel releases the GIL: large calls are split between
         # torch's intra-op threads (the project's one thread setting), each set searched whole
         work = p.shape[0] * p.shape[1] * len(triples)

@@ -151,13 +151,14 @@ def _point_term(xk, yk, rk, zk, ax, ay, ux, uy, rad, ri, zi, ur, uz, tol_xy, tol
 @numba.njit(cache=True, nogil=True)
 def best_helices_kernel(
     p: np.ndarray, triples: np.ndarray, valid: np.ndarray, tol_xy: float, tol_rz: float, max_slope: float,
-    min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf,
+    min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf, min_radius: float = 0.0,
 ) -> np.ndarray:
     """Per point set, the points within ``tol_xy`` (transverse) and ``tol_rz`` (``(r, z)``) of the helix
     through the triple that holds the most of them (ties: smallest summed normalised residuals, then
     the first triple); ``max_slope = sinh(max_eta)`` bounds ``|dz/dr|`` of the line. Triples with two
-    points closer than ``min_gap``, whose circle passes farther than ``max_d0`` from the origin or (``whole``)
-    that do not lie on their own helix (the middle point in ``(r, z)``) are skipped.
+    points closer than ``min_gap``, whose circle passes farther than ``max_d0`` from the origin or has a radius
+    below ``min_radius``, or (``whole``) that do not lie on their own helix (the middle point in ``(r, z)``)
+    are skipped.
 
     Shapes:
         p: (B, n, 3) float64; triples: (T, 3) int64 indices into n; valid: (B, n) bool
@@ -178,8 +179,8 @@ def best_helices_kernel(
         for t in range(triples.shape[0]):
             ok, ax, ay, ux, uy, rad, ri, zi, ur, uz = _triple_helix(
                 x, y, r, z, valid[s], triples[t, 0], triples[t, 1], triples[t, 2], max_slope, min_gap)
-            if not (ok and abs(math.hypot(ux, uy) - rad) <= max_d0):  # no helix, or one off the beam line
-                continue
+            if not (ok and abs(math.hypot(ux, uy) - rad) <= max_d0 and rad >= min_radius):
+                continue  # no helix, one off the beam line or one turning too tightly
             count = 0
             on = 0  # of the triple's own points, those on its helix
             beaten = False

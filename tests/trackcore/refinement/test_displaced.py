@@ -118,13 +118,18 @@ def test_a_soft_helix_keeps_its_hits_from_the_others() -> None:
     assert finder.recover(pos, free) == []
     # without the soft helix's hits held, the harder one is a candidate
     assert [set(t.tolist()) for t in finder.recover(pos, np.array([8, 9, 10]))] == [{8, 9, 10}]
+    # with search_min_pt the soft circle defines no helix in the search: it holds no hits, and the 2 GeV helix
+    # through two of them is found (at TrackML density a soft particle's hits otherwise take displaced seeds)
+    stiff = DisplacedSearch(min_layers=3, min_pt=0.9, search_min_pt=0.7).finder(check, 3, 60)
+    assert stiff.search_min_radius == pytest.approx(0.7 / (0.299792458e-3 * 2.0))
+    assert [set(t.tolist()) for t in stiff.recover(pos, free)] == [{8, 9, 10}]
 
 
 def test_bad_displaced_settings_are_named() -> None:
     for settings, match in (({"window": (0.0, 0.6)}, "window"), ({"neighbors": 2}, "neighbors"),
                             ({"max_d0": -1.0}, "max_d0"), ({"min_layers": 0}, "min_layers"),
                             ({"min_pt": float("nan")}, "min_pt"), ({"field_t": 0.0}, "field_t"),
-                            ({"retries": -1}, "retries")):
+                            ({"retries": -1}, "retries"), ({"search_min_pt": -0.1}, "search_min_pt")):
         with pytest.raises(ValueError, match=match):
             DisplacedSearch(**settings)
     with pytest.raises(ValueError, match=r"displaced: unknown setting\(s\) \['bogus'\]"):

@@ -11,7 +11,8 @@ from trackcore.refinement.helix_kernel import _pairwise_sum
 
 
 def numpy_best_helices(check: HelixCheck, p: np.ndarray, triples: np.ndarray, valid: np.ndarray,
-                       min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf) -> np.ndarray:
+                       min_gap: float = 0.0, whole: bool = False, max_d0: float = np.inf,
+                       min_radius: float = 0.0) -> np.ndarray:
     """The search written with (B, T, n) numpy arrays (the implementation before the kernel), and its rules
     on the triples (:meth:`HelixCheck.best_helices`)."""
     x, y, z = p[..., 0], p[..., 1], p[..., 2]
@@ -27,7 +28,7 @@ def numpy_best_helices(check: HelixCheck, p: np.ndarray, triples: np.ndarray, va
     ux = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d
     uy = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d
     rad = np.hypot(ax - ux, ay - uy)
-    ok &= np.abs(np.hypot(ux, uy) - rad) <= max_d0
+    ok &= (np.abs(np.hypot(ux, uy) - rad) <= max_d0) & (rad >= min_radius)
     xs, ys = x[:, None, :], y[:, None, :]
     dist = np.hypot(xs - ux[..., None], ys - uy[..., None])
     power = ((xs - ax[..., None]) * (xs + ax[..., None] - 2 * ux[..., None])
@@ -105,12 +106,12 @@ def test_kernel_matches_numpy_on_long_sets_and_ties() -> None:
                                   numpy_best_helices(check, small, t6, np.ones((5, 6), bool)))
 
 
-@pytest.mark.parametrize("rules", [{"min_gap": 10.0}, {"whole": True}, {"max_d0": 2.0},
-                                   {"min_gap": 10.0, "whole": True, "max_d0": 40.0}])
+@pytest.mark.parametrize("rules", [{"min_gap": 10.0}, {"whole": True}, {"max_d0": 2.0}, {"min_radius": 2500.0},
+                                   {"min_gap": 10.0, "whole": True, "max_d0": 40.0, "min_radius": 750.0}])
 def test_the_rules_on_triples_match_numpy_and_change_the_search(rules: dict) -> None:
     """Triples with two points within ``min_gap``, off their own helix (``whole``) or passing farther than
-    ``max_d0`` from the beam line define no helix: sets with hits doubled a few mm apart (overlapping
-    modules) and helices up to 60 mm off the beam line."""
+    ``max_d0`` from the beam line or turning tighter than ``min_radius`` define no helix: sets with hits doubled
+    a few mm apart (overlapping modules) and helices up to 60 mm off the beam line."""
     rng = np.random.default_rng(7)
     check = HelixCheck(0.15, 0.5, 6.0)
     p = helix_sets(rng, 60, 12, n_tracks=3)
@@ -140,7 +141,8 @@ def test_bad_shapes_and_indices_are_named() -> None:
     with pytest.raises(ValueError, match=r"indices in \[0, 5\)"):
         check.best_helices(p, np.array([[0, 1, 5]]), np.ones((2, 5), bool))
     for rule, match in (({"min_gap": -1.0}, "min_gap"), ({"min_gap": float("nan")}, "min_gap"),
-                        ({"max_d0": float("nan")}, "max_d0"), ({"max_d0": -2.0}, "max_d0")):
+                        ({"max_d0": float("nan")}, "max_d0"), ({"max_d0": -2.0}, "max_d0"),
+                        ({"min_radius": -1.0}, "min_radius"), ({"min_radius": float("nan")}, "min_radius")):
         with pytest.raises(ValueError, match=match):
             check.best_helices(p, all_triples(5), np.ones((2, 5), bool), **rule)
 
