@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from trackcore.commands.scan import floats
+
+if TYPE_CHECKING:
+    from trackcore.candidates import TrackCandidates
 
 DEFAULT_THRESHOLDS = "0.2,0.3,0.4,0.5,0.6,0.7,0.8,1.0"
 
@@ -64,35 +68,82 @@ def stage_candidates(event: Any, path: Path) -> tuple[Any, np.ndarray, list[np.n
     return candidates, ids, groups
 
 
-def _event_table(path: Path, model: Any | None) -> dict[str, Any]:
-    """One event's candidates: features (or fake probabilities with ``model``), labels and what evaluation needs."""
-    from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
-    from trackcore.metrics.stage_report import load_stage_event
-    from trackcore.refinement import steps
-    from trackcore.refinement.quality import QualityModel, candidate_features, crowding
+@dataclass(frozen=True)
+class EventCandidates:
+    """One stage event's candidates as the quality commands read them.
 
-    event = load_stage_event(path)
-    candidates, ids, groups = stage_candidates(event, path)
-    truth = EventTruth.from_data(event)
-    table = evaluate_tracks(candidates, truth, ParticlesOfInterest()).candidates.set_index("track_id").loc[ids]
-    pos = event.pos.numpy().astype(np.float64)
-    settings = model or QualityModel(classifier=None)
-    try:
-        layer = steps.hit_layers(len(pos), getattr(event, "volume_id", None), getattr(event, "layer_id", None),
-                                 settings.hole_volumes)
-    except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
-    inside = np.array([(layer[1][g] >= 0).all() for g in groups], bool)
-    out = {"ids": ids, "candidates": candidates, "truth": truth, "inside": inside,
-           "considered": table["considered"].to_numpy(bool), "fake": ~table["dm"].to_numpy(bool)}
-    judged = [g for g, i in zip(groups, inside, strict=True) if i]
-    if model is None:
-        out["x"] = candidate_features(pos, judged, layer, hole_margin=settings.hole_margin,
-                                      span_from=settings.span_from, crowd=crowding(pos, settings.crowd_window))
-    else:
-        out["prob"] = np.zeros(len(ids))
-        out["prob"][inside] = model.fake_probability(pos, judged, layer)
-    return out
+    Args:
+        candidates: the table; ids: its track ids, ascending; truth: the event's truth (for evaluation).
+        inside: which candidates the model judges (every hit in its ``hole_volumes``); considered: which the
+            metrics count (>= 3 hits); fake: which DM-match no particle (of any pT).
+        x: the judged candidates' features (``fit``); prob: every candidate's fake probability (``scan``; 0
+            for those not judged).
+
+    Shapes:
+        ids, inside, considered, fake, prob: (T,); x: (judged, len(FEATURES)).
+    """
+
+    candidates: TrackCandidates
+    ids: np.ndarray
+    truth: Any
+    inside: np.ndarray
+    considered: np.ndarray
+    fake: np.ndarray
+    x: np.ndarray | None = None
+    prob: np.ndarray | None = None
+
+    @classmethod
+    def read(cls, path: Path, model: Any | None = None) -> EventCandidates:
+        """Read a stage event: with ``model``, its candidates' fake probabilities; without, their features.
+
+        Raises:
+            ValueError: an unreadable event, no candidates, or no volume and layer ids (all naming ``path``).
+        """
+        from trackcore.metrics import EventTruth, ParticlesOfInterest, evaluate_tracks
+        from trackcore.metrics.stage_report import load_stage_event
+        from trackcore.refinement import steps
+        from trackcore.refinement.quality import QualityModel, candidate_features, crowding
+
+        event = load_stage_event(path)
+        candidates, ids, groups = stage_candidates(event, path)
+        truth = EventTruth.from_data(event)
+        table = evaluate_tracks(candidates, truth, ParticlesOfInterest()).candidates.set_index("track_id").loc[ids]
+        pos = event.pos.numpy().astype(np.float64)
+        settings = model or QualityModel(classifier=None)
+        try:
+            layer = steps.hit_layers(len(pos), getattr(event, "volume_id", None), getattr(event, "layer_id", None),
+                                     settings.hole_volumes)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        inside = np.array([(layer[1][g] >= 0).all() for g in groups], bool)
+        judged = [g for g, i in zip(groups, inside, strict=True) if i]
+        x = prob = None
+        if model is None:
+            x = candidate_features(pos, judged, layer, hole_margin=settings.hole_margin, span_from=settings.span_from,
+                                   crowd=crowding(pos, settings.crowd_window))
+        else:
+            prob = np.zeros(len(ids))
+            prob[inside] = model.fake_probability(pos, judged, layer)
+        return cls(candidates, ids, truth, inside, table["considered"].to_numpy(bool), ~table["dm"].to_numpy(bool),
+                   x, prob)
+
+    def training_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The features and fake labels of the judged candidates that the metrics count.
+
+        Shapes: returns (G, len(FEATURES)) and (G,) bool.
+        """
+        assert self.x is not None, "read without a model: the features"
+        use = self.considered[self.inside]
+        return self.x[use], self.fake[self.inside][use]
+
+    def kept(self, max_fake_prob: float) -> TrackCandidates:
+        """The candidates whose fake probability is at most ``max_fake_prob``."""
+        from trackcore.candidates import TrackCandidates
+
+        assert self.prob is not None, "read with a model: the probabilities"
+        c = self.candidates
+        keep = np.isin(c.track_id, self.ids[self.prob <= max_fake_prob])
+        return TrackCandidates(c.hit_id[keep], c.track_id[keep])
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -106,10 +157,9 @@ def run_fit(args: argparse.Namespace) -> int:
         files += found[: args.max_events] if args.max_events else found
     xs, ys = [], []
     for path in tqdm(files, desc="candidates", unit="event"):
-        t = _event_table(path, None)
-        use = t["considered"][t["inside"]]
-        xs.append(t["x"][use])
-        ys.append((t["fake"] & t["considered"])[t["inside"]][use])
+        x, fake = EventCandidates.read(path).training_rows()
+        xs.append(x)
+        ys.append(fake)
     x, fake = np.concatenate(xs), np.concatenate(ys)
     info = {"stage_dirs": [str(s) for s in args.stage_dirs], "split": args.split, "events": len(files),
             "candidates": int(len(fake)), "fakes": int(fake.sum())}
@@ -124,25 +174,21 @@ def run_scan(args: argparse.Namespace) -> int:
     """``trackcore quality scan``."""
     import pandas as pd
 
-    from trackcore.candidates import TrackCandidates
     from trackcore.data.atomic import atomic_write_text
     from trackcore.metrics import ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
     from trackcore.metrics.stage_report import stage_event_files
     from trackcore.refinement.quality import QualityModel
 
     model = QualityModel.load(args.model)
-    tables = [_event_table(p, model) for p in tqdm(stage_event_files(args.stage_dir, args.split), desc="events",
-                                                  unit="event")]
+    tables = [EventCandidates.read(p, model) for p in tqdm(stage_event_files(args.stage_dir, args.split),
+                                                          desc="events", unit="event")]
     rows = []
     for threshold in sorted(args.thresholds):
         per_pt = {}
         for min_pt in sorted({args.min_pt, 0.5}):
             evals = []
             for t in tables:
-                c: TrackCandidates = t["candidates"]
-                kept = np.isin(c.track_id, t["ids"][t["prob"] <= threshold])
-                evals.append(evaluate_tracks(TrackCandidates(c.hit_id[kept], c.track_id[kept]), t["truth"],
-                                             ParticlesOfInterest(min_pt=min_pt)))
+                evals.append(evaluate_tracks(t.kept(threshold), t.truth, ParticlesOfInterest(min_pt=min_pt)))
             per_pt[min_pt] = TrackingEvaluation.concat(evals).summary()
         s = per_pt[args.min_pt]
         rows.append({"max_fake_prob": threshold, "dm_efficiency": s["dm_efficiency"],
