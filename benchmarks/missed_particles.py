@@ -18,10 +18,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from trackcore.candidates import TrackCandidates
 from trackcore.metrics import ParticlesOfInterest
 from trackcore.metrics.misses import REASONS, MissCounts, missed_particles
-from trackcore.metrics.stage_report import load_stage_event, stage_event_files, stage_scoring_parser
+from trackcore.metrics.stage_report import load_stage_event, stage_candidates, stage_event_files, stage_scoring_parser
 from trackcore.train.writer import read_stage_settings
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "outputs" / "missed_particles"
@@ -34,10 +33,7 @@ def count_stage(stage_dir: str, split: str, poi: ParticlesOfInterest) -> MissCou
     counts = MissCounts()
     for path in tqdm(stage_event_files(stage_dir, split), desc=Path(stage_dir).name, unit="event", leave=False):
         event = load_stage_event(path)
-        if getattr(event, "track_hit_id", None) is None:
-            raise ValueError(f"{path}: no track candidates (track_hit_id); predict the stage with a builder")
-        candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
-        counts.add(missed_particles(event, candidates, poi, edge_cut=edge_cut))
+        counts.add(missed_particles(event, stage_candidates(event, path), poi, edge_cut=edge_cut))
     return counts
 
 

@@ -50,17 +50,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--out", default=None, help="output folder (default: STAGE_DIR/quality/SPLIT)")
 
 
-def stage_candidates(event: Any, path: Path) -> tuple[Any, np.ndarray, list[np.ndarray]]:
+def candidate_lists(event: Any, path: Path) -> tuple[TrackCandidates, np.ndarray, list[np.ndarray]]:
     """A stage event's candidates: the table, its track ids (sorted) and each one's hit indices.
 
     Raises:
-        ValueError: no candidates in the event, or a candidate hit that is not among its hits.
+        ValueError: no candidates in the event, or a candidate hit that is not among its hits (naming ``path``).
     """
-    from trackcore.candidates import TrackCandidates
+    from trackcore.metrics.stage_report import stage_candidates
 
-    if getattr(event, "track_hit_id", None) is None:
-        raise ValueError(f"{path}: no track candidates (track_hit_id); predict the stage with a builder")
-    candidates = TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
+    candidates = stage_candidates(event, path)
     try:
         ids, groups = candidates.index_lists(event.hit_id.numpy())
     except ValueError as err:
@@ -105,7 +103,7 @@ class EventCandidates:
         from trackcore.refinement.quality import QualityModel, candidate_features, crowding
 
         event = load_stage_event(path)
-        candidates, ids, groups = stage_candidates(event, path)
+        candidates, ids, groups = candidate_lists(event, path)
         truth = EventTruth.from_data(event)
         table = evaluate_tracks(candidates, truth, ParticlesOfInterest()).candidates.set_index("track_id").loc[ids]
         pos = event.pos.numpy().astype(np.float64)
@@ -115,15 +113,14 @@ class EventCandidates:
                                      settings.hole_volumes)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
-        inside = np.array([(layer[1][g] >= 0).all() for g in groups], bool)
-        judged = [g for g, i in zip(groups, inside, strict=True) if i]
+        inside = steps.on_layers(groups, layer)
         x = prob = None
         if model is None:
-            x = candidate_features(pos, judged, layer, hole_margin=settings.hole_margin, span_from=settings.span_from,
+            x = candidate_features(pos, [g for g, i in zip(groups, inside, strict=True) if i], layer,
+                                   hole_margin=settings.hole_margin, span_from=settings.span_from,
                                    crowd=crowding(pos, settings.crowd_window))
         else:
-            prob = np.zeros(len(ids))
-            prob[inside] = model.fake_probability(pos, judged, layer)
+            prob = model.fake_probability(pos, groups, layer)
         return cls(candidates, ids, truth, inside, table["considered"].to_numpy(bool), ~table["dm"].to_numpy(bool),
                    x, prob)
 
@@ -178,6 +175,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from trackcore.metrics import ParticlesOfInterest, TrackingEvaluation, evaluate_tracks
     from trackcore.metrics.stage_report import stage_event_files
     from trackcore.refinement.quality import QualityModel
+    from trackcore.viz import plot_quality_scan
 
     model = QualityModel.load(args.model)
     tables = [EventCandidates.read(p, model) for p in tqdm(stage_event_files(args.stage_dir, args.split),
@@ -199,32 +197,14 @@ def run_scan(args: argparse.Namespace) -> int:
     atomic_write_text(out / "quality_scan.csv", frame.to_csv(index=False))
     atomic_write_text(out / "quality_scan.json", json.dumps({"model": str(args.model), "split": args.split,
                                                              "events": len(tables), "rows": rows}, indent=2))
-    _plot(frame, out / "quality_scan.png", args.min_pt)
+    plot_quality_scan(frame, out / "quality_scan.png", min_pt=args.min_pt,
+                      dataset=f"{Path(args.stage_dir).name} ({args.split}), learned quality cut")
     print(f"{len(tables)} events of {args.stage_dir} ({args.split}), DM pT > {args.min_pt:g} GeV:")
     for r in rows:
         print(f"  max_fake_prob {r['max_fake_prob']:.2f}: efficiency {100 * r['dm_efficiency']:.2f}% "
               f"(pT > 0.5: {100 * r['dm_efficiency_pt0.5']:.2f}%), fake rate {100 * r['dm_fake_rate']:.2f}%")
     print(f"wrote {out}/quality_scan.csv, .json, .png")
     return 0
-
-
-def _plot(frame: Any, path: Path, min_pt: float) -> None:
-    """Efficiency against fake rate, one point per threshold."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot(100 * frame["dm_fake_rate"], 100 * frame["dm_efficiency"], "o-")
-    for _, r in frame.iterrows():
-        ax.annotate(f"{r['max_fake_prob']:g}", (100 * r["dm_fake_rate"], 100 * r["dm_efficiency"]), fontsize=7)
-    ax.set_xlabel("DM fake rate (%)")
-    ax.set_ylabel(f"DM efficiency, pT > {min_pt:g} GeV (%)")
-    ax.set_title("learned quality cut: kept at fake probability <= label")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -190,6 +190,17 @@ def load_stage_event(path: Path) -> Any:
         raise ValueError(f"{path}: not a readable stage output ({type(err).__name__}: {err})") from err
 
 
+def stage_candidates(event: Any, path: Path) -> TrackCandidates:
+    """A stage event's track candidates (``track_hit_id``, ``track_id``).
+
+    Raises:
+        ValueError: the event holds none (naming ``path``).
+    """
+    if getattr(event, "track_hit_id", None) is None:
+        raise ValueError(f"{path}: no track candidates (track_hit_id); predict the stage with a builder")
+    return TrackCandidates(event.track_hit_id.numpy(), event.track_id.numpy())
+
+
 def evaluate_stage(
     stage_dir: str | Path,
     *,

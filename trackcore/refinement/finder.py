@@ -250,9 +250,8 @@ class HelixFinder:
         return keep
 
     def _best_helices(self, p: np.ndarray, triples: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """:meth:`HelixCheck.best_helices` of neighbourhoods (the seed hit first); ``strict``: only helices
-        whose triple lies on them, passes within ``max_d0`` of the beam line and has no two hits closer
-        than ``min_gap``.
+        """:meth:`HelixCheck.best_helices` of neighbourhoods (the seed hit first) with the rules of
+        :attr:`_rules` (``strict``).
 
         Shapes:
             p: (S, k, 3) float64; triples: (T, 3); valid: (S, k) bool; returns (S, k) bool.

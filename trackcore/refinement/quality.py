@@ -143,16 +143,25 @@ class QualityModel:
         classifier = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=seed)
         return cls(classifier.fit(x, fake.astype(np.int64)), **settings)
 
-    def fake_probability(self, p: np.ndarray, tracks: list[np.ndarray], layer: tuple[Any, np.ndarray]) -> np.ndarray:
-        """Each candidate's probability of being a fake.
+    def fake_probability(self, p: np.ndarray, tracks: list[np.ndarray], layer: tuple[Any, np.ndarray],
+                         crowd: np.ndarray | None = None) -> np.ndarray:
+        """Each candidate's probability of being a fake; 0 for those it does not judge (a hit outside the
+        layers of ``layer``, :func:`steps.on_layers`).
+
+        Args:
+            layer: :func:`steps.hit_layers` of the model's ``hole_volumes``; crowd: :func:`crowding` of every
+                hit with the model's ``crowd_window`` (computed here when None).
 
         Shapes: p: (N_hits, 3) float64; returns (G,) float64.
         """
-        if not tracks:
-            return np.zeros(0)
-        x = candidate_features(p, tracks, layer, hole_margin=self.hole_margin, span_from=self.span_from,
-                               crowd=crowding(p, self.crowd_window))
-        return self.classifier.predict_proba(x)[:, 1]
+        prob = np.zeros(len(tracks))
+        inside = steps.on_layers(tracks, layer)
+        if inside.any():
+            crowd = crowding(p, self.crowd_window) if crowd is None else crowd
+            x = candidate_features(p, [t for t, i in zip(tracks, inside, strict=True) if i], layer,
+                                   hole_margin=self.hole_margin, span_from=self.span_from, crowd=crowd)
+            prob[inside] = self.classifier.predict_proba(x)[:, 1]
+        return prob
 
     def save(self, path: str | Path) -> Path:
         """Write the model (atomically: a stopped write leaves no partial file)."""
@@ -206,12 +215,6 @@ def learned_judge(model: QualityModel, max_fake_prob: float, p: np.ndarray, volu
     crowd = crowding(p, model.crowd_window)
 
     def passes(tracks: list[np.ndarray]) -> np.ndarray:
-        keep = np.ones(len(tracks), bool)
-        inside = np.array([(layer[1][t] >= 0).all() for t in tracks], bool)
-        if inside.any():
-            x = candidate_features(p, [t for t, i in zip(tracks, inside, strict=True) if i], layer,
-                                   hole_margin=model.hole_margin, span_from=model.span_from, crowd=crowd)
-            keep[inside] = model.classifier.predict_proba(x)[:, 1] <= max_fake_prob
-        return keep
+        return model.fake_probability(p, tracks, layer, crowd) <= max_fake_prob
 
     return passes

@@ -315,6 +315,14 @@ def fill_holes(
     return add_in_turn(tracks, [(t, np.array(h, np.int64)) for t, h in per_track.items()], p, check)
 
 
+def on_layers(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray]) -> np.ndarray:
+    """Which tracks have every hit on a layer of :func:`hit_layers`' table (the others are not judged there).
+
+    Shapes: returns (G,) bool.
+    """
+    return np.array([(layer[1][t] >= 0).all() for t in tracks], bool)
+
+
 def layer_counts(tracks: list[np.ndarray], layer: tuple[LayerTable, np.ndarray]) -> np.ndarray:
     """Distinct layers (rows of :func:`hit_layers`' table; hits elsewhere count as one more) of each track.
 
@@ -354,7 +362,7 @@ def quality_mask(
     if not tracks:
         return np.zeros(0, bool)
     holes, fits = hole_counts(tracks, p, layer, margin, span_from)
-    keep = np.array([(layer[1][t] < 0).any() for t in tracks])  # not judged here: kept
+    keep = ~on_layers(tracks, layer)  # not judged here: kept
     good = np.ones(len(tracks), bool)
     if max_holes is not None:
         good &= holes.sum(1) <= max_holes
