@@ -3,7 +3,10 @@
 - ``fit STAGE_DIR [STAGE_DIR ...] --model FILE [--split train]``: the candidates of a family's predicted
   events (``trackcore predict`` with the refinement the family will use, without ``quality_model``), each
   labelled fake or not by the truth (a candidate that matches no particle of any pT, double majority),
-  fit :class:`~trackcore.refinement.quality.QualityModel` and write it.
+  fit :class:`~trackcore.refinement.quality.QualityModel` and write it. With ``--triplets JSON``: instead of
+  the stage's candidates, those of the triplet-seeded search off the beam line
+  (:class:`~trackcore.refinement.triplets.TripletSearch` with these settings, judged by the stage's quality cut
+  alone) on the hits each event's candidates leave free: the model for ``refine.triplets.quality_model``.
 - ``scan STAGE_DIR --model FILE [--split val]``: the DM efficiency and fake rate of those candidates after
   the cut at each ``--thresholds`` fake probability; writes ``quality_scan.csv``, ``.json`` and ``.png`` to
   ``--out`` (default ``STAGE_DIR/quality/<split>``). An estimate of what ``refine.quality_model`` +
@@ -40,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     f.add_argument("--split", default="train", help="which split's events (default: train)")
     f.add_argument("--max-events", type=int, default=None, help="at most this many events per folder")
     f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--triplets", type=json.loads, default=None, metavar="JSON",
+                   help="fit on the helices the triplet-seeded search (these TripletSearch settings, e.g. '{}') finds "
+                        "on the hits each event's candidates leave free, for refine.triplets.quality_model")
     s = sub.add_parser("scan", help="efficiency and fakes after the cut at each threshold")
     s.add_argument("stage_dir", help="a stage folder with track candidates (predicted without quality_model)")
     s.add_argument("--model", required=True, help="a file written by `trackcore quality fit`")
@@ -91,8 +97,9 @@ class EventCandidates:
     prob: np.ndarray | None = None
 
     @classmethod
-    def read(cls, path: Path, model: Any | None = None) -> EventCandidates:
+    def read(cls, path: Path, model: Any | None = None, search: TripletSearcher | None = None) -> EventCandidates:
         """Read a stage event: with ``model``, its candidates' fake probabilities; without, their features.
+        With ``search``: the candidates it finds on the hits the event's candidates leave free, not theirs.
 
         Raises:
             ValueError: an unreadable event, no candidates, or no volume and layer ids (all naming ``path``).
@@ -104,6 +111,8 @@ class EventCandidates:
 
         event = load_stage_event(path)
         candidates, ids, groups = candidate_lists(event, path)
+        if search is not None:
+            candidates, ids, groups = search(event, groups, path)
         truth = EventTruth.from_data(event)
         table = evaluate_tracks(candidates, truth, ParticlesOfInterest()).candidates.set_index("track_id").loc[ids]
         pos = event.pos.numpy().astype(np.float64)
@@ -143,23 +152,77 @@ class EventCandidates:
         return TrackCandidates(c.hit_id[keep], c.track_id[keep])
 
 
+@dataclass(frozen=True)
+class TripletSearcher:
+    """The triplet-seeded search of a stage's refinement (its tolerances and quality cut, no learned cut) on
+    the hits an event's candidates leave free (``quality fit --triplets``)."""
+
+    refine: Any
+    search: Any
+
+    @classmethod
+    def of_stage(cls, stage_dir: str | Path, settings: dict[str, Any]) -> TripletSearcher:
+        """The stage's refinement (its ``stage.json``) with the search of ``settings``.
+
+        Raises:
+            ValueError: no refinement recorded, or settings it does not take (naming the stage's record).
+        """
+        from trackcore.refinement import HelixRefinement
+        from trackcore.refinement.triplets import TripletSearch
+        from trackcore.train.writer import STAGE_RECORD, read_stage_settings
+
+        record = (read_stage_settings(stage_dir) or {}).get("refine")
+        if not isinstance(record, dict):
+            raise ValueError(f"{Path(stage_dir) / STAGE_RECORD}: no refinement recorded (predict with `refine`)")
+        kept = {k: v for k, v in record.items() if k not in ("displaced", "triplets", "quality_model")}
+        try:
+            return cls(HelixRefinement(**kept), TripletSearch.of(settings))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{Path(stage_dir) / STAGE_RECORD}: {err}") from None
+
+    def __call__(self, event: Any, groups: list[np.ndarray], path: Path
+                 ) -> tuple[TrackCandidates, np.ndarray, list[np.ndarray]]:
+        """The helices found on the event's free hits: the table, its track ids and each one's hit indices."""
+        from trackcore.candidates import TrackCandidates
+        from trackcore.refinement import steps
+        from trackcore.refinement.helix import flatten
+
+        pos, ref = event.pos.numpy().astype(np.float64), self.refine
+        try:
+            layer = steps.hit_layers(len(pos), getattr(event, "volume_id", None), getattr(event, "layer_id", None),
+                                     ref.hole_volumes)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        judged = np.ones(len(pos), bool) if ref.volumes is None else np.isin(event.volume_id.numpy(), ref.volumes)
+        free = steps.free_hits(groups, judged)
+        found = self.search.find(pos, free, layer[1], ref.check, ref.min_hits, ref.max_clean_hits,
+                                 ref.accept_rule(pos, layer, None, short_d0=False))
+        if not found:
+            return TrackCandidates.empty(), np.zeros(0, np.int64), []
+        rows, label = flatten(found)
+        return TrackCandidates(event.hit_id.numpy()[rows], label), np.arange(len(found)), found
+
+
 def run_fit(args: argparse.Namespace) -> int:
     """``trackcore quality fit``."""
     from trackcore.metrics.stage_report import stage_event_files
     from trackcore.refinement.quality import QualityModel
 
-    files = []
+    files, searches = [], []
     for stage in args.stage_dirs:
         found = stage_event_files(stage, args.split)
-        files += found[: args.max_events] if args.max_events else found
+        found = found[: args.max_events] if args.max_events else found
+        files += found
+        search = None if args.triplets is None else TripletSearcher.of_stage(stage, args.triplets)
+        searches += [search] * len(found)
     xs, ys = [], []
-    for path in tqdm(files, desc="candidates", unit="event"):
-        x, fake = EventCandidates.read(path).training_rows()
+    for path, search in tqdm(list(zip(files, searches, strict=True)), desc="candidates", unit="event"):
+        x, fake = EventCandidates.read(path, search=search).training_rows()
         xs.append(x)
         ys.append(fake)
     x, fake = np.concatenate(xs), np.concatenate(ys)
     info = {"stage_dirs": [str(s) for s in args.stage_dirs], "split": args.split, "events": len(files),
-            "candidates": int(len(fake)), "fakes": int(fake.sum())}
+            "candidates": int(len(fake)), "fakes": int(fake.sum()), "triplets": args.triplets}
     model = QualityModel.fit(x, fake, seed=args.seed, info=info)
     model.save(args.model)
     print(f"fitted on {info['candidates']:,} candidates ({info['fakes']:,} fakes) of {len(files)} events; "

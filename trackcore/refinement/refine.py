@@ -1,36 +1,30 @@
 """Helix-fit refinement of track candidates: clean, merge and extend any builder's tracks.
 
-Every builder (CC and walk, DBSCAN, condensation points, bipartite assignment) decides from
-learned scores alone, so its mistakes are geometric nonsense that a track fit sees at once: a
-stray hit of another particle, or one particle cut in two pieces (the double-majority metric
-then counts the piece as a fake and, if it holds half the hits, loses the particle). The
-production trackers (the ACTS CKF) never keep such tracks because every hit passes a fit.
-:class:`HelixRefinement` gives every family the same check, after building. This module holds its
-settings and its pipeline; the work is done elsewhere in this package:
-
-- :mod:`trackcore.refinement.helix`: the helix model, its fits and the robust search;
-- :mod:`trackcore.refinement.steps`: the steps clean, merge, extend, fill holes (off by default),
-  and the quality and crowd cuts (off by default);
-- :mod:`trackcore.refinement.finder`: recover and the search off the beam line (off by default) and
-  regroup (when the caller passes ``groups``), which find helices among the hits no candidate holds.
+Every builder decides from learned scores alone, so its mistakes are geometric nonsense that a track fit
+sees at once: a stray hit of another particle, or one particle cut in two pieces (the double-majority
+metric then counts the piece as a fake and, if it holds half the hits, loses the particle). The production
+trackers (the ACTS CKF) never keep such tracks because every hit passes a fit. :class:`HelixRefinement`
+gives every family the same check, after building. This module holds its settings and its pipeline; the
+work is done in :mod:`~trackcore.refinement.helix` (the helix model, its fits and the robust search),
+:mod:`~trackcore.refinement.steps` (clean, merge, extend, fill holes, the quality and crowd cuts),
+:mod:`~trackcore.refinement.finder` (recover, regroup and the search off the beam line),
+:mod:`~trackcore.refinement.triplets` (the triplet-seeded search off the beam line) and
+:mod:`~trackcore.refinement.quality` (the learned cut); all but clean, merge and extend are off by default.
 
 Candidates left with fewer than ``min_hits`` hits are dropped. Shared hits (a hit in several
 candidates) are kept as they are; only hits in no candidate are extended into candidates.
 
-The default tolerances (0.15 mm, 0.5 mm) suit pixel hits of pT >~ 1 GeV particles: a pure
-candidate's residuals lie within them, while candidates mixing two particles miss by far more in
-``(r, z)`` (the least-squares fit of a contaminated candidate is pulled, so its inliers are found
-by the robust search). Strip hits, measured only across the strip, would need the strip length as
-tolerance along it, which the helix model does not have: so only candidates made of hits of
-``volumes`` (the pixel volumes by default) are refined, and the others pass unchanged. What each
-step does, why, and its measured effect: ``docs/refinement.md``.
+The default tolerances (0.15 mm, 0.5 mm) suit pixel hits of pT >~ 1 GeV particles: a pure candidate's
+residuals lie within them, while candidates mixing two particles miss by far more in ``(r, z)``. Strip
+hits, measured only across the strip, would need the strip length as tolerance along it: only candidates
+made of hits of ``volumes`` (the pixel volumes by default) are refined, the others pass unchanged. What
+each step does, why, and its measured effect: ``docs/refinement.md``.
 
 Usage::
 
     from trackcore.refinement.refine import HelixRefinement
     refined = HelixRefinement()(candidates, event.pos, event.hit_id)
 """
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -45,6 +39,7 @@ from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
 from trackcore.refinement.quality import QualityModel, learned_judge
+from trackcore.refinement.triplets import TripletSearch
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
 
@@ -53,14 +48,13 @@ __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
 class HelixRefinement:
     """Clean, merge and extend track candidates with a helix fit; the settings of every step.
 
-    Calling it runs, in order, the steps of :mod:`trackcore.refinement.steps` and
-    :mod:`trackcore.refinement.finder`: 1. clean, 2. merge, 3. extend, 3b. fill holes
-    (``fill_holes``), the quality cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when
-    ``groups`` are passed), 4. recover (``recover``) on the hits that leaves free and 4b. the search off the
-    beam line (``displaced``) on the hits left then, each found helix judged by the quality cut before it
-    takes its hits (and, with ``quality_model``, the learned cut: with the quality cut and in each judgement),
-    then the crowd cut (``crowd_d0``). Candidates with a
-    hit outside ``volumes`` skip the helix steps, and only the cuts judge them.
+    Calling it runs, in order: 1. clean, 2. merge, 3. extend, 3b. fill holes (``fill_holes``), the quality
+    cut (``max_holes``, ``min_layers``, ``short_d0``), 5. regroup (when ``groups`` are passed), 4. recover
+    (``recover``) on the hits that leaves free, 4b. the search off the beam line (``displaced``) and 4c. the
+    triplet-seeded one (``triplets``), each on the hits left then, each found helix judged by the quality cut
+    before it takes its hits (and, with ``quality_model``, the learned cut: with the quality cut and in each
+    judgement), then the crowd cut (``crowd_d0``). Candidates with a hit outside ``volumes`` skip the helix
+    steps, and only the cuts judge them.
 
     Args:
         tol_xy: largest transverse residual of a hit on a helix (mm).
@@ -80,6 +74,8 @@ class HelixRefinement:
         displaced: the search for helices off the beam line (step 4b, after recover, on the hits it leaves
             free; a :class:`~trackcore.refinement.finder.DisplacedSearch` or a mapping of its settings;
             None: no such search).
+        triplets: the triplet-seeded search off the beam line (step 4c, on the hits step 4b leaves free; a
+            :class:`~trackcore.refinement.triplets.TripletSearch` or a mapping of its settings; None: none).
         recover_min_layers: smallest number of distinct layers of a recovered candidate (None: the
             quality cut's alone). The geometric search on a dense event's free hits makes many
             3-layer helices of hits of several particles; a model's candidates may keep 3 layers.
@@ -144,6 +140,7 @@ class HelixRefinement:
     max_d0: float = 2.0
     recover_min_layers: int | None = None
     displaced: Mapping[str, Any] | DisplacedSearch | None = None
+    triplets: Mapping[str, Any] | TripletSearch | None = None
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)
@@ -184,6 +181,7 @@ class HelixRefinement:
         if self.recover_min_layers is not None:
             check_count("recover_min_layers", self.recover_min_layers, minimum=1)
         object.__setattr__(self, "displaced", DisplacedSearch.of(self.displaced))
+        object.__setattr__(self, "triplets", TripletSearch.of(self.triplets))
         if self.short_d0 is not None:
             if not (isinstance(self.short_d0, tuple | list) and len(self.short_d0) == 2):
                 raise ValueError(f"short_d0 must be (layers, mm) or None (got {self.short_d0!r})")
@@ -267,7 +265,7 @@ class HelixRefinement:
                 raise ValueError(f"Expected one 'taken' flag per hit: {len(p)} (got shape {tuple(taken.shape)})")
             joinable = judged & ~taken
         layer = None
-        if self.fill_holes or self.has_quality_cut or self.displaced is not None or (
+        if self.fill_holes or self.has_quality_cut or self.displaced is not None or self.triplets is not None or (
                 self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
         learned = None if self.quality_model is None else learned_judge(
@@ -300,15 +298,22 @@ class HelixRefinement:
             except ValueError as err:
                 raise ValueError(f"groups: {err}") from None
             tracks += self.finder.regroup(p, steps.free_hits(tracks + aside, joinable), group_lists,
-                                          self._accept(p, layer, None, learned=learned), memo)
+                                          self.accept_rule(p, layer, None, learned=learned), memo)
         if self.recover:
             tracks += self.finder.recover(p, steps.free_hits(tracks + aside, joinable),
-                                          self._accept(p, layer, self.recover_min_layers, learned=learned), memo)
+                                          self.accept_rule(p, layer, self.recover_min_layers, learned=learned), memo)
         if self.displaced is not None:
             finder = self.displaced.finder(self.check, self.min_hits, self.max_clean_hits)
             tracks += finder.recover(p, steps.free_hits(tracks + aside, joinable),
-                                     self._accept(p, layer, self.displaced.min_layers, short_d0=False,
+                                     self.accept_rule(p, layer, self.displaced.min_layers, short_d0=False,
                                                   learned=learned), memo)
+        if self.triplets is not None:
+            search, own = self.triplets, self.triplets.quality_model
+            judge = learned if own is None else learned_judge(QualityModel.load(own), search.max_fake_prob, p,
+                                                              volume_id, layer_id)
+            tracks += search.find(p, steps.free_hits(tracks + aside, joinable), layer[1], self.check, self.min_hits,
+                                  self.max_clean_hits, self.accept_rule(p, layer, None, short_d0=False, learned=judge),
+                                  memo)
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
@@ -330,8 +335,8 @@ class HelixRefinement:
             tracks = [t for t, k in zip(tracks, learned(tracks), strict=True) if k]
         return tracks
 
-    def _accept(self, p: np.ndarray, layer: tuple | None, min_layers: int | None, short_d0: bool = True,
-                learned: Accept | None = None) -> Accept | None:
+    def accept_rule(self, p: np.ndarray, layer: tuple | None, min_layers: int | None, short_d0: bool = True,
+                    learned: Accept | None = None) -> Accept | None:
         """The rule a found helix must pass before it takes its hits: the quality cut (where set; without
         its ``short_d0`` rule when ``short_d0`` is False: the displaced search's helices are off the beam
         line), ``min_layers`` distinct layers (None: no layer rule of its own) and the learned cut (where

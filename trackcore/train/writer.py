@@ -32,7 +32,7 @@ def stage_settings(module: L.LightningModule, checkpoint: str | None = None) -> 
         record["builder"] = builder.record()
     refine = getattr(module, "refine", None)
     if refine is not None and dataclasses.is_dataclass(refine):
-        record["refine"] = {f.name: getattr(refine, f.name) for f in dataclasses.fields(refine)}
+        record["refine"] = dataclasses.asdict(refine)  # nested settings (the searches off the beam line) as mappings
     return record
 
 

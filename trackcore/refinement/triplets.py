@@ -1,0 +1,278 @@
+"""Triplet seeding of free hits for the search off the beam line (the refinement's step 4c).
+
+The displaced search of step 4b (:class:`~trackcore.refinement.finder.DisplacedSearch`) looks for a free hit's
+neighbours in direction seen from the origin: at TrackML density (~15,000 free hits after a model's candidates)
+a secondary's next hits are rarely among a seed's nearest there. This seeding asks the geometry instead, as a
+seeding for tracks off the beam line does (ACTS' large-radius seeding): for each free hit ``m``, the free hits
+``b`` on other layers nearer the origin and ``t`` farther out, within ``min_gap .. max_gap`` mm of it, whose
+straight line through ``m`` passes within ``max_d0`` (plus the bend a ``min_radius`` circle makes over ``m``'s
+radius) of the beam line and moves outwards, are its doublets; ``(b, m, t)`` is a triplet when both doublets have
+the same polar angle within ``max_dtheta`` and the circle through the three turns no tighter than
+``min_radius`` and passes within ``max_d0`` of the beam line. A particle's hits on three or more layers make
+such triplets; random hits rarely do. Each free hit's neighbours are then the hits it shares triplets with
+(most shared first, then nearest), and the robust search of
+:meth:`~trackcore.refinement.finder.HelixFinder.seeded_helices` takes it from there.
+
+The kernel is compiled (numba, cached on disk) and walks each hit's azimuth window in a list sorted by azimuth:
+``F x window`` doublet tests, then ``bottoms x tops`` triplet tests per hit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numba
+import numpy as np
+
+from trackcore.checks import check_count, check_nonnegative, check_positive
+from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo
+from trackcore.refinement.helix import HelixCheck
+from trackcore.refinement.quality import QualityModel
+
+
+@numba.njit(cache=True, nogil=True)
+def _triplets_kernel(q, lay, order, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
+    """The compatible triplets ``(bottom, middle, top)`` of the points ``q`` (rows), see the module."""
+    n = q.shape[0]
+    cap = 1024
+    out = np.empty((cap, 3), np.int64)
+    count = 0
+    r3 = np.empty(n)
+    rr = np.empty(n)
+    for i in range(n):
+        r3[i] = math.sqrt(q[i, 0] ** 2 + q[i, 1] ** 2 + q[i, 2] ** 2)
+        rr[i] = math.hypot(q[i, 0], q[i, 1])
+    bottom = np.empty(n, np.int64)
+    bottom_theta = np.empty(n)
+    top = np.empty(n, np.int64)
+    top_theta = np.empty(n)
+    sorted_phi = phi[order]
+    for a in range(n):
+        m = order[a]
+        if lay[m] < 0:
+            continue
+        n_bottom = 0
+        n_top = 0
+        reach = max_d0 + rr[m] * rr[m] / (2.0 * min_radius)  # a straight line's d0 through m, with the bend
+        ahead = 0  # points visited going up in azimuth: going down stops before them (each point once)
+        for direction in (1, -1):  # the azimuth window, both ways round from m
+            for step in range(n - 1 - (ahead if direction == -1 else 0)):
+                k = (a + direction * (step + 1)) % n
+                advance = direction * (sorted_phi[k] - sorted_phi[a])
+                if advance < 0.0:
+                    advance += 2.0 * math.pi
+                if advance > window:
+                    break
+                if direction == 1:
+                    ahead += 1
+                j = order[k]
+                if lay[j] < 0 or lay[j] == lay[m]:
+                    continue
+                dx, dy, dz = q[j, 0] - q[m, 0], q[j, 1] - q[m, 1], q[j, 2] - q[m, 2]
+                gap = math.sqrt(dx * dx + dy * dy + dz * dz)
+                dxy = math.hypot(dx, dy)
+                if gap < min_gap or gap > max_gap or dxy <= 0.0:
+                    continue
+                outer = r3[j] > r3[m]
+                sign = 1.0 if outer else -1.0  # the doublet's direction, inner hit to outer
+                ux, uy = sign * dx / dxy, sign * dy / dxy
+                if abs(q[m, 0] * uy - q[m, 1] * ux) > reach or q[m, 0] * ux + q[m, 1] * uy < 0.0:
+                    continue  # passes too far from the beam line, or moves inwards
+                cot = sign * dz / dxy
+                if abs(cot) > max_cot:
+                    continue
+                if outer:
+                    top[n_top] = j
+                    top_theta[n_top] = math.atan(cot)
+                    n_top += 1
+                else:
+                    bottom[n_bottom] = j
+                    bottom_theta[n_bottom] = math.atan(cot)
+                    n_bottom += 1
+        for u in range(n_bottom):
+            b = bottom[u]
+            for v in range(n_top):
+                if abs(bottom_theta[u] - top_theta[v]) > max_dtheta:
+                    continue
+                t = top[v]
+                ax, ay = q[m, 0] - q[b, 0], q[m, 1] - q[b, 1]
+                cx, cy = q[t, 0] - q[b, 0], q[t, 1] - q[b, 1]
+                den = 2.0 * (ax * cy - ay * cx)
+                if den == 0.0:
+                    continue
+                a2, c2 = ax * ax + ay * ay, cx * cx + cy * cy
+                ox, oy = (cy * a2 - ay * c2) / den, (ax * c2 - cx * a2) / den  # the centre, from b
+                radius = math.hypot(ox, oy)
+                if radius < min_radius or abs(math.hypot(ox + q[b, 0], oy + q[b, 1]) - radius) > max_d0:
+                    continue
+                if count == cap:
+                    cap *= 2
+                    grown = np.empty((cap, 3), np.int64)
+                    grown[:count] = out[:count]
+                    out = grown
+                out[count, 0], out[count, 1], out[count, 2] = b, m, t
+                count += 1
+    return out[:count].copy()
+
+
+def compatible_triplets(
+    q: np.ndarray, layer: np.ndarray, *, window: float, min_gap: float, max_gap: float, max_d0: float,
+    min_radius: float, max_dtheta: float, max_eta: float,
+) -> np.ndarray:
+    """The triplets of points on three layers that may be one particle's off the beam line (module docstring).
+
+    Args:
+        q: the points (mm); layer: each point's layer (any integer per layer; < 0: on no layer, never used).
+        window: azimuth (rad, seen from the origin) within which a point's doublet partners lie.
+        min_gap, max_gap: the 3D distances (mm) between a doublet's points.
+        max_d0: largest transverse impact parameter (mm) of a triplet's circle.
+        min_radius: smallest radius (mm) of a triplet's circle.
+        max_dtheta: largest difference (rad) of the polar angles of a triplet's two doublets.
+        max_eta: largest ``|pseudorapidity|`` of a doublet.
+
+    Shapes:
+        q: (F, 3) float; layer: (F,) int; returns (K, 3) int64 rows of ``q`` (bottom, middle, top), grouped by
+        middle in azimuth order.
+
+    Raises:
+        ValueError: ``q`` not (F, 3) finite, or ``layer`` not one per point.
+    """
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    if q.ndim != 2 or q.shape[1] != 3 or not np.isfinite(q).all():
+        raise ValueError(f"Expected finite points of shape (F, 3) (got shape {q.shape})")
+    layer = np.ascontiguousarray(layer, dtype=np.int64)
+    if layer.shape != (len(q),):
+        raise ValueError(f"Expected one layer per point: {len(q)} (got shape {layer.shape})")
+    if len(q) < 3:
+        return np.zeros((0, 3), np.int64)
+    phi = np.arctan2(q[:, 1], q[:, 0])
+    order = np.argsort(phi, kind="stable")
+    return _triplets_kernel(q, layer, order, phi, float(window), float(min_gap), float(max_gap), float(max_d0),
+                            float(min_radius), float(max_dtheta), float(np.sinh(min(max_eta, 700.0))))
+
+
+def triplet_neighbours(triplets: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's neighbours: the points it shares triplets with, most shared first, then nearest.
+
+    Shapes:
+        triplets: (K, 3) rows of ``q``; q: (F, 3); returns ``(query, near)``, (P,) each, grouped by ``query``
+        in increasing order (the form :meth:`~trackcore.refinement.finder.HelixFinder.seeded_helices` takes).
+    """
+    if not len(triplets):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pairs = np.concatenate([triplets[:, [i, j]] for i in range(3) for j in range(3) if i != j])
+    key, shared = np.unique(pairs[:, 0] * len(q) + pairs[:, 1], return_counts=True)
+    query, near = key // len(q), key % len(q)
+    distance = np.linalg.norm(q[query] - q[near], axis=1)
+    order = np.lexsort((near, distance, -shared, query))
+    return query[order], near[order]
+
+
+@dataclass(frozen=True)
+class TripletSearch:
+    """The settings of the refinement's triplet-seeded search off the beam line (its step 4c).
+
+    On the hits the earlier steps leave free: each free hit's triplet neighbours (module docstring), searched
+    for the helix through it holding the most of them (:meth:`HelixFinder.seeded_helices`, ``strict``); a
+    helix must span ``min_layers`` layers and pass the refinement's quality cut without its ``short_d0`` rule
+    and the learned cut (this search's own ``quality_model`` where given, else the refinement's) before it takes
+    its hits, and only those with a transverse momentum above ``min_pt`` become candidates. On 3 layers off the
+    beam line three hits fix a circle exactly and only the ``(r, z)`` line constrains them: at TrackML density
+    such helices of free hits are ~99% fakes (measured in ``docs/refinement.md``), so ``min_layers`` is 4.
+
+    Args:
+        window: azimuth (rad, seen from the origin) within which a hit's doublet partners lie.
+        min_gap, max_gap: the 3D distances (mm) between a doublet's hits (TrackML pixel layers: 40-200 mm).
+        max_dtheta: largest difference (rad) of the polar angles of a triplet's two doublets.
+        max_d0: largest transverse impact parameter (mm) of a triplet's circle and of a found helix.
+        neighbors: hits searched around each free hit (including it), most shared triplets first.
+        min_layers: smallest number of distinct layers of a found helix.
+        min_pt: smallest transverse momentum (GeV) of a returned helix.
+        search_min_pt: the transverse momentum (GeV) below which three hits define no triplet nor helix in the
+            search (three hits measure a circle coarsely: set it below ``min_pt``).
+        field_t: the magnetic field (T) that turns momenta into radii (TrackML: 2).
+        retries: times a seed whose best helix is rejected is searched again without its other hits.
+        quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` judging this search's helices
+            (``trackcore quality fit --search triplets``; None: the refinement's learned cut, if any).
+        max_fake_prob: its largest fake probability of a helix kept.
+    """
+
+    window: float = 0.6
+    min_gap: float = 20.0
+    max_gap: float = 250.0
+    max_dtheta: float = 0.005
+    max_d0: float = 40.0
+    neighbors: int = 24
+    min_layers: int = 4
+    min_pt: float = 0.9
+    search_min_pt: float = 0.7
+    field_t: float = 2.0
+    retries: int = 1
+    quality_model: str | None = None
+    max_fake_prob: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("window", "max_gap", "max_dtheta", "max_d0", "field_t"):
+            check_positive(f"triplets {name}", getattr(self, name))
+        for name in ("min_gap", "min_pt", "search_min_pt"):
+            check_nonnegative(f"triplets {name}", getattr(self, name))
+        if self.min_gap >= self.max_gap:
+            raise ValueError(f"triplets min_gap must be below max_gap (got {self.min_gap} and {self.max_gap})")
+        for name, minimum in (("neighbors", 3), ("min_layers", 1), ("retries", 0)):
+            check_count(f"triplets {name}", getattr(self, name), minimum=minimum)
+        if not 0.0 < self.max_fake_prob <= 1.0:
+            raise ValueError(f"triplets max_fake_prob must lie in (0, 1] (got {self.max_fake_prob!r})")
+        if self.quality_model is not None:
+            QualityModel.load(self.quality_model)  # a missing or wrong file is named now, not mid-run
+
+    @classmethod
+    def of(cls, value: TripletSearch | Mapping[str, Any] | None) -> TripletSearch | None:
+        """``value`` as settings: a mapping of them (a config's) is read, None stays None.
+
+        Raises:
+            ValueError: an unknown setting, or a value that is neither.
+        """
+        if value is None or isinstance(value, TripletSearch):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError(f"triplets must be None or a mapping of TripletSearch settings (got {value!r})")
+        unknown = set(value) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"triplets: unknown setting(s) {sorted(unknown)} (choose from "
+                             f"{[f.name for f in fields(cls)]})")
+        return cls(**value)
+
+    def radius(self, pt: float) -> float:
+        """The helix radius (mm) of a transverse momentum (GeV) in this field."""
+        return pt / (0.299792458e-3 * self.field_t)
+
+    def find(self, p: np.ndarray, free: np.ndarray, layer: np.ndarray, check: HelixCheck, min_hits: int,
+             max_clean_hits: int, accept: Accept | None = None, memo: SearchMemo | None = None) -> list[np.ndarray]:
+        """New candidates among the free hits on ``min_layers`` layers, largest first, each hit in one (``accept``,
+        ``memo``: see :meth:`HelixFinder.seeded_helices`).
+
+        Shapes:
+            p: (N_hits, 3) float64; free: (F,) hit indices; layer: (N_hits,) each hit's layer row (< 0: none);
+            returns index arrays into ``p``.
+        """
+        if free.size < max(min_hits, 3):
+            return []
+        q = p[free]
+        triplets = compatible_triplets(
+            q, layer[free], window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
+            min_radius=self.radius(self.search_min_pt), max_dtheta=self.max_dtheta, max_eta=check.max_eta)
+        query, near = triplet_neighbours(triplets, q)
+        finder = HelixFinder(check, min_hits, self.neighbors, max_d0=self.max_d0, max_clean_hits=max_clean_hits,
+                             min_radius=self.radius(self.min_pt), retries=self.retries, strict=True,
+                             search_min_radius=self.radius(self.search_min_pt))
+
+        def rule(tracks: list[np.ndarray]) -> np.ndarray:
+            ok = np.array([len(np.unique(layer[t][layer[t] >= 0])) >= self.min_layers for t in tracks])
+            if accept is not None and ok.any():
+                ok[ok] = accept([t for t, k in zip(tracks, ok, strict=True) if k])
+            return ok
+
+        return finder.seeded_helices(p, free, query, near, rule, memo)
