@@ -181,7 +181,7 @@ class TripletSearch:
     and the learned cut (this search's own ``quality_model`` where given, else the refinement's) before it takes
     its hits, and only those with a transverse momentum above ``min_pt`` become candidates. On 3 layers off the
     beam line three hits fix a circle exactly and only the ``(r, z)`` line constrains them: at TrackML density
-    such helices of free hits are ~99% fakes (measured in ``docs/refinement.md``), so ``min_layers`` is 4.
+    such helices of free hits are nearly all fakes (measured in ``docs/refinement.md``), so ``min_layers`` is 4.
 
     Args:
         window: azimuth (rad, seen from the origin) within which a hit's doublet partners lie.
