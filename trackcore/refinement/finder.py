@@ -42,6 +42,23 @@ searches of several refinements of one event with the same settings (a model's b
 builder settings) share it."""
 
 
+def settings_of(cls: type, value: Any, name: str) -> Any:
+    """``value`` as settings of the dataclass ``cls``: an instance stays, a mapping of them (a config's) is read,
+    None stays None.
+
+    Raises:
+        ValueError: an unknown setting, or a value that is neither (naming the setting ``name``).
+    """
+    if value is None or isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be None or a mapping of {cls.__name__} settings (got {value!r})")
+    unknown = set(value) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"{name}: unknown setting(s) {sorted(unknown)} (choose from {[f.name for f in fields(cls)]})")
+    return cls(**value)
+
+
 @dataclass(frozen=True)
 class HelixFinder:
     """Helices of free hits, each through one free hit and its neighbours.
@@ -322,15 +339,7 @@ class DisplacedSearch:
         Raises:
             ValueError: an unknown setting, or a value that is neither.
         """
-        if value is None or isinstance(value, DisplacedSearch):
-            return value
-        if not isinstance(value, Mapping):
-            raise ValueError(f"displaced must be None or a mapping of DisplacedSearch settings (got {value!r})")
-        unknown = set(value) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"displaced: unknown setting(s) {sorted(unknown)} (choose from "
-                             f"{[f.name for f in fields(cls)]})")
-        return cls(**value)
+        return settings_of(cls, value, "displaced")
 
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
         """The :class:`HelixFinder` of this search with the refinement's tolerances (``strict``: among more

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
 
 from trackcore.checks import check_count, check_nonnegative, check_positive
-from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo
+from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo, settings_of
 from trackcore.refinement.helix import HelixCheck
 from trackcore.refinement.quality import QualityModel
 
@@ -235,15 +235,7 @@ class TripletSearch:
         Raises:
             ValueError: an unknown setting, or a value that is neither.
         """
-        if value is None or isinstance(value, TripletSearch):
-            return value
-        if not isinstance(value, Mapping):
-            raise ValueError(f"triplets must be None or a mapping of TripletSearch settings (got {value!r})")
-        unknown = set(value) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"triplets: unknown setting(s) {sorted(unknown)} (choose from "
-                             f"{[f.name for f in fields(cls)]})")
-        return cls(**value)
+        return settings_of(cls, value, "triplets")
 
     def radius(self, pt: float) -> float:
         """The helix radius (mm) of a transverse momentum (GeV) in this field."""
