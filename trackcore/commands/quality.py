@@ -195,7 +195,7 @@ class TripletSearcher:
             raise ValueError(f"{path}: {err}") from None
         judged = np.ones(len(pos), bool) if ref.volumes is None else np.isin(event.volume_id.numpy(), ref.volumes)
         free = steps.free_hits(groups, judged)
-        found = self.search.find(pos, free, layer[1], ref.check, ref.min_hits, ref.max_clean_hits,
+        found = self.search.find(pos, free, layer, ref.check, ref.min_hits, ref.max_clean_hits,
                                  ref.accept_rule(pos, layer, None, short_d0=False))
         if not found:
             return TrackCandidates.empty(), np.zeros(0, np.int64), []

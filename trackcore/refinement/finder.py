@@ -32,7 +32,7 @@ import torch
 
 from trackcore.arrays import unique_ints
 from trackcore.checks import check_count, check_nonnegative, check_positive, check_positive_tuple
-from trackcore.refinement.helix import HelixCheck, flatten, triples_through_first
+from trackcore.refinement.helix import HelixCheck, flatten, helix_radius, triples_through_first
 
 Accept = Callable[[list[np.ndarray]], np.ndarray]
 """Which of several candidates (hit index arrays) may be kept: (G,) bool."""
@@ -344,7 +344,6 @@ class DisplacedSearch:
     def finder(self, check: HelixCheck, min_hits: int, max_clean_hits: int) -> HelixFinder:
         """The :class:`HelixFinder` of this search with the refinement's tolerances (``strict``: among more
         hits, off the beam line, a helix counted by its hits alone is more often one that cannot be accepted)."""
-        per_gev = 1.0 / (0.299792458e-3 * self.field_t)  # mm of radius per GeV of pT
         return HelixFinder(check, min_hits, self.neighbors, self.window, self.max_d0, max_clean_hits,
-                           self.min_pt * per_gev, self.retries, strict=True,
-                           search_min_radius=self.search_min_pt * per_gev)
+                           helix_radius(self.min_pt, self.field_t), self.retries, strict=True,
+                           search_min_radius=helix_radius(self.search_min_pt, self.field_t))

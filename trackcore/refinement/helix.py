@@ -129,6 +129,12 @@ class HelixFits:
         return np.arcsinh(sign * self.uz / np.maximum(np.abs(self.ur), 1e-9))
 
 
+def helix_radius(pt: float, field_t: float) -> float:
+    """The transverse radius (mm) of a unit-charge helix of transverse momentum ``pt`` (GeV) in a ``field_t`` (T)
+    field: ``R = pT / (0.3 B)``."""
+    return pt / (0.299792458e-3 * field_t)
+
+
 def fit_helices(p: np.ndarray, group: np.ndarray, n_groups: int, through_beam: np.ndarray | None = None) -> HelixFits:
     """Least-squares helix of each group: algebraic (Kasa) circle in ``(x, y)``, total least squares in ``(r, z)``.
 

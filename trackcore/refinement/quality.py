@@ -203,16 +203,21 @@ def _load(path: str, mtime_ns: int) -> QualityModel:
 
 
 def learned_judge(model: QualityModel, max_fake_prob: float, p: np.ndarray, volume_id: Any,
-                  layer_id: Any) -> Callable[[list[np.ndarray]], np.ndarray]:
+                  layer_id: Any, shared: dict[Any, Any] | None = None) -> Callable[[list[np.ndarray]], np.ndarray]:
     """The learned cut of one event: a function telling which of some tracks have a fake probability of at most
     ``max_fake_prob`` (tracks with a hit outside the model's ``hole_volumes`` pass unjudged). The event's layers
-    and crowding are computed once, here, for all the calls (the refinement judges every proposal of its searches).
+    and crowding are computed once, here, for all the calls (the refinement judges every proposal of its searches);
+    ``shared`` (a dict, for one event): the judges of several models with the same settings compute them once.
 
     Raises:
         ValueError: no ``volume_id`` or ``layer_id`` (:func:`steps.hit_layers`).
     """
-    layer = steps.hit_layers(len(p), volume_id, layer_id, model.hole_volumes)
-    crowd = crowding(p, model.crowd_window)
+    shared = {} if shared is None else shared
+    key = (model.hole_volumes, model.crowd_window)
+    if key not in shared:
+        shared[key] = (steps.hit_layers(len(p), volume_id, layer_id, model.hole_volumes),
+                       crowding(p, model.crowd_window))
+    layer, crowd = shared[key]
 
     def passes(tracks: list[np.ndarray]) -> np.ndarray:
         return model.fake_probability(p, tracks, layer, crowd) <= max_fake_prob

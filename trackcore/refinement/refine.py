@@ -25,6 +25,7 @@ Usage::
     from trackcore.refinement.refine import HelixRefinement
     refined = HelixRefinement()(candidates, event.pos, event.hit_id)
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -268,8 +269,9 @@ class HelixRefinement:
         if self.fill_holes or self.has_quality_cut or self.displaced is not None or self.triplets is not None or (
                 self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
+        judges: dict = {}  # the learned cuts' layers and crowding of this event, computed once
         learned = None if self.quality_model is None else learned_judge(
-            QualityModel.load(self.quality_model), self.max_fake_prob, p, volume_id, layer_id)
+            QualityModel.load(self.quality_model), self.max_fake_prob, p, volume_id, layer_id, judges)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged
         tracks = [t for t in tracks if judged[t].all()]
         check = self.check
@@ -310,8 +312,8 @@ class HelixRefinement:
         if self.triplets is not None:
             search, own = self.triplets, self.triplets.quality_model
             judge = learned if own is None else learned_judge(QualityModel.load(own), search.max_fake_prob, p,
-                                                              volume_id, layer_id)
-            tracks += search.find(p, steps.free_hits(tracks + aside, joinable), layer[1], self.check, self.min_hits,
+                                                              volume_id, layer_id, judges)
+            tracks += search.find(p, steps.free_hits(tracks + aside, joinable), layer, self.check, self.min_hits,
                                   self.max_clean_hits, self.accept_rule(p, layer, None, short_d0=False, learned=judge),
                                   memo)
         tracks += aside

@@ -28,8 +28,10 @@ import numba
 import numpy as np
 
 from trackcore.checks import check_count, check_nonnegative, check_positive
+from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo, settings_of
-from trackcore.refinement.helix import HelixCheck
+from trackcore.refinement.helix import HelixCheck, helix_radius
+from trackcore.refinement.holes import LayerTable
 from trackcore.refinement.quality import QualityModel
 
 
@@ -196,7 +198,7 @@ class TripletSearch:
         field_t: the magnetic field (T) that turns momenta into radii (TrackML: 2).
         retries: times a seed whose best helix is rejected is searched again without its other hits.
         quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` judging this search's helices
-            (``trackcore quality fit --search triplets``; None: the refinement's learned cut, if any).
+            (``trackcore quality fit --triplets``; None: the refinement's learned cut, if any).
         max_fake_prob: its largest fake probability of a helix kept.
     """
 
@@ -237,32 +239,31 @@ class TripletSearch:
         """
         return settings_of(cls, value, "triplets")
 
-    def radius(self, pt: float) -> float:
-        """The helix radius (mm) of a transverse momentum (GeV) in this field."""
-        return pt / (0.299792458e-3 * self.field_t)
-
-    def find(self, p: np.ndarray, free: np.ndarray, layer: np.ndarray, check: HelixCheck, min_hits: int,
-             max_clean_hits: int, accept: Accept | None = None, memo: SearchMemo | None = None) -> list[np.ndarray]:
+    def find(self, p: np.ndarray, free: np.ndarray, layer: tuple[LayerTable, np.ndarray], check: HelixCheck,
+             min_hits: int,
+             max_clean_hits: int, accept: Accept | None = None, memo: SearchMemo | None = None
+             ) -> list[np.ndarray]:
         """New candidates among the free hits on ``min_layers`` layers, largest first, each hit in one (``accept``,
         ``memo``: see :meth:`HelixFinder.seeded_helices`).
 
         Shapes:
-            p: (N_hits, 3) float64; free: (F,) hit indices; layer: (N_hits,) each hit's layer row (< 0: none);
+            p: (N_hits, 3) float64; free: (F,) hit indices; layer: :func:`steps.hit_layers` (rows < 0: on none);
             returns index arrays into ``p``.
         """
         if free.size < max(min_hits, 3):
             return []
         q = p[free]
+        search_radius = helix_radius(self.search_min_pt, self.field_t)
         triplets = compatible_triplets(
-            q, layer[free], window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
-            min_radius=self.radius(self.search_min_pt), max_dtheta=self.max_dtheta, max_eta=check.max_eta)
+            q, layer[1][free], window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
+            min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=check.max_eta)
         query, near = triplet_neighbours(triplets, q)
         finder = HelixFinder(check, min_hits, self.neighbors, max_d0=self.max_d0, max_clean_hits=max_clean_hits,
-                             min_radius=self.radius(self.min_pt), retries=self.retries, strict=True,
-                             search_min_radius=self.radius(self.search_min_pt))
+                             min_radius=helix_radius(self.min_pt, self.field_t), retries=self.retries, strict=True,
+                             search_min_radius=search_radius)
 
         def rule(tracks: list[np.ndarray]) -> np.ndarray:
-            ok = np.array([len(np.unique(layer[t][layer[t] >= 0])) >= self.min_layers for t in tracks])
+            ok = steps.layer_counts(tracks, layer) >= self.min_layers
             if accept is not None and ok.any():
                 ok[ok] = accept([t for t, k in zip(tracks, ok, strict=True) if k])
             return ok

@@ -17,6 +17,7 @@ from tests.trackcore.builders.helpers import track_sets
 from tests.trackcore.refinement.test_displaced import LAYERS, layered, secondary
 from trackcore.candidates import TrackCandidates
 from trackcore.cli import main
+from trackcore.refinement import steps
 from trackcore.refinement.finder import DisplacedSearch
 from trackcore.refinement.helix import HelixCheck
 from trackcore.refinement.refine import HelixRefinement
@@ -112,7 +113,8 @@ def test_neighbours_most_shared_first() -> None:
 def test_secondaries_among_noise_are_found_where_the_direction_search_fails() -> None:
     pos, layer, truth = scene(n_noise=400)
     free = np.arange(len(pos))
-    found = TripletSearch(min_layers=4, min_pt=0.0).find(pos, free, layer, CHECK, 3, 60)
+    rows = steps.hit_layers(len(pos), *layered(pos), (7, 8, 9))
+    found = TripletSearch(min_layers=4, min_pt=0.0).find(pos, free, rows, CHECK, 3, 60)
     assert {frozenset(t) for t in truth} <= {frozenset(f.tolist()) for f in found}
     assert len(found) == 2  # no helix of noise on 4 layers
     # the secondary farther off the beam line turns in direction seen from the origin: there its nearest free
