@@ -13,8 +13,12 @@ such triplets; random hits rarely do. Each free hit's neighbours are then the hi
 (most shared first, then nearest), and the robust search of
 :meth:`~trackcore.refinement.finder.HelixFinder.seeded_helices` takes it from there.
 
-The kernel is compiled (numba, cached on disk) and walks each hit's azimuth window in a list sorted by azimuth:
-``F x window`` doublet tests, then ``bottoms x tops`` triplet tests per hit.
+The kernel is compiled (numba, cached on disk) and walks each hit's azimuth window in the points sorted by
+azimuth (copied in that order, so the walk reads memory in order): ``F x window`` doublet tests, the cheapest
+rules first (layer, ``|dz|``, squared gap, slope; no square root or arctangent before a doublet passes them),
+then for each bottom doublet the top doublets within ``max_dtheta`` of its polar angle (a sorted range). A later
+search of the same event on fewer free hits (a model's second building pass) filters the triplets found before
+(``memo``) instead of seeding again.
 """
 
 from __future__ import annotations
@@ -36,79 +40,90 @@ from trackcore.refinement.quality import QualityModel
 
 
 @numba.njit(cache=True, nogil=True)
-def _triplets_kernel(q, lay, order, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
-    """The compatible triplets ``(bottom, middle, top)`` of the points ``q`` (rows), see the module."""
-    n = q.shape[0]
+def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
+    """The compatible triplets ``(bottom, middle, top)`` of the points (``x, y, z``: sorted by azimuth ``phi``),
+    see the module. The cheap rules come first: layer, then ``|dz|``, then the squared gap, then the slope."""
+    n = x.shape[0]
     cap = 1024
     out = np.empty((cap, 3), np.int64)
     count = 0
     r3 = np.empty(n)
     rr = np.empty(n)
     for i in range(n):
-        r3[i] = math.sqrt(q[i, 0] ** 2 + q[i, 1] ** 2 + q[i, 2] ** 2)
-        rr[i] = math.hypot(q[i, 0], q[i, 1])
+        r3[i] = math.sqrt(x[i] ** 2 + y[i] ** 2 + z[i] ** 2)
+        rr[i] = math.hypot(x[i], y[i])
+    min_gap2, max_gap2 = min_gap * min_gap, max_gap * max_gap
     bottom = np.empty(n, np.int64)
     bottom_theta = np.empty(n)
     top = np.empty(n, np.int64)
     top_theta = np.empty(n)
-    sorted_phi = phi[order]
-    for a in range(n):
-        m = order[a]
+    for m in range(n):
         if lay[m] < 0:
             continue
+        xm, ym, zm, lm = x[m], y[m], z[m], lay[m]
         n_bottom = 0
         n_top = 0
         reach = max_d0 + rr[m] * rr[m] / (2.0 * min_radius)  # a straight line's d0 through m, with the bend
         ahead = 0  # points visited going up in azimuth: going down stops before them (each point once)
         for direction in (1, -1):  # the azimuth window, both ways round from m
-            for step in range(n - 1 - (ahead if direction == -1 else 0)):
-                k = (a + direction * (step + 1)) % n
-                advance = direction * (sorted_phi[k] - sorted_phi[a])
+            j = m
+            for _ in range(n - 1 - (ahead if direction == -1 else 0)):
+                j += direction
+                if j == n:
+                    j = 0
+                elif j < 0:
+                    j = n - 1
+                advance = direction * (phi[j] - phi[m])
                 if advance < 0.0:
                     advance += 2.0 * math.pi
                 if advance > window:
                     break
                 if direction == 1:
                     ahead += 1
-                j = order[k]
-                if lay[j] < 0 or lay[j] == lay[m]:
+                if lay[j] < 0 or lay[j] == lm:
                     continue
-                dx, dy, dz = q[j, 0] - q[m, 0], q[j, 1] - q[m, 1], q[j, 2] - q[m, 2]
-                gap = math.sqrt(dx * dx + dy * dy + dz * dz)
-                dxy = math.hypot(dx, dy)
-                if gap < min_gap or gap > max_gap or dxy <= 0.0:
+                dz = z[j] - zm
+                if abs(dz) > max_gap:
+                    continue
+                dx, dy = x[j] - xm, y[j] - ym
+                dxy2 = dx * dx + dy * dy
+                gap2 = dxy2 + dz * dz
+                if gap2 < min_gap2 or gap2 > max_gap2 or dxy2 <= 0.0 or dz * dz > max_cot * max_cot * dxy2:
                     continue
                 outer = r3[j] > r3[m]
                 sign = 1.0 if outer else -1.0  # the doublet's direction, inner hit to outer
-                ux, uy = sign * dx / dxy, sign * dy / dxy
-                if abs(q[m, 0] * uy - q[m, 1] * ux) > reach or q[m, 0] * ux + q[m, 1] * uy < 0.0:
+                cross = xm * dy - ym * dx
+                if cross * cross > reach * reach * dxy2 or sign * (xm * dx + ym * dy) < 0.0:
                     continue  # passes too far from the beam line, or moves inwards
-                cot = sign * dz / dxy
-                if abs(cot) > max_cot:
-                    continue
+                theta = math.atan(sign * dz / math.sqrt(dxy2))
                 if outer:
                     top[n_top] = j
-                    top_theta[n_top] = math.atan(cot)
+                    top_theta[n_top] = theta
                     n_top += 1
                 else:
                     bottom[n_bottom] = j
-                    bottom_theta[n_bottom] = math.atan(cot)
+                    bottom_theta[n_bottom] = theta
                     n_bottom += 1
+        if n_bottom == 0 or n_top == 0:
+            continue
+        by_theta = np.argsort(top_theta[:n_top])  # each bottom's tops within max_dtheta: a sorted range
+        top_sorted = top_theta[:n_top][by_theta]
         for u in range(n_bottom):
             b = bottom[u]
-            for v in range(n_top):
-                if abs(bottom_theta[u] - top_theta[v]) > max_dtheta:
-                    continue
-                t = top[v]
-                ax, ay = q[m, 0] - q[b, 0], q[m, 1] - q[b, 1]
-                cx, cy = q[t, 0] - q[b, 0], q[t, 1] - q[b, 1]
+            first = np.searchsorted(top_sorted, bottom_theta[u] - max_dtheta)
+            for w in range(first, n_top):
+                if top_sorted[w] > bottom_theta[u] + max_dtheta:
+                    break
+                t = top[by_theta[w]]
+                ax, ay = xm - x[b], ym - y[b]
+                cx, cy = x[t] - x[b], y[t] - y[b]
                 den = 2.0 * (ax * cy - ay * cx)
                 if den == 0.0:
                     continue
                 a2, c2 = ax * ax + ay * ay, cx * cx + cy * cy
                 ox, oy = (cy * a2 - ay * c2) / den, (ax * c2 - cx * a2) / den  # the centre, from b
                 radius = math.hypot(ox, oy)
-                if radius < min_radius or abs(math.hypot(ox + q[b, 0], oy + q[b, 1]) - radius) > max_d0:
+                if radius < min_radius or abs(math.hypot(ox + x[b], oy + y[b]) - radius) > max_d0:
                     continue
                 if count == cap:
                     cap *= 2
@@ -152,8 +167,11 @@ def compatible_triplets(
         return np.zeros((0, 3), np.int64)
     phi = np.arctan2(q[:, 1], q[:, 0])
     order = np.argsort(phi, kind="stable")
-    return _triplets_kernel(q, layer, order, phi, float(window), float(min_gap), float(max_gap), float(max_d0),
-                            float(min_radius), float(max_dtheta), float(np.sinh(min(max_eta, 700.0))))
+    s = q[order].T.copy()  # the kernel walks the points in azimuth order: contiguous there
+    found = _triplets_kernel(s[0], s[1], s[2], layer[order], phi[order], float(window), float(min_gap),
+                             float(max_gap), float(max_d0), float(min_radius), float(max_dtheta),
+                             float(np.sinh(min(max_eta, 700.0))))
+    return order[found]
 
 
 def triplet_neighbours(triplets: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,9 +272,7 @@ class TripletSearch:
             return []
         q = p[free]
         search_radius = helix_radius(self.search_min_pt, self.field_t)
-        triplets = compatible_triplets(
-            q, layer[1][free], window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
-            min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=check.max_eta)
+        triplets = self._triplets(p, free, layer[1], search_radius, check.max_eta, memo)
         query, near = triplet_neighbours(triplets, q)
         finder = HelixFinder(check, min_hits, self.neighbors, max_d0=self.max_d0, max_clean_hits=max_clean_hits,
                              min_radius=helix_radius(self.min_pt, self.field_t), retries=self.retries, strict=True,
@@ -269,3 +285,27 @@ class TripletSearch:
             return ok
 
         return finder.seeded_helices(p, free, query, near, rule, memo)
+
+    def _triplets(self, p: np.ndarray, free: np.ndarray, hit_layer: np.ndarray, search_radius: float,
+                  max_eta: float, memo: SearchMemo | None) -> np.ndarray:
+        """:func:`compatible_triplets` of the free hits, as rows of ``free``. Each triplet is judged on its three
+        hits alone, so the triplets of fewer hits are those of more hits whose three hits are all still free: with
+        ``memo``, a later search of this event on a subset of an earlier one's free hits (a model's second building
+        pass) filters that search's triplets instead of seeding again.
+
+        Shapes:
+            p: (N_hits, 3); free: (F,) hit indices; hit_layer: (N_hits,); returns (K, 3) rows of ``free``.
+        """
+        rules = dict(window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
+                     min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=max_eta)
+        key = b"triplets " + repr(sorted(rules.items())).encode()
+        known_free, known = (None, None) if memo is None else (memo.get(key + b" free"), memo.get(key))
+        if known_free is not None and known is not None and np.isin(free, known_free).all():
+            row = np.full(len(p), -1, np.int64)
+            row[free] = np.arange(len(free))
+            rows = row[known]  # the earlier triplets' hits as rows of this search's free hits (-1: taken since)
+            return rows[(rows >= 0).all(1)]
+        rows = compatible_triplets(p[free], hit_layer[free], **rules)
+        if memo is not None:
+            memo[key + b" free"], memo[key] = free.copy(), free[rows]
+        return rows

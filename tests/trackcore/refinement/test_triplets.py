@@ -19,7 +19,7 @@ from trackcore.candidates import TrackCandidates
 from trackcore.cli import main
 from trackcore.refinement import steps
 from trackcore.refinement.finder import DisplacedSearch
-from trackcore.refinement.helix import HelixCheck
+from trackcore.refinement.helix import HelixCheck, helix_radius
 from trackcore.refinement.refine import HelixRefinement
 from trackcore.refinement.triplets import TripletSearch, compatible_triplets, triplet_neighbours
 
@@ -121,6 +121,28 @@ def test_secondaries_among_noise_are_found_where_the_direction_search_fails() ->
     # hits are noise
     direction = DisplacedSearch(min_layers=4, min_pt=0.0).finder(CHECK, 3, 60).recover(pos, free)
     assert frozenset(truth[1].tolist()) not in {frozenset(f.tolist()) for f in direction}
+
+
+def test_a_later_search_on_fewer_free_hits_filters_the_memo_triplets() -> None:
+    pos, _, truth = scene(n_noise=400)
+    rows = steps.hit_layers(len(pos), *layered(pos), (7, 8, 9))
+    search = TripletSearch(min_layers=4, min_pt=0.0)
+    memo: dict = {}
+    search.find(pos, np.arange(len(pos)), rows, CHECK, 3, 60, memo=memo)
+    assert len(memo) > 2 and any(key.startswith(b"triplets ") for key in memo)
+    fewer = np.setdiff1d(np.arange(len(pos)), np.r_[truth[0][1], np.arange(20, 40)])  # a hit of one taken since
+    again = search.find(pos, fewer, rows, CHECK, 3, 60, memo=memo)
+    alone = search.find(pos, fewer, rows, CHECK, 3, 60)
+    assert [t.tolist() for t in again] == [t.tolist() for t in alone]
+    assert frozenset(truth[1].tolist()) in {frozenset(t.tolist()) for t in again}
+    assert frozenset(truth[0].tolist()) not in {frozenset(t.tolist()) for t in again}
+    # the seeding itself: the memo's triplets filtered equal those seeded on the fewer hits
+    radius = helix_radius(search.search_min_pt, search.field_t)
+    filtered = search._triplets(pos, fewer, rows[1], radius, CHECK.max_eta, memo)
+    fresh = search._triplets(pos, fewer, rows[1], radius, CHECK.max_eta, None)
+    assert len(fresh) and {tuple(t) for t in filtered.tolist()} == {tuple(t) for t in fresh.tolist()}
+    every = search._triplets(pos, np.arange(len(pos)), rows[1], radius, CHECK.max_eta, None)
+    assert len(every) > len(fresh)  # the taken hits made triplets
 
 
 def test_the_refinement_runs_it_after_the_other_searches() -> None:
