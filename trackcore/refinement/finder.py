@@ -36,10 +36,11 @@ from trackcore.refinement.helix import HelixCheck, flatten, helix_radius, triple
 
 Accept = Callable[[list[np.ndarray]], np.ndarray]
 """Which of several candidates (hit index arrays) may be kept: (G,) bool."""
-SearchMemo = dict[bytes, np.ndarray]
-"""The robust search's result per searched neighbourhood (its hit indices, in order) of one event: the
-searches of several refinements of one event with the same settings (a model's building passes, a scan's
-builder settings) share it."""
+SearchMemo = dict[bytes, Any]
+"""What several refinements of one event (a model's building passes, a scan's builder settings) share, each
+entry keyed by the settings it depends on: the robust search's result per searched neighbourhood (its hit
+indices, in order), the triplet search's triplets (:mod:`~trackcore.refinement.triplets`) and the learned cuts'
+layers and crowding (:func:`~trackcore.refinement.quality.learned_judge`)."""
 
 
 def settings_of(cls: type, value: Any, name: str) -> Any:

@@ -233,7 +233,8 @@ class HelixRefinement:
             taken: hits that other tracks hold (e.g. a first building pass's): no step adds them to
                 a candidate (None: every hit may join).
             memo: a dict that the refinements of one event share (e.g. a model's building passes): the
-                searches of steps 4, 4b and 5 reuse the results of neighbourhoods searched before (the same
+                searches of steps 4, 4b, 4c and 5 reuse the results of neighbourhoods searched before, the
+                triplet search the triplets seeded before, the learned cuts the event's crowding (the same
                 candidates, less work). Never share one between events, or between refinements of other
                 settings (the results depend on the tolerances).
 
@@ -269,7 +270,9 @@ class HelixRefinement:
         if self.fill_holes or self.has_quality_cut or self.displaced is not None or self.triplets is not None or (
                 self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
-        judges: dict = {}  # the learned cuts' layers and crowding of this event, computed once
+        # the learned cuts' layers and crowding of this event, computed once (for all of its refinements with a memo)
+        learns = self.quality_model is not None or (self.triplets is not None and self.triplets.quality_model)
+        judges: dict = memo.setdefault(b"learned judges", {}) if memo is not None and learns else {}
         learned = None if self.quality_model is None else learned_judge(
             QualityModel.load(self.quality_model), self.max_fake_prob, p, volume_id, layer_id, judges)
         aside = [t for t in tracks if not judged[t].all()]  # e.g. tracks with strip hits: not judged

@@ -15,7 +15,7 @@ from tests.trackcore.builders.helpers import track_sets
 from tests.trackcore.refinement.test_holes import BARREL
 from tests.trackcore.refinement.test_refine import candidates, helix
 from trackcore.cli import main
-from trackcore.refinement import steps
+from trackcore.refinement import quality, steps
 from trackcore.refinement.quality import FEATURES, QualityModel, candidate_features, crowding
 from trackcore.refinement.refine import HelixRefinement
 
@@ -123,6 +123,22 @@ def test_the_refinement_judges_its_candidates_and_the_searches_helices(tmp_path:
     assert refined(1.0, far, **search) == whole | {frozenset(range(8, 11)), fourth}
     with pytest.raises(ValueError, match="need the hits' volume_id and layer_id"):
         HelixRefinement(quality_model=path)(candidates(tracks), pos)
+
+
+def test_an_events_refinements_with_one_memo_compute_its_crowding_once(tmp_path: Path, monkeypatch) -> None:
+    n = 4
+    pos, _ = particles(n)
+    path = str(QualityModel(ShortIsFake()).save(tmp_path / "short.pkl"))
+    tracks, volume, layer = [[0, 1, 2, 3], [8, 9, 10]], np.full(4 * n, 8), np.tile(LAYERS, n)
+    refine = HelixRefinement(extend=False, quality_model=path, recover=True, recover_window=(0.3, 2.0))
+    calls = []
+    original = quality.crowding
+    monkeypatch.setattr(quality, "crowding", lambda *a: calls.append(1) or original(*a))
+    alone = [track_sets(refine(candidates(tracks), pos, None, volume, layer_id=layer)) for _ in range(2)]
+    assert len(calls) == 2  # without a memo: once per call
+    memo: dict = {}
+    shared = [track_sets(refine(candidates(tracks), pos, None, volume, layer_id=layer, memo=memo)) for _ in range(2)]
+    assert len(calls) == 3 and shared == alone  # with one: once for the event, the same candidates
 
 
 def write_stage(folder: Path, split: str, n_events: int) -> None:
