@@ -23,6 +23,7 @@ search of the same event on fewer free hits (a model's second building pass) fil
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -298,7 +299,8 @@ class TripletSearch:
         """
         rules = dict(window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
                      min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=max_eta)
-        key = b"triplets " + repr(sorted(rules.items())).encode()
+        layers = hashlib.blake2b(np.ascontiguousarray(hit_layer).tobytes(), digest_size=8).digest()
+        key = b"triplets " + repr(sorted(rules.items())).encode() + layers  # what the triplets depend on
         known_free, known = (None, None) if memo is None else (memo.get(key + b" free"), memo.get(key))
         if known_free is not None and known is not None and np.isin(free, known_free).all():
             row = np.full(len(p), -1, np.int64)

@@ -141,6 +141,11 @@ def test_a_later_search_on_fewer_free_hits_filters_the_memo_triplets() -> None:
     filtered = search._triplets(pos, fewer, rows[1], radius, CHECK.max_eta, memo)
     fresh = search._triplets(pos, fewer, rows[1], radius, CHECK.max_eta, None)
     assert len(fresh) and {tuple(t) for t in filtered.tolist()} == {tuple(t) for t in fresh.tolist()}
+    moved = rows[1].copy()
+    moved[truth[1]] = -1  # other layers (another layer table): seeded again, not filtered from the memo
+    assert len(search._triplets(pos, fewer, moved, radius, CHECK.max_eta, memo)) < len(fresh)
+    assert {tuple(t) for t in search._triplets(pos, fewer, moved, radius, CHECK.max_eta, memo).tolist()} == {
+        tuple(t) for t in search._triplets(pos, fewer, moved, radius, CHECK.max_eta, None).tolist()}
     every = search._triplets(pos, np.arange(len(pos)), rows[1], radius, CHECK.max_eta, None)
     assert len(every) > len(fresh)  # the taken hits made triplets
 
