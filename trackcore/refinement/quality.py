@@ -182,6 +182,15 @@ class QualityModel:
         return _load(str(path.resolve()), os.stat(path).st_mtime_ns)
 
 
+def model_file(value: str | Path | None) -> str | None:
+    """A ``quality_model`` setting as a file name, or None for none: the command line's ``null`` (or ``none``)
+    arrives as a string (``--model.init_args.refine.quality_model=null``: jsonargparse parses ``str | None``
+    from the command line as the string), and no one names a model file so."""
+    if value is None or str(value).strip().lower() in ("null", "none", ""):
+        return None
+    return str(value)
+
+
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> QualityModel:
     """The model in ``path`` (``mtime_ns`` makes a rewritten file a new cache entry)."""

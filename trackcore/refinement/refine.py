@@ -39,7 +39,7 @@ from trackcore.checks import check_count, check_hit_id, check_nonnegative, check
 from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
 from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
-from trackcore.refinement.quality import QualityModel, learned_judge
+from trackcore.refinement.quality import QualityModel, learned_judge, model_file
 from trackcore.refinement.triplets import TripletSearch
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
@@ -193,6 +193,7 @@ class HelixRefinement:
         check_positive("crowd_radius", self.crowd_radius)
         if not 0.0 < self.max_fake_prob <= 1.0:
             raise ValueError(f"max_fake_prob must lie in (0, 1] (got {self.max_fake_prob!r})")
+        object.__setattr__(self, "quality_model", model_file(self.quality_model))
         if self.quality_model is not None:
             QualityModel.load(self.quality_model)  # a missing or wrong file is named now, not mid-run
         check_nonnegative("hole_margin", self.hole_margin)

@@ -37,7 +37,7 @@ from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo, settings_of
 from trackcore.refinement.helix import HelixCheck, helix_radius
 from trackcore.refinement.holes import LayerTable
-from trackcore.refinement.quality import QualityModel
+from trackcore.refinement.quality import QualityModel, model_file
 
 
 @numba.njit(cache=True, nogil=True)
@@ -246,6 +246,7 @@ class TripletSearch:
             check_count(f"triplets {name}", getattr(self, name), minimum=minimum)
         if not 0.0 < self.max_fake_prob <= 1.0:
             raise ValueError(f"triplets max_fake_prob must lie in (0, 1] (got {self.max_fake_prob!r})")
+        object.__setattr__(self, "quality_model", model_file(self.quality_model))
         if self.quality_model is not None:
             QualityModel.load(self.quality_model)  # a missing or wrong file is named now, not mid-run
 

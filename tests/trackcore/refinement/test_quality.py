@@ -141,6 +141,23 @@ def test_an_events_refinements_with_one_memo_compute_its_crowding_once(tmp_path:
     assert len(calls) == 3 and shared == alone  # with one: once for the event, the same candidates
 
 
+def test_null_on_the_command_line_switches_the_learned_cuts_off(tmp_path: Path) -> None:
+    from trackcore.train.cli import main as train_main
+
+    path = str(QualityModel(ShortIsFake()).save(tmp_path / "short.pkl"))
+    config = Path(__file__).resolve().parents[3] / "ec" / "configs" / "full_trackml_edge_classifier.yaml"
+    base = ["--config", str(config), "--trainer.logger=false"]
+    on = f'--model.init_args.refine.triplets={{quality_model: {path}}}'
+    refine = train_main([*base, f"--model.init_args.refine.quality_model={path}", on], run=False).model.refine
+    assert refine.quality_model == path and refine.triplets.quality_model == path
+    off = ["--model.init_args.refine.quality_model=null", "--model.init_args.refine.triplets={quality_model: null}"]
+    refine = train_main([*base, f"--model.init_args.refine.quality_model={path}", *off], run=False).model.refine
+    assert refine.quality_model is None and refine.triplets.quality_model is None  # not the file "None"
+    assert HelixRefinement(quality_model="None").quality_model is None
+    with pytest.raises(FileNotFoundError, match="nonull.pkl: no quality model there"):
+        HelixRefinement(quality_model=str(tmp_path / "nonull.pkl"))
+
+
 def write_stage(folder: Path, split: str, n_events: int) -> None:
     """Stage events of 40 particles each, with their particles' candidates and 30 fakes of three particles."""
     (folder / split).mkdir(parents=True)
