@@ -29,6 +29,7 @@ class EdgeClassifier(EdgeScoringModule):
             :class:`~trackcore.builders.EdgeComponents`).
         pos_weight: weight of true edges in the BCE (~2 in Exa.TrkX).
         edge_cut: score cut of the edge metrics; a builder with a ``cut`` must use the same one.
+        score_dtype: see :class:`~trackcore.graph.edge_scoring.EdgeScoringModule`.
     """
 
     BUILDS_TRACKS: ClassVar[bool] = True
@@ -47,6 +48,7 @@ class EdgeClassifier(EdgeScoringModule):
         scan: Grid | None = None,
         refine: HelixRefinement | None = None,
         second_pass: SecondPass | list[SecondPass] | None = None,
+        score_dtype: str = "float32",
     ) -> None:
         cut = getattr(builder, "cut", edge_cut)
         if cut != edge_cut:
@@ -54,7 +56,7 @@ class EdgeClassifier(EdgeScoringModule):
                              "the tracks would judge different graphs; set both to one value")
         super().__init__(model=model, optimizer=optimizer, scheduler=scheduler, min_pt=min_pt, min_hits=min_hits,
                          pos_weight=pos_weight, edge_cut=edge_cut, builder=builder, scan=scan, refine=refine,
-                         second_pass=second_pass)
+                         second_pass=second_pass, score_dtype=score_dtype)
 
     def infer(self, event: Any) -> dict[str, torch.Tensor]:
         return {"edge_score": self.edge_scores(event)}

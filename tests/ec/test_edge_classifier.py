@@ -95,3 +95,20 @@ def test_bad_options_are_named():
         EdgeComponents(cut=1.5)
     with pytest.raises(ValueError, match=r"EdgeComponents has no settings \['eps'\]"):
         EdgeClassifier(model=model, builder=EdgeComponents(), scan={"eps": [0.1]})
+
+
+def test_bfloat16_scores_follow_the_float32_ones_at_inference_only():
+    torch.manual_seed(0)
+    data = tiny_graph_event()
+    model = InteractionGNN(node_in=data.x.shape[1], hidden_dim=16, n_iterations=2)
+    plain = EdgeClassifier(model=model, builder=EdgeComponents()).eval()
+    fast = EdgeClassifier(model=model, builder=EdgeComponents(), score_dtype="bfloat16").eval()
+    with torch.no_grad():
+        full, half = plain.edge_scores(data), fast.edge_scores(data)
+    assert half.dtype == torch.float32 and half.shape == full.shape
+    assert not torch.equal(half, full)  # computed in bfloat16 (8 bits of mantissa)
+    assert torch.allclose(half, full, atol=0.03)
+    fast.train()  # training stays in float32
+    assert torch.equal(fast.edge_scores(data).detach(), plain.train().edge_scores(data).detach())
+    with pytest.raises(ValueError, match=r"score_dtype must be one of \['float32', 'bfloat16'\] \(got 'fp16'\)"):
+        EdgeClassifier(model=model, builder=EdgeComponents(), score_dtype="fp16")
