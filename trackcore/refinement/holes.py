@@ -11,8 +11,10 @@ A layer counts as crossed when the helix meets it inside its sensitive area by a
 ``margin`` mm: a barrel cylinder at its radius within its ``z`` extent, a disk at its ``z``
 within its radial extent. The helix is the refinement's: the fitted circle (it reaches the
 radius ``|centre| + R`` at most) and the fitted ``(r, z)`` line, followed outward from the beam
-line (``r`` increasing). It assumes prompt particles: a particle born beyond an inner layer
-(a displaced decay) shows holes there.
+line (``r`` increasing). It assumes prompt particles that cross the whole detector: a particle born
+beyond an inner layer (a displaced decay) shows holes there, and one that ends (a hadronic interaction, a
+decay) shows holes beyond its last hit; the refinement's ``span_holes_from`` counts only the holes between
+a candidate's hits (at TrackML density half of the prompt particles the hole rule lost had ended so).
 
 On ACTS ttbar pixel events the layer geometry is the TrackML detector's
 (:data:`trackcore.data.geometry.LAYERS`: the ACTS generic detector has the same pixel layers).
