@@ -14,7 +14,7 @@ radius ``|centre| + R`` at most) and the fitted ``(r, z)`` line, followed outwar
 line (``r`` increasing). It assumes prompt particles that cross the whole detector: a particle born
 beyond an inner layer (a displaced decay) shows holes there, and one that ends (a hadronic interaction, a
 decay) shows holes beyond its last hit; the refinement's ``span_holes_from`` counts only the holes between
-a candidate's hits (at TrackML density half of the prompt particles the hole rule lost had ended so).
+a candidate's hits (measured in ``docs/refinement.md``).
 
 On ACTS ttbar pixel events the layer geometry is the TrackML detector's
 (:data:`trackcore.data.geometry.LAYERS`: the ACTS generic detector has the same pixel layers).
