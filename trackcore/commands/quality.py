@@ -193,8 +193,7 @@ class TripletSearcher:
                                      ref.hole_volumes)
         except ValueError as err:
             raise ValueError(f"{path}: {err}") from None
-        judged = np.ones(len(pos), bool) if ref.volumes is None else np.isin(event.volume_id.numpy(), ref.volumes)
-        free = steps.free_hits(groups, judged)
+        free = steps.free_hits(groups, ref.judged_hits(getattr(event, "volume_id", None), len(pos)))
         found = self.search.find(pos, free, layer, ref.check, ref.min_hits, ref.max_clean_hits,
                                  ref.accept_rule(pos, layer, None, short_d0=False))
         if not found:

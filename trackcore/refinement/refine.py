@@ -255,12 +255,7 @@ class HelixRefinement:
         ids = check_hit_id(hit_id, len(p))
         ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
         tracks = candidates.index_lists(ids)[1]
-        judged = np.ones(len(p), bool)
-        if self.volumes is not None and volume_id is not None:
-            vol = as_numpy(volume_id)
-            if vol.shape != (len(p),):
-                raise ValueError(f"Expected one 'volume_id' per hit: {len(p)} (got shape {tuple(vol.shape)})")
-            judged = np.isin(vol, self.volumes)
+        judged = self.judged_hits(volume_id, len(p))
         joinable = judged  # hits the steps may add to candidates
         if taken is not None:
             taken = as_numpy(taken).astype(bool, copy=False)
@@ -272,7 +267,8 @@ class HelixRefinement:
                 self.recover and self.recover_min_layers is not None):
             layer = steps.hit_layers(len(p), volume_id, layer_id, self.hole_volumes)
         # the learned cuts' layers and crowding of this event, computed once (for all of its refinements with a memo)
-        learns = self.quality_model is not None or (self.triplets is not None and self.triplets.quality_model)
+        own = None if self.triplets is None else self.triplets.quality_model
+        learns = self.quality_model is not None or own is not None
         judges: dict = memo.setdefault(b"learned judges", {}) if memo is not None and learns else {}
         learned = None if self.quality_model is None else learned_judge(
             QualityModel.load(self.quality_model), self.max_fake_prob, p, volume_id, layer_id, judges)
@@ -340,6 +336,22 @@ class HelixRefinement:
         if tracks and learned is not None:
             tracks = [t for t, k in zip(tracks, learned(tracks), strict=True) if k]
         return tracks
+
+    def judged_hits(self, volume_id: Any, n_hits: int) -> np.ndarray:
+        """Which hits the helix steps judge and may add to candidates: those of ``volumes`` (every hit when
+        ``volumes`` or ``volume_id`` is None).
+
+        Shapes: volume_id: (N_hits,); returns (N_hits,) bool.
+
+        Raises:
+            ValueError: ``volume_id`` not one per hit.
+        """
+        if self.volumes is None or volume_id is None:
+            return np.ones(n_hits, bool)
+        vol = as_numpy(volume_id)
+        if vol.shape != (n_hits,):
+            raise ValueError(f"Expected one 'volume_id' per hit: {n_hits} (got shape {tuple(vol.shape)})")
+        return np.isin(vol, self.volumes)
 
     def accept_rule(self, p: np.ndarray, layer: tuple | None, min_layers: int | None, short_d0: bool = True,
                     learned: Accept | None = None) -> Accept | None:
