@@ -45,11 +45,14 @@ layers and crowding (:func:`~trackcore.refinement.quality.learned_judge`)."""
 
 def settings_of(cls: type, value: Any, name: str) -> Any:
     """``value`` as settings of the dataclass ``cls``: an instance stays, a mapping of them (a config's) is read,
-    None stays None.
+    None stays None, and so does the command line's ``null`` (``--model.init_args.refine.displaced=null``:
+    jsonargparse passes a nested override of a mapping setting as the string ``"None"``).
 
     Raises:
         ValueError: an unknown setting, or a value that is neither (naming the setting ``name``).
     """
+    if isinstance(value, str) and value.strip().lower() in ("null", "none", ""):
+        return None
     if value is None or isinstance(value, cls):
         return value
     if not isinstance(value, Mapping):
@@ -334,7 +337,7 @@ class DisplacedSearch:
         object.__setattr__(self, "search_min_pt", check_nonnegative("displaced search_min_pt", self.search_min_pt))
 
     @classmethod
-    def of(cls, value: DisplacedSearch | Mapping[str, Any] | None) -> DisplacedSearch | None:
+    def of(cls, value: DisplacedSearch | Mapping[str, Any] | str | None) -> DisplacedSearch | None:
         """``value`` as settings: a mapping of them (a config's) is read, None stays None.
 
         Raises:

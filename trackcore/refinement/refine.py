@@ -140,8 +140,9 @@ class HelixRefinement:
     recover_window: tuple[float, float] = (0.06, 0.6)
     max_d0: float = 2.0
     recover_min_layers: int | None = None
-    displaced: Mapping[str, Any] | DisplacedSearch | None = None
-    triplets: Mapping[str, Any] | TripletSearch | None = None
+    # str: the command line's null (jsonargparse passes a nested override of these as the string 'None')
+    displaced: Mapping[str, Any] | DisplacedSearch | str | None = None
+    triplets: Mapping[str, Any] | TripletSearch | str | None = None
     max_eta: float = 6.0
     seed: int = 0
     volumes: tuple[int, ...] | None = (7, 8, 9)

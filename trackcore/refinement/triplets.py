@@ -251,7 +251,7 @@ class TripletSearch:
             QualityModel.load(self.quality_model)  # a missing or wrong file is named now, not mid-run
 
     @classmethod
-    def of(cls, value: TripletSearch | Mapping[str, Any] | None) -> TripletSearch | None:
+    def of(cls, value: TripletSearch | Mapping[str, Any] | str | None) -> TripletSearch | None:
         """``value`` as settings: a mapping of them (a config's) is read, None stays None.
 
         Raises:

@@ -140,6 +140,25 @@ def test_bad_displaced_settings_are_named() -> None:
         HelixRefinement(displaced={})(TrackCandidates.empty(), event())
 
 
+def test_null_on_the_command_line_switches_the_searches_off() -> None:
+    # jsonargparse passes a nested override of a mapping setting as the string "None": it failed to parse (the
+    # density config sets displaced, so a user could not switch it off without a second YAML file)
+    from pathlib import Path
+
+    from trackcore.train.cli import main as train_main
+
+    config = Path(__file__).resolve().parents[3] / "ec" / "configs" / "full_trackml_edge_classifier.yaml"
+    base = ["--config", str(config), "--trainer.logger=false"]
+    refine = train_main([*base, "--model.init_args.refine.triplets={min_layers: 3}"], run=False).model.refine
+    assert refine.displaced.min_layers == 4 and refine.triplets.min_layers == 3  # the config's, the override's
+    off = ["--model.init_args.refine.displaced=null", "--model.init_args.refine.triplets=null"]
+    refine = train_main([*base, "--model.init_args.refine.triplets={min_layers: 3}", *off], run=False).model.refine
+    assert refine.displaced is None and refine.triplets is None
+    assert HelixRefinement(displaced="None", triplets="null").displaced is None
+    with pytest.raises(ValueError, match="displaced must be None or a mapping of DisplacedSearch settings"):
+        HelixRefinement(displaced="off")  # any other word is named, not read as off
+
+
 def test_a_seed_whose_best_helix_is_rejected_is_searched_again_without_it() -> None:
     # seed hit 4 (the secondary's, at 72 mm) also lies on a 4-hit helix (hits at 116, 140 and 172 mm): the
     # larger, so its best; a rule rejects it (as the quality cut may), and only a second search without its
