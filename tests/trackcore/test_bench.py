@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,31 @@ def test_bad_checkpoint_arguments_are_named(tmp_path, monkeypatch, capsys, ckpt,
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "--quick", "--families", "ec", "--ckpt", ckpt, "--out", str(tmp_path)]) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [("ec/configs/small_edge_classifier.yaml", "--config takes STEP=PATH"),
+     ("gnn=ec/configs/small_edge_classifier.yaml", r"configs for steps \['gnn'\]"),
+     ("ec=runs/missing.yaml", "runs/missing.yaml: config not found")],
+)
+def test_bad_config_arguments_are_named(tmp_path, monkeypatch, capsys, config, message):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert main(["bench", "--quick", "--families", "ec", "--config", config, "--out", str(tmp_path)]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_a_steps_config_replaces_the_kinds(tmp_path):
+    from trackcore.bench import load_modules
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "ec/configs/small_edge_classifier.yaml").read_text()
+    assert "n_iterations: 8" in text
+    (tmp_path / "ec2.yaml").write_text(text.replace("n_iterations: 8", "n_iterations: 2"))
+    default = load_modules(["ec"], kind="small")
+    other = load_modules(["ec"], kind="small", configs={"ec": str(tmp_path / "ec2.yaml")})
+    assert len(default["ec"].model.gnn.edge_networks) == 8 and len(other["ec"].model.gnn.edge_networks) == 2
+    assert type(other["ml"]) is type(default["ml"])  # the other steps keep the kind's configs
 
 
 def test_power_law_fit_recovers_exponent_and_prefactor():

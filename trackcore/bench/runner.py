@@ -48,12 +48,14 @@ def load_modules(
     kind: str = "small",
     checkpoints: dict[str, str] | None = None,
     refine: Sequence[str] = (),
+    configs: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The task modules of ``families`` (and ec's metric learning, ``"ml"``, when one needs a graph),
     built from the configs of the data kind ``kind`` (:func:`trackcore.compare.pipeline.step_configs`:
     ``small``, ``real_pt1``, ``acts``, ``full_pixel``, ``full_trackml``), in eval mode, with weights from
     ``checkpoints`` (step -> path) where given and the ``KEY=VALUE`` helix refinement settings ``refine``
-    over every family step's own (as ``trackcore compare --refine``).
+    over every family step's own (as ``trackcore compare --refine``). ``configs`` (step -> YAML path) replaces
+    the kind's config of those steps (a model of another size, another graph's neighbours).
     """
     from trackcore.compare.pipeline import FAMILIES, refinement_arguments, step_configs
     from trackcore.train.cli import main as train_main
@@ -61,13 +63,16 @@ def load_modules(
     # the steps each family needs, as `trackcore compare` runs them (ec's graph stage for EC, OC and HGNN ...)
     plan = plan_comparison(families, data="real" if kind == "real_pt1" else "small", work_dir=".")
     named = step_configs(kind)
-    configs = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
-    unknown = sorted(set(checkpoints or {}) - set(configs))
-    if unknown:
-        raise ValueError(f"checkpoints for steps {unknown} that {list(families)} do not run (steps: {list(configs)})")
-    missing = [path for path in (checkpoints or {}).values() if not Path(path).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{missing[0]}: checkpoint not found")
+    steps = {step.name: named.get(step.name, step.config) for family in families for step in plan.steps[family]}
+    for what, given in (("checkpoints", checkpoints), ("configs", configs)):
+        unknown = sorted(set(given or {}) - set(steps))
+        if unknown:
+            raise ValueError(f"{what} for steps {unknown} that {list(families)} do not run (steps: {list(steps)})")
+    for what, given in (("checkpoint", checkpoints), ("config", configs)):
+        missing = [path for path in (given or {}).values() if not Path(path).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{missing[0]}: {what} not found")
+    configs = {**steps, **(configs or {})}
     extra = refinement_arguments(refine)
     modules = {}
     for step, config in configs.items():

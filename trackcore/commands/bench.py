@@ -38,6 +38,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="STEP=PATH trained weights (steps: ml, ec, oc, eggnet, hgnn); repeat",
     )
     p.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="STEP=PATH",
+        help="a step's config (steps: ml, ec, oc, eggnet, hgnn) in place of the chosen configs' (e.g. a smaller model "
+        "trained on other events, as its --ckpt); repeat",
+    )
+    p.add_argument(
         "--refine",
         action="append",
         default=[],
@@ -100,10 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     data, n_events = ("tiny", 3) if args.quick else (args.data, args.events)
-    bad = [c for c in args.ckpt if "=" not in c]
-    if bad:
-        raise ValueError(f"--ckpt takes STEP=PATH (got {bad[0]!r})")
+    for flag, given in (("--ckpt", args.ckpt), ("--config", args.config)):
+        bad = [c for c in given if "=" not in c]
+        if bad:
+            raise ValueError(f"{flag} takes STEP=PATH (got {bad[0]!r})")
     checkpoints = dict(c.split("=", 1) for c in args.ckpt)
+    configs = dict(c.split("=", 1) for c in args.config)
     mus = _pileup_values(args.scaling) if args.scaling is not None else None
     if mus is not None and args.quick:
         n_events = 2
@@ -111,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--scaling simulates its events: --data must be one of {', '.join(SIMULATED)} (got {data!r})")
     # bad checkpoints fail first
     kind = next((k for flag, k in CONFIG_FLAGS.items() if getattr(args, flag)), "small")
-    modules = load_modules(families, kind=kind, checkpoints=checkpoints, refine=args.refine)
+    modules = load_modules(families, kind=kind, checkpoints=checkpoints, refine=args.refine, configs=configs)
     import torch
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
@@ -132,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         data, device, families, checkpoints,
         n_events=len(timed), hits_per_event=sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
         **({"refine": list(args.refine)} if args.refine else {}),
+        **({"configs": configs} if configs else {}),
     )
     save = _saver(result, json_path)
     run_bench(families, timed, modules, warmup=1, progress=lambda f: print(f"  {f}", flush=True), device=device,
