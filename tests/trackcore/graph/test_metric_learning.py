@@ -56,3 +56,26 @@ def test_max_true_pairs_caps_each_particles_pairs(single_thread):
     assert torch.isfinite(capped.loss)
     with pytest.raises(ValueError, match="max_true_pairs"):
         MetricLearning(model=net, max_true_pairs=0)
+
+
+def test_one_edge_per_pair_keeps_each_pair_once_from_the_inner_hit(single_thread):
+    torch.manual_seed(0)
+    data = process_event(make_event(n_particles=20, seed=3), ProcessingConfig())
+    module = MetricLearning(model=EmbeddingNet(in_dim=data.x.shape[1], emb_dim=4, hidden_dim=16, n_layers=2),
+                            r_infer=1.0, knn_infer=6).eval()
+    with torch.no_grad():
+        both = module.infer(data)
+        module.one_edge_per_pair = True
+        once = module.infer(data)
+    ei, n = both["edge_index"], data.num_nodes
+    pairs = {(min(a, b), max(a, b)) for a, b in ei.t().tolist()}
+    assert ei.shape[1] > len(pairs)  # mutual neighbours: some pairs twice
+    got = once["edge_index"].t().tolist()
+    assert len(got) == len(pairs) and {(min(a, b), max(a, b)) for a, b in got} == pairs
+    r = data.x[:, 0]
+    src, dst = once["edge_index"]
+    assert ((r[src] < r[dst]) | ((r[src] == r[dst]) & (src < dst))).all()  # outward
+    dist = {(a, b): d for (a, b), d in zip(ei.t().tolist(), both["edge_distance"].tolist())}
+    assert all(abs(dist.get((a, b), dist.get((b, a))) - d) < 1e-6
+               for (a, b), d in zip(got, once["edge_distance"].tolist()))
+    assert torch.equal(once["embedding"], both["embedding"]) and n == data.x.shape[0]
