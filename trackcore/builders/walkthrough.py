@@ -206,9 +206,10 @@ def cc_and_walk(
     min_hits = max(check_count("min_hits", min_hits), 2)
     if walk_min > walk_max:
         raise ValueError(f"Expected walk_min <= walk_max (got {walk_min} > {walk_max})")
-    src, dst, score = _orient(src, dst, score, num_nodes, direction)
+    # the cut first: a pair's best score passes it exactly when one of its copies does (the same edges as
+    # cutting after _orient's deduplication, without sorting the edges below the cut)
     keep = score > cc_cut
-    src, dst, score = src[keep], dst[keep], score[keep]
+    src, dst, score = _orient(src[keep], dst[keep], score[keep], num_nodes, direction)
     if direction is None:
         _check_acyclic(src, dst, num_nodes)
     if num_nodes == 0 or not src.size:

@@ -120,3 +120,22 @@ def test_random_graph_tracks_are_disjoint_directed_paths():
         assert len(hits) >= 3
         path = sorted(hits, key=lambda h: radius[h])
         assert all((min(a, b), max(a, b)) in kept for a, b in zip(path[:-1], path[1:], strict=True))
+
+
+def test_cutting_before_deduplication_keeps_the_same_edges():
+    # cc_and_walk cuts before _orient (which deduplicates, keeping each pair's best score): the same edges as
+    # the other order on a graph of both directions, duplicates and scores on both sides of the cut
+    from trackcore.builders.walkthrough import _orient
+
+    rng = np.random.default_rng(5)
+    n = 300
+    src, dst = rng.integers(0, n, 4000), rng.integers(0, n, 4000)
+    src, dst = np.concatenate([src, dst, src[:500]]), np.concatenate([dst, src, dst[:500]])
+    score = rng.random(src.size)
+    direction = rng.random(n)
+    for cut in (0.0, 0.3, 0.5, 0.9):
+        s, d, w = _orient(src, dst, score, n, direction)
+        after = (s[w > cut], d[w > cut], w[w > cut])
+        keep = score > cut
+        before = _orient(src[keep], dst[keep], score[keep], n, direction)
+        assert all(np.array_equal(a, b) for a, b in zip(after, before, strict=True))
