@@ -41,7 +41,7 @@ from trackcore.refinement.quality import QualityModel, model_file
 
 
 @numba.njit(cache=True, nogil=True)
-def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
+def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot, max_z0):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
     """The compatible triplets ``(bottom, middle, top)`` of the points (``x, y, z``: sorted by azimuth ``phi``),
     see the module. The cheap rules come first: layer, then ``|dz|``, then the squared gap, then the slope."""
     n = x.shape[0]
@@ -91,6 +91,9 @@ def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_ra
                 gap2 = dxy2 + dz * dz
                 if gap2 < min_gap2 or gap2 > max_gap2 or dxy2 <= 0.0 or dz * dz > max_cot * max_cot * dxy2:
                     continue
+                dr = rr[j] - rr[m]  # the doublet's (r, z) line at the beam line: |z0| <= max_z0 (inf: no rule)
+                if abs(zm * dr - rr[m] * dz) > max_z0 * abs(dr):
+                    continue
                 outer = r3[j] > r3[m]
                 sign = 1.0 if outer else -1.0  # the doublet's direction, inner hit to outer
                 cross = xm * dy - ym * dx
@@ -138,7 +141,7 @@ def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_ra
 
 def compatible_triplets(
     q: np.ndarray, layer: np.ndarray, *, window: float, min_gap: float, max_gap: float, max_d0: float,
-    min_radius: float, max_dtheta: float, max_eta: float,
+    min_radius: float, max_dtheta: float, max_eta: float, max_z0: float | None = None,
 ) -> np.ndarray:
     """The triplets of points on three layers that may be one particle's off the beam line (module docstring).
 
@@ -150,6 +153,8 @@ def compatible_triplets(
         min_radius: smallest radius (mm) of a triplet's circle.
         max_dtheta: largest difference (rad) of the polar angles of a triplet's two doublets.
         max_eta: largest ``|pseudorapidity|`` of a doublet.
+        max_z0: largest ``|z|`` (mm) where a doublet's ``(r, z)`` line meets the beam line (None: no rule): for a
+            search of particles made near the interaction region, a cheap cut of most doublets of unrelated hits.
 
     Shapes:
         q: (F, 3) float; layer: (F,) int; returns (K, 3) int64 rows of ``q`` (bottom, middle, top), grouped by
@@ -171,7 +176,7 @@ def compatible_triplets(
     s = q[order].T.copy()  # the kernel walks the points in azimuth order: contiguous there
     found = _triplets_kernel(s[0], s[1], s[2], layer[order], phi[order], float(window), float(min_gap),
                              float(max_gap), float(max_d0), float(min_radius), float(max_dtheta),
-                             float(np.sinh(min(max_eta, 700.0))))
+                             float(np.sinh(min(max_eta, 700.0))), math.inf if max_z0 is None else float(max_z0))
     return order[found]
 
 
@@ -216,6 +221,8 @@ class TripletSearch:
             search (three hits measure a circle coarsely: set it below ``min_pt``).
         field_t: the magnetic field (T) that turns momenta into radii (TrackML: 2).
         retries: times a seed whose best helix is rejected is searched again without its other hits.
+        max_z0: largest ``|z|`` (mm) where a doublet's ``(r, z)`` line meets the beam line (None: no rule; a
+            prompt search's cut, e.g. at ACTS mu = 200 where this search finds prompt particles the network missed).
         quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` judging this search's helices
             (``trackcore quality fit --triplets``; None: the refinement's learned cut, if any).
         max_fake_prob: its largest fake probability of a helix kept.
@@ -232,12 +239,15 @@ class TripletSearch:
     search_min_pt: float = 0.7
     field_t: float = 2.0
     retries: int = 1
+    max_z0: float | None = None
     quality_model: str | None = None
     max_fake_prob: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("window", "max_gap", "max_dtheta", "max_d0", "field_t"):
             check_positive(f"triplets {name}", getattr(self, name))
+        if self.max_z0 is not None:
+            check_positive("triplets max_z0", self.max_z0)
         for name in ("min_gap", "min_pt", "search_min_pt"):
             check_nonnegative(f"triplets {name}", getattr(self, name))
         if self.min_gap >= self.max_gap:
@@ -299,7 +309,7 @@ class TripletSearch:
             p: (N_hits, 3); free: (F,) hit indices; hit_layer: (N_hits,); returns (K, 3) rows of ``free``.
         """
         rules = dict(window=self.window, min_gap=self.min_gap, max_gap=self.max_gap, max_d0=self.max_d0,
-                     min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=max_eta)
+                     min_radius=search_radius, max_dtheta=self.max_dtheta, max_eta=max_eta, max_z0=self.max_z0)
         layers = hashlib.blake2b(np.ascontiguousarray(hit_layer).tobytes(), digest_size=8).digest()
         key = b"triplets " + repr(sorted(rules.items())).encode() + layers  # what the triplets depend on
         known_free, known = (None, None) if memo is None else (memo.get(key + b" free"), memo.get(key))

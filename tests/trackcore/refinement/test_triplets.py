@@ -29,7 +29,8 @@ RULES = {"window": 0.6, "min_gap": 20.0, "max_gap": 250.0, "max_d0": 40.0, "min_
 
 
 def reference(q: np.ndarray, layer: np.ndarray, window: float, min_gap: float, max_gap: float, max_d0: float,
-              min_radius: float, max_dtheta: float, max_eta: float) -> set[tuple[int, int, int]]:
+              min_radius: float, max_dtheta: float, max_eta: float,
+              max_z0: float | None = None) -> set[tuple[int, int, int]]:
     """The module's rules, written out once per ordered triple of points (slow: small sets only)."""
     r3, rr, phi = np.linalg.norm(q, axis=1), np.hypot(q[:, 0], q[:, 1]), np.arctan2(q[:, 1], q[:, 0])
 
@@ -41,6 +42,9 @@ def reference(q: np.ndarray, layer: np.ndarray, window: float, min_gap: float, m
         dxy = math.hypot(d[0], d[1])
         if layer[o] < 0 or layer[o] == layer[m] or dphi > window or not min_gap <= gap <= max_gap or dxy == 0:
             return None
+        if max_z0 is not None and (rr[o] == rr[m] or abs(q[m, 2] - rr[m] * (q[o, 2] - q[m, 2]) / (rr[o] - rr[m]))
+                                   > max_z0):
+            return None  # the doublet's (r, z) line meets the beam line beyond max_z0
         ux, uy = d[0] / dxy, d[1] / dxy
         reach = max_d0 + rr[m] ** 2 / (2 * min_radius)
         if abs(q[m, 0] * uy - q[m, 1] * ux) > reach or q[m, 0] * ux + q[m, 1] * uy < 0:
@@ -87,6 +91,24 @@ def test_the_seeding_matches_its_rules_written_out() -> None:
         assert {tuple(t) for t in got.tolist()} == reference(pos, layer, **rules)
     loose = compatible_triplets(pos, layer, **{**RULES, "max_dtheta": 0.05})
     assert {(0, 1, 2), (1, 2, 3), (4, 5, 6), (5, 6, 7)} <= {tuple(t) for t in loose.tolist()}
+
+
+def test_max_z0_keeps_the_doublets_whose_line_meets_the_beam_line_near_the_origin() -> None:
+    pos, layer, _ = scene(n_noise=30)
+    far = secondary(2.0, (0.1, 0.1, 300.0), 1.0, 0.2)  # a particle made on the beam line 300 mm from the origin
+    pos = np.concatenate([pos, far])
+    layer = np.concatenate([layer, np.searchsorted(LAYERS, np.hypot(far[:, 0], far[:, 1]) - 1.0)])
+    f = len(pos) - 4 + np.arange(4)
+    every = {tuple(t) for t in compatible_triplets(pos, layer, **RULES).tolist()}
+    assert (f[0], f[1], f[2]) in every
+    for max_z0 in (30.0, 100.0, 400.0):
+        got = {tuple(t) for t in compatible_triplets(pos, layer, **RULES, max_z0=max_z0).tolist()}
+        assert got == reference(pos, layer, **RULES, max_z0=max_z0)
+        assert ((f[0], f[1], f[2]) in got) == (max_z0 > 300.0)
+        assert {(0, 1, 2), (1, 2, 3), (4, 5, 6), (5, 6, 7)} & every <= got  # made at z 5 and -20 mm
+    assert {tuple(t) for t in compatible_triplets(pos, layer, **RULES, max_z0=None).tolist()} == every
+    with pytest.raises(ValueError, match="triplets max_z0"):
+        TripletSearch(max_z0=0.0)
 
 
 def test_points_on_no_layer_and_tiny_sets() -> None:
