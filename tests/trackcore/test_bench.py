@@ -168,3 +168,13 @@ def test_real_and_acts_configs_exclude_each_other(tmp_path, monkeypatch, capsys)
     with pytest.raises(SystemExit) as err:
         main(["bench", "--quick", "--real-configs", "--acts-configs", "--out", str(tmp_path)])
     assert err.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_spread_has_the_median_quartiles_and_mean():
+    from trackcore.bench.runner import spread
+
+    s = spread([4.0, 1.0, 3.0, 2.0, 10.0])
+    assert s["median_s"] == 3.0 and s["min_s"] == 1.0 and s["max_s"] == 10.0 and s["n"] == 5
+    assert s["mean_s"] == pytest.approx(4.0)  # what the ACTS sequencer reports per event: the outlier counts
+    assert spread([2.5]) == {"median_s": 2.5, "q1_s": 2.5, "q3_s": 2.5, "min_s": 2.5, "max_s": 2.5, "mean_s": 2.5,
+                             "n": 1}
