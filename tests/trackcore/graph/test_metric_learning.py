@@ -75,7 +75,7 @@ def test_one_edge_per_pair_keeps_each_pair_once_from_the_inner_hit(single_thread
     r = data.x[:, 0]
     src, dst = once["edge_index"]
     assert ((r[src] < r[dst]) | ((r[src] == r[dst]) & (src < dst))).all()  # outward
-    dist = {(a, b): d for (a, b), d in zip(ei.t().tolist(), both["edge_distance"].tolist())}
+    dist = {(a, b): d for (a, b), d in zip(ei.t().tolist(), both["edge_distance"].tolist(), strict=True)}
     assert all(abs(dist.get((a, b), dist.get((b, a))) - d) < 1e-6
-               for (a, b), d in zip(got, once["edge_distance"].tolist()))
+               for (a, b), d in zip(got, once["edge_distance"].tolist(), strict=True))
     assert torch.equal(once["embedding"], both["embedding"]) and n == data.x.shape[0]
