@@ -172,9 +172,16 @@ class StripFollowing:
         var = total(w * ds * ds)
         slope = np.where(var > 0, total(w * ds * (p[rows, 2] - mz[group])) / np.where(var > 0, var, 1.0), 0.0)
         z0 = mz - slope * ms
-        # every (track, hit) pair on that helix
+        # every (track, hit) pair on that helix: first across the strips (cheap), as a pair must pass both rules,
+        # then along them for the pairs left (the same pairs and scores as judging every pair on both)
+        size = np.array([len(t) for t in tracks])
         c, rad = p[hit], radius[track]
-        across = np.abs(np.hypot(c[:, 0] - xc[track], c[:, 1] - yc[track]) - rad)
+        extrapolation = 0.3 + 3.0 * (r_all[hit] / 1000.0) ** 2 / np.sqrt(np.maximum(size[track] - 3, 1))
+        across = np.abs(np.hypot(c[:, 0] - xc[track], c[:, 1] - yc[track]) - rad) / (self.window * extrapolation)
+        near = across <= 1.0
+        if not near.any():
+            return tracks
+        track, hit, c, rad, across = track[near], hit[near], c[near], rad[near], across[near]
         dz = np.abs(c[:, 2] - (z0[track] + slope[track] * _arc(r_all[hit], rad)))
         tilt = np.where(np.abs(slope[track]) > 1e-9, slope[track], 1e-9)
         s_at = (c[:, 2] - z0[track]) / tilt  # arc length at the disk's z, and the radius there
@@ -183,9 +190,7 @@ class StripFollowing:
         half_turn = np.minimum(np.maximum(s_at / (2 * safe), -np.pi / 2), np.pi / 2)
         dr = np.abs(r_all[hit] - np.where(straight, s_at, 2 * safe * np.sin(half_turn)))
         along = np.where(barrel[hit], dz, dr) / (3 * sigma[vol[hit]] + 1.0)
-        size = np.array([len(t) for t in tracks])
-        extrapolation = 0.3 + 3.0 * (r_all[hit] / 1000.0) ** 2 / np.sqrt(np.maximum(size[track] - 3, 1))
-        score = np.maximum(along, across / (self.window * extrapolation))
+        score = np.maximum(along, across)
         ok = (score <= 1.0) & np.isfinite(score)
         if not ok.any():
             return tracks
