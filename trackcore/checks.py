@@ -116,3 +116,12 @@ def on_cpu(x: Any) -> bool:
     """True for numpy input and CPU torch tensors."""
     device = getattr(x, "device", None)
     return device is None or getattr(device, "type", "cpu") == "cpu"
+
+
+NULL_WORDS = ("null", "none", "")
+
+
+def is_null_text(value: Any) -> bool:
+    """Whether ``value`` is the command line's null as text: jsonargparse passes ``--...=null`` of a ``str | None``
+    setting, and a nested override of a mapping setting, as the string ``"None"`` (any case, ``null``, empty)."""
+    return isinstance(value, str) and value.strip().lower() in NULL_WORDS

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from trackcore.arrays import unique_ints
-from trackcore.checks import check_count, check_nonnegative, check_positive, check_positive_tuple
+from trackcore.checks import check_count, check_nonnegative, check_positive, check_positive_tuple, is_null_text
 from trackcore.refinement.helix import HelixCheck, flatten, helix_radius, triples_through_first
 
 Accept = Callable[[list[np.ndarray]], np.ndarray]
@@ -51,7 +51,7 @@ def settings_of(cls: type, value: Any, name: str) -> Any:
     Raises:
         ValueError: an unknown setting, or a value that is neither (naming the setting ``name``).
     """
-    if isinstance(value, str) and value.strip().lower() in ("null", "none", ""):
+    if is_null_text(value):
         return None
     if value is None or isinstance(value, cls):
         return value

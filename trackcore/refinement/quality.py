@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from trackcore.checks import is_null_text
 from trackcore.data.atomic import atomic_write_bytes
 from trackcore.neighbors import radius_graph
 from trackcore.refinement import steps
@@ -186,7 +187,7 @@ def model_file(value: str | Path | None) -> str | None:
     """A ``quality_model`` setting as a file name, or None for none: the command line's ``null`` (or ``none``)
     arrives as a string (``--model.init_args.refine.quality_model=null``: jsonargparse parses ``str | None``
     from the command line as the string), and no one names a model file so."""
-    if value is None or str(value).strip().lower() in ("null", "none", ""):
+    if value is None or is_null_text(str(value)):
         return None
     return str(value)
 
