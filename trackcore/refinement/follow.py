@@ -55,6 +55,54 @@ def _arc(r: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.where(finite, 2 * safe * np.arcsin(np.minimum(r / (2 * safe), 1.0)), r)
 
 
+def _radius_at(z: np.ndarray, z0: np.ndarray, slope: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Transverse radius at which the helices ``z = z0 + slope s`` (``s`` the arc length on circles of ``radius``
+    from the beam line) reach ``z``: ``2R sin(s / 2R)``, ``s`` past half a turn held at half a turn."""
+    tilt = np.where(np.abs(slope) > 1e-9, slope, 1e-9)
+    s_at = (z - z0) / tilt
+    straight = ~np.isfinite(radius)
+    safe = np.where(straight, 1.0, radius)
+    half_turn = np.minimum(np.maximum(s_at / (2 * safe), -np.pi / 2), np.pi / 2)
+    return np.where(straight, s_at, 2 * safe * np.sin(half_turn))
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One strip layer's hits by azimuth (three turns long, so that a window about any angle is one slice),
+    and the extent of its hits (mm)."""
+
+    rows: np.ndarray
+    phi: np.ndarray
+    r_lo: float
+    r_hi: float
+    z_lo: float
+    z_hi: float
+    barrel: bool
+    along: float  # the along-strip tolerance, 3 sigma + 1 (mm)
+
+
+def _strip_layers(rows: np.ndarray, p: np.ndarray, r_all: np.ndarray, vol: np.ndarray, layer_key: np.ndarray,
+                  barrel: np.ndarray, sigma: np.ndarray) -> list[_Layer]:
+    """The strip hits ``rows``, one :class:`_Layer` per (volume, layer)."""
+    layers = []
+    keys = layer_key[rows]
+    for key in np.unique(keys):
+        mine = rows[keys == key]
+        phi = np.arctan2(p[mine, 1], p[mine, 0])
+        order = np.argsort(phi)
+        z = p[mine, 2]
+        layers.append(_Layer(
+            rows=np.tile(mine[order], 3), phi=np.concatenate([phi[order] + k * 2 * np.pi for k in (-1, 0, 1)]),
+            r_lo=float(r_all[mine].min()), r_hi=float(r_all[mine].max()), z_lo=float(z.min()), z_hi=float(z.max()),
+            barrel=bool(barrel[mine[0]]), along=3 * float(sigma[vol[mine[0]]]) + 1.0))
+    return layers
+
+
+def _wrap(angle: np.ndarray) -> np.ndarray:
+    """Angles to ``[-pi, pi)``."""
+    return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
 @dataclass(frozen=True)
 class StripFollowing:
     """Extend pixel candidates into the strip layers (see the module docstring).
@@ -117,22 +165,13 @@ class StripFollowing:
         free = strip.copy()
         for t in tracks:
             free[t] = False
-        # strip hits by azimuth, three turns long, so that a window about any angle is one slice
-        rows = np.flatnonzero(strip)
-        phi = np.arctan2(p[rows, 1], p[rows, 0])
-        order = np.argsort(phi)
-        rows, phi = np.tile(rows[order], 3), np.concatenate([phi[order] + k * 2 * np.pi for k in (-1, 0, 1)])
         tracks = [np.asarray(t, np.int64) for t in tracks]
         if tracks:
+            layers = _strip_layers(np.flatnonzero(strip), p, r_all, vol, layer_key, barrel, sigma)
             outer = np.array([t[np.argmax(r_all[t])] for t in tracks])
             phi0 = np.arctan2(p[outer, 1], p[outer, 0])
-            start = np.searchsorted(phi, phi0 - self.max_turn)
-            stop = np.searchsorted(phi, phi0 + self.max_turn)
-            width = stop - start
-            pair_track = np.repeat(np.arange(len(tracks)), width)  # each track with each hit of its window
-            pair_hit = rows[np.arange(len(pair_track)) - np.repeat(np.cumsum(width) - width - start, width)]
             for r_max in self.radii:
-                tracks = self._round(tracks, pair_track, pair_hit, r_max, free, p, r_all, vol, layer_key, sigma, weight,
+                tracks = self._round(tracks, layers, phi0, r_max, free, p, r_all, vol, layer_key, sigma, weight,
                                      barrel)
         out = [t for t in tracks if len(t) >= self.min_hits]
         if not out:
@@ -140,20 +179,80 @@ class StripFollowing:
         rows = np.concatenate(out)
         return TrackCandidates(ids[rows], np.repeat(np.arange(len(out), dtype=np.int64), [len(t) for t in out]))
 
+    def _pairs(
+        self, layers: list[_Layer], phi0: np.ndarray, outer: np.ndarray, r_max: float, xc: np.ndarray,
+        yc: np.ndarray, radius: np.ndarray, z0: np.ndarray, slope: np.ndarray, size: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The (track, strip hit) pairs to judge this round: on each layer reaching ``r_max``, the hits within
+        ``max_turn`` of the track's first outermost hit (``phi0``) and near the azimuth where its circle crosses
+        the layer's radii (in the end-caps, the radii its helix reaches over the disk's ``z`` within the along
+        tolerance), by a margin of 1.5 times the across window. Every pair the rules of :meth:`_round` take is
+        among them, at a small fraction of the hits within ``max_turn``.
+
+        Shapes:
+            phi0: (T,); outer: (T, 3) each track's outermost hit now; xc, yc, radius, z0, slope, size: (T,);
+            returns two (P,) int64 arrays, track numbers and hit rows.
+        """
+        n = len(size)
+        d = np.hypot(xc, yc)
+        curved = np.isfinite(radius) & (d > 0)
+        rad, dist = np.where(curved, radius, 1.0), np.where(curved, d, 1.0)
+        phi_c = np.arctan2(yc, xc)
+
+        def crossing(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Half the angle at the circle's centre between its two crossings of radius ``r`` and, per mm
+            across, the crossing's azimuth change times ``r``: ``R / (d sin alpha)``."""
+            alpha = np.arccos(np.clip((r * r + dist * dist - rad * rad) / (2 * r * dist), -1.0, 1.0))
+            return alpha, rad / np.maximum(dist * np.sin(alpha), 0.05 * rad)
+
+        # the branch of the circle the track runs on: the crossing nearer its outermost hit
+        alpha_o, _ = crossing(np.hypot(outer[:, 0], outer[:, 1]))
+        phi_o = np.arctan2(outer[:, 1], outer[:, 0])
+        sign = np.where(np.abs(_wrap(phi_c + alpha_o - phi_o)) <= np.abs(_wrap(phi_c - alpha_o - phi_o)), 1.0, -1.0)
+        tracks, hits = [], []
+        for layer in layers:
+            if layer.r_lo > r_max:
+                continue
+            lo, hi = np.full(n, layer.r_lo), np.full(n, min(layer.r_hi, r_max))
+            if not layer.barrel:  # the along rule bounds the radius on a disk
+                ends = (_radius_at(np.full(n, z), z0, slope, radius) for z in (layer.z_lo, layer.z_hi))
+                first, last = next(ends), next(ends)
+                lo = np.maximum(lo, np.minimum(first, last) - layer.along)
+                hi = np.minimum(hi, np.maximum(first, last) + layer.along)
+            reach = lo <= hi
+            lo, hi = np.where(reach, lo, 1.0), np.where(reach, hi, 1.0)
+            alpha_lo, spread_lo = crossing(lo)
+            alpha_hi, spread_hi = crossing(hi)
+            phi_lo = phi_c + sign * alpha_lo
+            phi_hi = phi_lo + _wrap(sign * (alpha_hi - alpha_lo))
+            across = self.window * (0.3 + 3.0 * (hi / 1000.0) ** 2 / np.sqrt(np.maximum(size - 3, 1)))
+            margin = 1.5 * across * np.maximum(spread_lo, spread_hi) / lo + 0.002
+            centre = (phi_lo + phi_hi) / 2
+            shift = phi0 + _wrap(centre - phi0) - centre  # the window about phi0
+            start = np.where(curved, np.minimum(phi_lo, phi_hi) - margin + shift, -np.inf)
+            stop = np.where(curved, np.maximum(phi_lo, phi_hi) + margin + shift, np.inf)
+            start = np.searchsorted(layer.phi, np.maximum(start, phi0 - self.max_turn))
+            stop = np.searchsorted(layer.phi, np.minimum(stop, phi0 + self.max_turn))
+            width = np.where(reach, np.maximum(stop - start, 0), 0)
+            if not width.any():
+                continue
+            pair_track = np.repeat(np.arange(n), width)
+            tracks.append(pair_track)
+            hits.append(layer.rows[np.arange(len(pair_track)) - np.repeat(np.cumsum(width) - width - start, width)])
+        if not tracks:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(tracks), np.concatenate(hits)
+
     def _round(
-        self, tracks: list[np.ndarray], pair_track: np.ndarray, pair_hit: np.ndarray, r_max: float,
+        self, tracks: list[np.ndarray], layers: list[_Layer], phi0: np.ndarray, r_max: float,
         free: np.ndarray, p: np.ndarray, r_all: np.ndarray, vol: np.ndarray, layer_key: np.ndarray,
         sigma: np.ndarray, weight: np.ndarray, barrel: np.ndarray,
     ) -> list[np.ndarray]:
-        """One round: every track's helix refitted, the free strip hits up to ``r_max`` of its azimuth
-        window judged on it; each hit goes to the track it fits best, each track takes its best hit
+        """One round: every track's helix refitted, the free strip hits up to ``r_max`` near its crossing of
+        each strip layer judged on it; each hit goes to the track it fits best, each track takes its best hit
         per (volume, layer). Updates ``free``."""
         from trackcore.refinement.helix import best_per_layer, fit_helices, flatten
 
-        keep = free[pair_hit] & (r_all[pair_hit] <= r_max)
-        track, hit = pair_track[keep], pair_hit[keep]
-        if not track.size:
-            return tracks
         n = len(tracks)
         rows, group = flatten(tracks)
         fits = fit_helices(p[rows], group, n)
@@ -172,9 +271,16 @@ class StripFollowing:
         var = total(w * ds * ds)
         slope = np.where(var > 0, total(w * ds * (p[rows, 2] - mz[group])) / np.where(var > 0, var, 1.0), 0.0)
         z0 = mz - slope * ms
+        size = np.array([len(t) for t in tracks])
+        order = np.lexsort((r_all[rows], group))  # each track's outermost hit: the last of its group
+        outer = rows[order][np.cumsum(size) - 1]
+        track, hit = self._pairs(layers, phi0, p[outer], r_max, xc, yc, radius, z0, slope, size)
+        keep = free[hit] & (r_all[hit] <= r_max)
+        track, hit = track[keep], hit[keep]
+        if not track.size:
+            return tracks
         # every (track, hit) pair on that helix: first across the strips (cheap), as a pair must pass both rules,
         # then along them for the pairs left (the same pairs and scores as judging every pair on both)
-        size = np.array([len(t) for t in tracks])
         c, rad = p[hit], radius[track]
         extrapolation = 0.3 + 3.0 * (r_all[hit] / 1000.0) ** 2 / np.sqrt(np.maximum(size[track] - 3, 1))
         across = np.abs(np.hypot(c[:, 0] - xc[track], c[:, 1] - yc[track]) - rad) / (self.window * extrapolation)
@@ -183,12 +289,7 @@ class StripFollowing:
             return tracks
         track, hit, c, rad, across = track[near], hit[near], c[near], rad[near], across[near]
         dz = np.abs(c[:, 2] - (z0[track] + slope[track] * _arc(r_all[hit], rad)))
-        tilt = np.where(np.abs(slope[track]) > 1e-9, slope[track], 1e-9)
-        s_at = (c[:, 2] - z0[track]) / tilt  # arc length at the disk's z, and the radius there
-        straight = ~np.isfinite(rad)
-        safe = np.where(straight, 1.0, rad)
-        half_turn = np.minimum(np.maximum(s_at / (2 * safe), -np.pi / 2), np.pi / 2)
-        dr = np.abs(r_all[hit] - np.where(straight, s_at, 2 * safe * np.sin(half_turn)))
+        dr = np.abs(r_all[hit] - _radius_at(c[:, 2], z0[track], slope[track], rad))
         along = np.where(barrel[hit], dz, dr) / (3 * sigma[vol[hit]] + 1.0)
         score = np.maximum(along, across)
         ok = (score <= 1.0) & np.isfinite(score)

@@ -75,3 +75,76 @@ def test_bad_input_is_named() -> None:
         StripFollowing(radii=(700.0, 400.0))
     with pytest.raises(ValueError, match="window"):
         StripFollowing(window=0.0)
+
+
+def crowded_event(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
+    """80 particles (pT 0.5-20 GeV, both charges, |eta| < 2.5) through 4 pixel layers, 6 barrel strip layers and
+    12 end-cap strip disks (strip measurements smeared along the strip as a strip measures, and across it by
+    2 mm), and 400 noise strip hits: positions, volume_id, layer_id and each particle's pixel hits."""
+    rng = np.random.default_rng(seed)
+    barrel = [(8, 2 * i + 2, r) for i, r in enumerate(RADII[:4])]
+    barrel += [(13, 2 * i + 2, r) for i, r in enumerate(RADII[4:8])] + [(17, 2, 820.0), (17, 4, 1020.0)]
+    disk_z = [1250.0, 1450.0, 1700.0, 2000.0, 2300.0, 2600.0]
+    disks = [(14 if abs(z) < 2000 else 18, 2 * i + 2, z) for i, z in enumerate(disk_z)]
+    disks += [(12 if v == 14 else 16, layer, -z) for v, layer, z in disks]
+    pos, vol, lay, pixel = [], [], [], []
+    for _ in range(80):
+        pt, phi0, eta = rng.uniform(0.5, 20.0), rng.uniform(-np.pi, np.pi), rng.uniform(-2.5, 2.5)
+        z0, q = rng.uniform(-50.0, 50.0), rng.choice([-1, 1])
+        big_r = pt / 0.6 * 1000.0
+        arcs = [(v, layer, 2 * big_r * np.arcsin(r / (2 * big_r))) for v, layer, r in barrel if r < 2 * big_r]
+        arcs += [(v, layer, (z - z0) / np.sinh(eta)) for v, layer, z in disks if abs(eta) > 0.05]
+        mine = []
+        for v, layer, s in arcs:
+            z = z0 + s * np.sinh(eta)
+            on_barrel = v in (8, 13, 17)
+            if s <= 0 or s > np.pi * big_r or (on_barrel and abs(z) > 1100):
+                continue
+            if not on_barrel and 2 * big_r * np.sin(s / (2 * big_r)) > 1000:
+                continue
+            x = big_r / q * (np.sin(phi0 + q * s / big_r) - np.sin(phi0))
+            y = -big_r / q * (np.cos(phi0 + q * s / big_r) - np.cos(phi0))
+            along = {8: 0.0, 13: 0.35, 17: 3.0}.get(v, 0.35 if v in (12, 14) else 3.0) * rng.normal()
+            if v != 8:  # across the strip: the extrapolation's error, up to the judging window
+                x, y = x - y * 2.0 * rng.normal() / np.hypot(x, y), y + x * 2.0 * rng.normal() / np.hypot(x, y)
+            if on_barrel:
+                z += along
+            else:  # an end-cap strip measures r to its pitch
+                x, y = x * (1 + along / np.hypot(x, y)), y * (1 + along / np.hypot(x, y))
+            mine.append(len(pos))
+            pos.append([x, y, z])
+            vol.append(v)
+            lay.append(layer)
+        on_pixels = [h for h in mine if vol[h] == 8]
+        if len(on_pixels) == 4:
+            pixel.append(on_pixels)
+    for _ in range(400):
+        v, layer, r = barrel[4 + rng.integers(6)]
+        phi = rng.uniform(-np.pi, np.pi)
+        pos.append([r * np.cos(phi), r * np.sin(phi), rng.uniform(-1100, 1100)])
+        vol.append(v)
+        lay.append(layer)
+    return np.array(pos), np.array(vol), np.array(lay), pixel
+
+
+class EveryPair(StripFollowing):
+    """Judges every strip hit within ``max_turn`` of each track (the windowed search's reference)."""
+
+    def _pairs(self, layers, phi0, outer, r_max, xc, yc, radius, z0, slope, size):  # type: ignore[override]
+        tracks, hits = [], []
+        for layer in layers:
+            for t in range(len(size)):
+                lo, hi = np.searchsorted(layer.phi, [phi0[t] - self.max_turn, phi0[t] + self.max_turn])
+                hits.append(layer.rows[lo:hi])
+                tracks.append(np.full(hi - lo, t))
+        return np.concatenate(tracks), np.concatenate(hits)
+
+
+def test_windows_about_the_helix_take_what_every_pair_takes() -> None:
+    for seed in range(3):
+        pos, vol, lay, pixel = crowded_event(seed)
+        given = candidates(pixel)
+        fast, reference = StripFollowing(), EveryPair()
+        assert track_sets(fast(given, pos, None, vol, lay)) == track_sets(reference(given, pos, None, vol, lay))
+        followed = track_sets(StripFollowing(min_hits=1)(given, pos, None, vol, lay))
+        assert sum(len(t) for t in followed) > 5 * len(pixel)  # the particles' strip hits were found
