@@ -159,8 +159,36 @@ def test_folder_suffixes_select_hits_and_bad_ones_are_named(tmp_path):
     pixel, = bench_events(str(tmp_path), 1)
     assert set(pixel.volume_id.tolist()) <= {7, 8, 9} < set(every.volume_id.tolist())
     assert every.num_nodes > pixel.num_nodes
-    with pytest.raises(ValueError, match="no suffix, ':pixel' or ':all'"):
+    with pytest.raises(ValueError, match="no suffix, ':pixel', ':all' or ':full'"):
         bench_events(f"{tmp_path}:strips", 1)
+    both, = bench_events(f"{tmp_path}:full", 1)  # every hit, and its pixel hits apart
+    assert set(both.pixel.volume_id.tolist()) == {7, 8, 9} and both.num_nodes == both.full.num_nodes
+    assert both.full.num_nodes > every.num_nodes and both.pixel.num_nodes < both.full.num_nodes
+
+
+def test_full_events_time_the_following_into_the_strips(tmp_path, monkeypatch, capsys, single_thread):
+    from dataclasses import replace
+
+    from trackcore.data.simulation.presets import get_preset
+    from trackcore.data.simulation.simulate import simulate_event
+    from trackcore.data.trackml_io import write_event
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.chdir(tmp_path)
+    full = replace(get_preset("tiny"), volumes=(7, 8, 9, 12, 13, 14, 16, 17, 18))
+    for i in range(2):
+        write_event(simulate_event(full, seed=i, event_id=1000 + i), tmp_path / "events")
+    args = ["bench", "--data", f"{tmp_path / 'events'}:full", "--families", "ec", "--events", "1", "--out", "b"]
+    assert main([*args, "--follow", "max_holes=1", "--follow", "radii=[500, 1100]"]) == 0
+    result = json.loads((tmp_path / "b" / "bench_events_full.json").read_text())
+    stages = result["families"]["ec"]["stages"]
+    assert result["follow"] == ["max_holes=1", "radii=[500, 1100]"] and stages["follow"]["n"] == 1
+    assert "| building | follow | metrics |" in (tmp_path / "b" / "bench_events_full.md").read_text()
+    capsys.readouterr()
+    assert main([*args, "--follow", "max_hole=1"]) == 2
+    assert "--follow takes KEY=VALUE with KEY one of" in capsys.readouterr().err
+    assert main(["bench", "--data", str(tmp_path / "events"), "--follow", "max_holes=1", "--out", "b"]) == 2
+    assert "has no strips to follow into" in capsys.readouterr().err
 
 
 def test_real_and_acts_configs_exclude_each_other(tmp_path, monkeypatch, capsys):

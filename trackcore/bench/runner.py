@@ -9,7 +9,10 @@ Stages, per event (``torch.inference_mode``):
 - ``gnn``: the family's model (EC's edge classifier, OC's condensation GNN, EggNet, HGNN);
 - ``building``: its track building (EC: CC + walk; OC/EggNet: the configured builder; HGNN: the
   configured assignment);
-- ``metrics``: the shared tracking evaluation of the candidates.
+- ``follow`` (only on events of every hit, ``DIR:full``): the family tracks the event's pixel hits and its
+  tracks are followed into the strips (:class:`trackcore.refinement.follow.StripFollowing`), as the ACTS CKF
+  follows its pixel seeds: the time of the whole detector's tracks, comparable with the CKF's;
+- ``metrics``: the shared tracking evaluation of the candidates (the followed ones, on every hit).
 
 Models come from the family configs (``<family>/configs/small.yaml`` sizes),
 initialised at random unless a checkpoint is given: a forward pass costs the same whatever the
@@ -25,6 +28,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,21 @@ from trackcore.train.module import with_outputs
 
 _CPU = torch.device("cpu")
 STAGES = ("graph_construction", "gnn", "building", "metrics")
+FOLLOW = "follow"
+"""The stage timed on :class:`FullEvent` s only."""
+
+
+@dataclass(frozen=True)
+class FullEvent:
+    """One event processed twice: its pixel hits (what the families track) and every hit (what their tracks are
+    followed into and scored on)."""
+
+    pixel: Any
+    full: Any
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.full.num_nodes)
 
 
 def peak_rss_gb() -> float:
@@ -100,7 +119,8 @@ def bench_events(
     """``n_events`` processed events: a simulated preset (``tiny``, ``small``, ``trackml``) with the
     pT > 1 GeV pixel selection (``trackml-full``: the ``trackml`` preset with every hit), or a folder
     of TrackML CSV events (with ``:pixel`` appended: all pixel hits; ``:all``: the ``pt1_all``
-    benchmark, pT > 1 GeV on every volume; otherwise the pT > 1 GeV pixel selection).
+    benchmark, pT > 1 GeV on every volume; ``:full``: every hit, as :class:`FullEvent` s, for following;
+    otherwise the pT > 1 GeV pixel selection).
     ``pileup_mu`` replaces a simulated preset's mean number of pile-up vertices."""
     from dataclasses import replace
 
@@ -125,11 +145,13 @@ def bench_events(
     from trackcore.data.trackml_io import list_events, read_event
 
     folder, _, mode = data.partition(":")
-    if mode not in ("", "pixel", "all"):
-        raise ValueError(f"--data {data!r}: a folder takes no suffix, ':pixel' or ':all' (got {mode!r})")
-    config = {"pixel": ProcessingConfig(volumes=(7, 8, 9)), "all": get_benchmark("pt1_all")}.get(
-        mode, get_benchmark("pt1_pixel")
-    )
+    if mode not in ("", "pixel", "all", "full"):
+        raise ValueError(f"--data {data!r}: a folder takes no suffix, ':pixel', ':all' or ':full' (got {mode!r})")
+    pixel = ProcessingConfig(volumes=(7, 8, 9))
+    if mode == "full":
+        raws = [read_event(p) for p in list_events(folder)[:n_events]]
+        return [FullEvent(process_event(raw, pixel), process_event(raw, ProcessingConfig())) for raw in raws]
+    config = {"pixel": pixel, "all": get_benchmark("pt1_all")}.get(mode, get_benchmark("pt1_pixel"))
     return [process_event(read_event(p), config) for p in list_events(folder)[:n_events]]
 
 
@@ -147,10 +169,17 @@ def _timed(fn: Callable[[], Any], device: torch.device = _CPU) -> tuple[Any, flo
     return out, time.perf_counter() - start
 
 
-def event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device) -> dict[str, float | None]:
-    """Seconds of each of :data:`STAGES` for ``family`` on one event (None: a stage the family lacks)."""
+def event_times(
+    family: str, modules: dict[str, Any], cpu_event: Any, device: torch.device, follower: Any = None
+) -> dict[str, float | None]:
+    """Seconds of each of :data:`STAGES` for ``family`` on one event (None: a stage the family lacks); on a
+    :class:`FullEvent` also :data:`FOLLOW`, the pixel tracks followed by ``follower`` (default
+    :class:`~trackcore.refinement.follow.StripFollowing`)."""
     from trackcore.metrics import EventTruth, evaluate_tracks
 
+    full = None
+    if isinstance(cpu_event, FullEvent):
+        full, cpu_event = cpu_event.full, cpu_event.pixel
     times: dict[str, float | None] = {"graph_construction": None}
     event, _ = _timed(lambda: cpu_event.to(device), device)  # host-to-device copy: not a stage
     if family != "eggnet":
@@ -163,6 +192,14 @@ def event_times(family: str, modules: dict[str, Any], cpu_event: Any, device: to
     module = modules[family]
     outputs, times["gnn"] = _timed(lambda: module.infer(event), device)
     candidates, times["building"] = _timed(lambda: module.tracks(with_outputs(event, outputs), outputs), device)
+    if full is not None:
+        if follower is None:
+            from trackcore.refinement.follow import StripFollowing
+
+            follower = StripFollowing()
+        candidates, times[FOLLOW] = _timed(
+            lambda: follower(candidates, full.pos, full.hit_id, full.volume_id, full.layer_id))
+        cpu_event = full
     _, times["metrics"] = _timed(lambda: evaluate_tracks(candidates, EventTruth.from_data(cpu_event), module.poi))
     return times
 
@@ -207,10 +244,12 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     device: str | torch.device = "cpu",
     on_family: Callable[[str, dict[str, Any]], None] | None = None,
+    follower: Any = None,
 ) -> dict[str, Any]:
     """Per family: each stage's median and quartiles over ``events`` (after ``warmup`` untimed
     events), the total, hits per event and the peak RSS (and, on a GPU, peak GPU memory) after
-    the family. ``device``: where the models run (``"cuda"`` for the GPU path)."""
+    the family. ``device``: where the models run (``"cuda"`` for the GPU path). ``follower``: what follows
+    the pixel tracks of :class:`FullEvent` s into the strips."""
     if not events:
         raise ValueError("no events to benchmark")
     device = modules_to(modules, device)
@@ -220,12 +259,12 @@ def run_bench(
             if progress:
                 progress(family)
             for event in events[:warmup]:
-                event_times(family, modules, event, device)
+                event_times(family, modules, event, device, follower)
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
-            per_event = [event_times(family, modules, e, device) for e in events]
+            per_event = [event_times(family, modules, e, device, follower) for e in events]
             stages = {}
-            for stage in STAGES:
+            for stage in (*STAGES[:-1], FOLLOW, STAGES[-1]) if FOLLOW in per_event[0] else STAGES:
                 values = [t[stage] for t in per_event if t[stage] is not None]
                 stages[stage] = spread(values) if values else None
             totals = [sum(v for v in t.values() if v is not None) for t in per_event]
@@ -245,18 +284,20 @@ def run_bench(
 
 def write_markdown(result: dict[str, Any], path: str | Path) -> Path:
     """The medians as a Markdown table (seconds per event; quartiles in brackets)."""
+    entries = list(result["families"].values())
+    stages = list(entries[0]["stages"]) if entries else list(STAGES)
     lines = [
         *markdown_header(
             f"# trackcore bench: {result['data']} ({result['n_events']} events, median hits "
             f"{result['hits_per_event']:.0f})",
             result,
         ),
-        "| family | " + " | ".join(STAGES) + " | total | peak RSS |",
-        "|" + "---|" * (len(STAGES) + 3),
+        "| family | " + " | ".join(stages) + " | total | peak RSS |",
+        "|" + "---|" * (len(stages) + 3),
     ]
     for family, r in result["families"].items():
         cells = []
-        for stage in STAGES:
+        for stage in stages:
             s = r["stages"][stage]
             cells.append("n/a" if s is None else f"{s['median_s']:.4f} [{s['q1_s']:.4f}, {s['q3_s']:.4f}]")
         lines.append(

@@ -17,7 +17,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="small",
         help="tiny | small | trackml (simulated, pT > 1 GeV pixel) | trackml-full (every hit) | small-full-pixel | "
         "trackml-full-pixel (every pixel hit: the full_pixel benchmark) | "
-        "DIR, DIR:pixel or DIR:all (TrackML CSV: pT > 1 GeV pixel, all pixel hits, or pT > 1 GeV on every volume)",
+        "DIR, DIR:pixel or DIR:all (TrackML CSV: pT > 1 GeV pixel, all pixel hits, or pT > 1 GeV on every volume) | "
+        "DIR:full (every hit: the families track the pixel hits, their tracks are followed into the strips, "
+        "stage 'follow', and scored on every hit: the whole detector, as the ACTS CKF)",
+    )
+    p.add_argument(
+        "--follow",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --data DIR:full: a strip-following setting (trackcore.refinement.follow.StripFollowing, e.g. "
+        "max_holes=1); repeat",
     )
     p.add_argument("--events", type=int, default=10, help="timed events (after one warm-up event)")
     p.add_argument("--families", default="ec,oc,eggnet,hgnn")
@@ -74,6 +84,25 @@ def _pileup_values(text: str) -> list[float]:
     return mus
 
 
+def follower_of(settings: list[str]):
+    """The :class:`~trackcore.refinement.follow.StripFollowing` of ``KEY=VALUE`` settings (values read as YAML)."""
+    from dataclasses import fields
+
+    import yaml
+
+    from trackcore.refinement.follow import StripFollowing
+
+    known = {f.name for f in fields(StripFollowing)}
+    kwargs = {}
+    for text in settings:
+        key, eq, value = text.partition("=")
+        if not eq or key.strip() not in known:
+            raise ValueError(f"--follow takes KEY=VALUE with KEY one of {sorted(known)} (got {text!r})")
+        parsed = yaml.safe_load(value)
+        kwargs[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
+    return StripFollowing(**kwargs)
+
+
 def _result(data: str, device: str, families: list[str], checkpoints: dict[str, str], **fields: object) -> dict:
     """The JSON of a benchmark run: what ran, where, with which weights, then ``fields``; families fill in."""
     from trackcore.machine import machine_info, machine_line
@@ -114,6 +143,11 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"{flag} takes STEP=PATH (got {bad[0]!r})")
     checkpoints = dict(c.split("=", 1) for c in args.ckpt)
     configs = dict(c.split("=", 1) for c in args.config)
+    following = data.endswith(":full")
+    if args.follow and not following:
+        raise ValueError("--follow sets the strip following of --data DIR:full (every hit); "
+                         f"--data {data!r} has no strips to follow into")
+    follower = follower_of(args.follow) if following else None
     mus = _pileup_values(args.scaling) if args.scaling is not None else None
     if mus is not None and args.quick:
         n_events = 2
@@ -133,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     events = bench_events(data, n_events + 1)
     name = (
         Path(data.split(":")[0]).name
-        + ("_" + data.rsplit(":", 1)[1] if data.endswith((":pixel", ":all")) else "")
+        + ("_" + data.rsplit(":", 1)[1] if data.endswith((":pixel", ":all", ":full")) else "")
         + ("_cuda" if device == "cuda" else "")
     )
     json_path = out / f"bench_{name}.json"
@@ -143,10 +177,11 @@ def run(args: argparse.Namespace) -> int:
         n_events=len(timed), hits_per_event=sorted(int(e.num_nodes) for e in timed)[len(timed) // 2],
         **({"refine": list(args.refine)} if args.refine else {}),
         **({"configs": configs} if configs else {}),
+        **({"follow": list(args.follow)} if following else {}),
     )
     save = _saver(result, json_path)
     run_bench(families, timed, modules, warmup=1, progress=lambda f: print(f"  {f}", flush=True), device=device,
-              on_family=save)
+              on_family=save, follower=follower)
     md = write_markdown(result, out / f"bench_{name}.md")
     print(md.read_text())
     print(f"wrote {json_path} and {md}")

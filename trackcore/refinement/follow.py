@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_hit_id, check_positive
+from trackcore.checks import check_count, check_hit_id, check_nonnegative, check_positive
 
 STRIP_SIGMA_ALONG = {12: 0.35, 13: 0.35, 14: 0.35, 16: 3.1, 17: 3.1, 18: 3.1}
 """Resolution along the strip (mm) per TrackML strip volume: pitch / sqrt(12) of the ACTS Generic
@@ -98,6 +98,44 @@ def _strip_layers(rows: np.ndarray, p: np.ndarray, r_all: np.ndarray, vol: np.nd
     return layers
 
 
+@dataclass(frozen=True)
+class _Helices:
+    """Each track's circle (centre ``xc, yc``, ``radius``) and weighted ``z = z0 + slope s`` line; its hits
+    flattened (``rows``, ``group``) and its hit count ``size``."""
+
+    xc: np.ndarray
+    yc: np.ndarray
+    radius: np.ndarray
+    z0: np.ndarray
+    slope: np.ndarray
+    rows: np.ndarray
+    group: np.ndarray
+    size: np.ndarray
+
+
+def _fit(tracks: list[np.ndarray], p: np.ndarray, r_all: np.ndarray, weight: np.ndarray) -> _Helices:
+    """The helix of each track: algebraic circle, and the line in the arc length weighted by ``weight`` per hit."""
+    from trackcore.refinement.helix import fit_helices, flatten
+
+    n = len(tracks)
+    rows, group = flatten(tracks)
+    fits = fit_helices(p[rows], group, n)
+    radius = fits.radius
+    s = _arc(r_all[rows], radius[group])
+    w = weight[rows]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=values, minlength=n)
+
+    sw = np.maximum(total(w), 1e-12)
+    ms, mz = total(w * s) / sw, total(w * p[rows, 2]) / sw
+    ds = s - ms[group]
+    var = total(w * ds * ds)
+    slope = np.where(var > 0, total(w * ds * (p[rows, 2] - mz[group])) / np.where(var > 0, var, 1.0), 0.0)
+    return _Helices(xc=fits.mx + fits.a / 2, yc=fits.my + fits.b / 2, radius=radius, z0=mz - slope * ms, slope=slope,
+                    rows=rows, group=group, size=np.array([len(t) for t in tracks]))
+
+
 def _wrap(angle: np.ndarray) -> np.ndarray:
     """Angles to ``[-pi, pi)``."""
     return (angle + np.pi) % (2 * np.pi) - np.pi
@@ -114,6 +152,11 @@ class StripFollowing:
         pixel_volumes: volumes whose hits are never added (the candidates' own detector).
         max_turn: strip hits are searched within this azimuth (rad) of the track's outermost hit
             (a pT = 1 GeV track in 2 T turns by 0.26 rad between r = 170 mm and 1 m).
+        max_holes: tracks whose final helix crosses more strip layers without a hit on them are dropped
+            (:func:`trackcore.refinement.steps.hole_counts` on the TrackML detector's strip layers: the
+            ACTS CKF's ``maxHoles``); ``None``: no limit.
+        hole_margin: a layer counts as crossed where the helix meets it this far (mm) inside its sensitive
+            area (its ``(r, z)`` line is off by up to ~15 mm at 1 m: see above).
     """
 
     window: float = 4.0
@@ -121,11 +164,16 @@ class StripFollowing:
     radii: tuple[float, ...] = (450.0, 750.0, 1100.0)
     pixel_volumes: tuple[int, ...] = (7, 8, 9)
     max_turn: float = 0.4
+    max_holes: int | None = None
+    hole_margin: float = 10.0
 
     def __post_init__(self) -> None:
         check_positive("window", self.window)
         check_positive("max_turn", self.max_turn)
         check_count("min_hits", self.min_hits, minimum=1)
+        if self.max_holes is not None:
+            check_count("max_holes", self.max_holes, minimum=0)
+        check_nonnegative("hole_margin", self.hole_margin)
         radii = tuple(float(r) for r in self.radii)
         if not radii or any(r <= 0 for r in radii) or list(radii) != sorted(radii):
             raise ValueError(f"radii must be increasing radii > 0 in mm (got {self.radii!r})")
@@ -166,22 +214,28 @@ class StripFollowing:
         for t in tracks:
             free[t] = False
         tracks = [np.asarray(t, np.int64) for t in tracks]
+        layers = _strip_layers(np.flatnonzero(strip), p, r_all, vol, layer_key, barrel, sigma)
         if tracks:
-            layers = _strip_layers(np.flatnonzero(strip), p, r_all, vol, layer_key, barrel, sigma)
             outer = np.array([t[np.argmax(r_all[t])] for t in tracks])
             phi0 = np.arctan2(p[outer, 1], p[outer, 0])
             for r_max in self.radii:
                 tracks = self._round(tracks, layers, phi0, r_max, free, p, r_all, vol, layer_key, sigma, weight,
                                      barrel)
         out = [t for t in tracks if len(t) >= self.min_hits]
+        if out and self.max_holes is not None:  # the refinement's hole count, on the strip layers
+            from trackcore.refinement.steps import hit_layers, hole_counts
+
+            hole_volumes = tuple(int(v) for v in np.unique(vol[strip]))
+            if hole_volumes:
+                holes, _ = hole_counts(out, p, hit_layers(len(p), vol, lay, hole_volumes), self.hole_margin)
+                out = [t for t, n in zip(out, holes.sum(axis=1), strict=True) if n <= self.max_holes]
         if not out:
             return TrackCandidates.empty()
         rows = np.concatenate(out)
         return TrackCandidates(ids[rows], np.repeat(np.arange(len(out), dtype=np.int64), [len(t) for t in out]))
 
     def _pairs(
-        self, layers: list[_Layer], phi0: np.ndarray, outer: np.ndarray, r_max: float, xc: np.ndarray,
-        yc: np.ndarray, radius: np.ndarray, z0: np.ndarray, slope: np.ndarray, size: np.ndarray,
+        self, layers: list[_Layer], phi0: np.ndarray, outer: np.ndarray, r_max: float, h: _Helices
     ) -> tuple[np.ndarray, np.ndarray]:
         """The (track, strip hit) pairs to judge this round: on each layer reaching ``r_max``, the hits within
         ``max_turn`` of the track's first outermost hit (``phi0``) and near the azimuth where its circle crosses
@@ -190,9 +244,10 @@ class StripFollowing:
         among them, at a small fraction of the hits within ``max_turn``.
 
         Shapes:
-            phi0: (T,); outer: (T, 3) each track's outermost hit now; xc, yc, radius, z0, slope, size: (T,);
-            returns two (P,) int64 arrays, track numbers and hit rows.
+            phi0: (T,); outer: (T, 3) each track's outermost hit now; returns two (P,) int64 arrays, track
+            numbers and hit rows.
         """
+        xc, yc, radius, z0, slope, size = h.xc, h.yc, h.radius, h.z0, h.slope, h.size
         n = len(size)
         d = np.hypot(xc, yc)
         curved = np.isfinite(radius) & (d > 0)
@@ -251,30 +306,13 @@ class StripFollowing:
         """One round: every track's helix refitted, the free strip hits up to ``r_max`` near its crossing of
         each strip layer judged on it; each hit goes to the track it fits best, each track takes its best hit
         per (volume, layer). Updates ``free``."""
-        from trackcore.refinement.helix import best_per_layer, fit_helices, flatten
+        from trackcore.refinement.helix import best_per_layer
 
-        n = len(tracks)
-        rows, group = flatten(tracks)
-        fits = fit_helices(p[rows], group, n)
-        radius = fits.radius
-        xc, yc = fits.mx + fits.a / 2, fits.my + fits.b / 2
-        # weighted z = z0 + slope * s line of each track, s the arc length on its circle
-        s = _arc(r_all[rows], radius[group])
-        w = weight[rows]
-
-        def total(values: np.ndarray) -> np.ndarray:
-            return np.bincount(group, weights=values, minlength=n)
-
-        sw = np.maximum(total(w), 1e-12)
-        ms, mz = total(w * s) / sw, total(w * p[rows, 2]) / sw
-        ds = s - ms[group]
-        var = total(w * ds * ds)
-        slope = np.where(var > 0, total(w * ds * (p[rows, 2] - mz[group])) / np.where(var > 0, var, 1.0), 0.0)
-        z0 = mz - slope * ms
-        size = np.array([len(t) for t in tracks])
+        h = _fit(tracks, p, r_all, weight)
+        xc, yc, radius, z0, slope, rows, group, size = h.xc, h.yc, h.radius, h.z0, h.slope, h.rows, h.group, h.size
         order = np.lexsort((r_all[rows], group))  # each track's outermost hit: the last of its group
         outer = rows[order][np.cumsum(size) - 1]
-        track, hit = self._pairs(layers, phi0, p[outer], r_max, xc, yc, radius, z0, slope, size)
+        track, hit = self._pairs(layers, phi0, p[outer], r_max, h)
         keep = free[hit] & (r_all[hit] <= r_max)
         track, hit = track[keep], hit[keep]
         if not track.size:

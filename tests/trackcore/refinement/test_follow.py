@@ -130,10 +130,10 @@ def crowded_event(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
 class EveryPair(StripFollowing):
     """Judges every strip hit within ``max_turn`` of each track (the windowed search's reference)."""
 
-    def _pairs(self, layers, phi0, outer, r_max, xc, yc, radius, z0, slope, size):  # type: ignore[override]
+    def _pairs(self, layers, phi0, outer, r_max, h):  # type: ignore[override]
         tracks, hits = [], []
         for layer in layers:
-            for t in range(len(size)):
+            for t in range(len(h.size)):
                 lo, hi = np.searchsorted(layer.phi, [phi0[t] - self.max_turn, phi0[t] + self.max_turn])
                 hits.append(layer.rows[lo:hi])
                 tracks.append(np.full(hi - lo, t))
