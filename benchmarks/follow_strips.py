@@ -79,6 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split", action="append", default=None, help="split(s) to count (default: test)")
     parser.add_argument("--window", type=float, default=StripFollowing.window)
     parser.add_argument("--min-hits", type=int, default=StripFollowing.min_hits)
+    parser.add_argument("--max-holes", type=int, default=StripFollowing.max_holes,
+                        help="drop tracks crossing more strip layers without a hit (default: no limit)")
     parser.add_argument("--ckf", default=None, help="ACTS data folder whose acts-ckf tracks to score alongside")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the JSON and Markdown")
     return parser.parse_args(argv)
@@ -87,10 +89,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     splits = args.split or ["test"]
-    row = run(args.full_stage, args.pixel_stage, splits, StripFollowing(window=args.window, min_hits=args.min_hits),
-              args.ckf)
+    follower = StripFollowing(window=args.window, min_hits=args.min_hits, max_holes=args.max_holes)
+    row = run(args.full_stage, args.pixel_stage, splits, follower, args.ckf)
     print(f"{args.full_stage} + {args.pixel_stage} ({'+'.join(splits)}, {row['n_events']} events; "
-          f"window {args.window}, min hits {args.min_hits}):")
+          f"window {args.window}, min hits {args.min_hits}, max holes {args.max_holes}):")
     print("  " + _line("followed pixel tracks", row["followed"]) + f", {row['seconds_per_event'] * 1000:.1f} ms/event")
     if "acts_ckf" in row:
         print("  " + _line("ACTS CKF", row["acts_ckf"]))
@@ -100,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     (out / "follow_strips.json").write_text(json.dumps(report, indent=1) + "\n")
     title = f"{args.full_stage} ({'+'.join(splits)}, {row['n_events']} events)"
     lines = [f"# Pixel tracks followed into the strips: {title}",
-             "", f"Pixel tracks: `{args.pixel_stage}`; window {args.window}, min hits {args.min_hits}.", "",
+             "", f"Pixel tracks: `{args.pixel_stage}`; window {args.window}, min hits {args.min_hits}, "
+             f"max holes {args.max_holes}.", "",
              "| tracker | DM eff | DM fake | DM dup |", "|---|---|---|---|"]
     for name, key in (("pixel tracks + following", "followed"), ("ACTS CKF", "acts_ckf")):
         if key in row:

@@ -249,11 +249,17 @@ def test_follow_strips_rows_score_a_familys_pixel_tracks_followed_into_the_strip
     # named errors: a work dir without the family's pixel stage, and pixel events as the "full" ones
     with pytest.raises(FileNotFoundError, match="no oc pixel tracks"):
         follow_family("oc", pixel_work, full, plan)
-    with pytest.raises(ValueError, match="needs --benchmark pt1_all"):
+    with pytest.raises(ValueError, match="needs --benchmark pt1_all or full"):
         follow_family("ec", pixel_work, pixel_work / "stages" / "ec", plan)
     monkeypatch.chdir(tmp_path)
     assert main(["compare", "--data", "tiny", "--follow-strips", str(pixel_work)]) == 2
-    assert "needs --benchmark pt1_all" in capsys.readouterr().err
+    assert "needs --benchmark pt1_all or full" in capsys.readouterr().err
+    assert main(["compare", "--data", "tiny", "--follow", "max_holes=1"]) == 2
+    assert "--follow-strips, which is not given" in capsys.readouterr().err
+    args = ["compare", "--data", "tiny", "--benchmark", "full", "--follow-strips", str(pixel_work),
+            "--follow", "holes=1"]
+    assert main(args) == 2
+    assert "--follow takes KEY=VALUE with KEY one of" in capsys.readouterr().err
     # a work dir without any pixel stage fails before anything is trained
     args = ["compare", "--data", "tiny", "--benchmark", "pt1_all", "--follow-strips", str(tmp_path / "work")]
     assert main(args) == 2

@@ -84,25 +84,6 @@ def _pileup_values(text: str) -> list[float]:
     return mus
 
 
-def follower_of(settings: list[str]):
-    """The :class:`~trackcore.refinement.follow.StripFollowing` of ``KEY=VALUE`` settings (values read as YAML)."""
-    from dataclasses import fields
-
-    import yaml
-
-    from trackcore.refinement.follow import StripFollowing
-
-    known = {f.name for f in fields(StripFollowing)}
-    kwargs = {}
-    for text in settings:
-        key, eq, value = text.partition("=")
-        if not eq or key.strip() not in known:
-            raise ValueError(f"--follow takes KEY=VALUE with KEY one of {sorted(known)} (got {text!r})")
-        parsed = yaml.safe_load(value)
-        kwargs[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
-    return StripFollowing(**kwargs)
-
-
 def _result(data: str, device: str, families: list[str], checkpoints: dict[str, str], **fields: object) -> dict:
     """The JSON of a benchmark run: what ran, where, with which weights, then ``fields``; families fill in."""
     from trackcore.machine import machine_info, machine_line
@@ -147,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
     if args.follow and not following:
         raise ValueError("--follow sets the strip following of --data DIR:full (every hit); "
                          f"--data {data!r} has no strips to follow into")
-    follower = follower_of(args.follow) if following else None
+    if following:
+        from trackcore.refinement.follow import StripFollowing
+
+        follower = StripFollowing.from_settings(args.follow)
+    else:
+        follower = None
     mus = _pileup_values(args.scaling) if args.scaling is not None else None
     if mus is not None and args.quick:
         n_events = 2

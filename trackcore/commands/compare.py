@@ -56,8 +56,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--follow-strips",
         default=None,
         metavar="PIXEL_WORK_DIR",
-        help="with --benchmark pt1_all: also each family's pixel tracks from the work dir of a pixel comparison of "
-        "the same data, followed into the strips (trackcore.refinement.follow), as rows <family>+follow",
+        help="with --benchmark pt1_all or full: also each family's pixel tracks from the work dir of a pixel "
+        "comparison of the same data (pt1_pixel or full_pixel), followed into the strips "
+        "(trackcore.refinement.follow), as rows <family>+follow",
+    )
+    p.add_argument(
+        "--follow",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --follow-strips: a strip-following setting (trackcore.refinement.follow.StripFollowing, e.g. "
+        "max_holes=1); repeat",
     )
     p.add_argument(
         "--test-data",
@@ -116,9 +125,15 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_comparison(families, data=tested, work_dir=test_work.resolve(), models_from=models_from,
                            configs_from=args.data if args.test_data else None, **options)
     followed: list[str] = []
+    if args.follow and args.follow_strips is None:
+        raise ValueError("--follow sets the strip following of --follow-strips, which is not given")
     if args.follow_strips is not None:  # checked before any training
-        if args.benchmark != "pt1_all":
-            raise ValueError("--follow-strips follows pixel tracks into the strips: it needs --benchmark pt1_all")
+        from trackcore.refinement.follow import StripFollowing
+
+        follower = StripFollowing.from_settings(args.follow)
+        if args.benchmark not in ("pt1_all", "full"):
+            raise ValueError("--follow-strips follows pixel tracks into the strips: "
+                             "it needs --benchmark pt1_all or full")
         followed = [f for f in FAMILIES if (Path(args.follow_strips) / "stages" / f / "test").is_dir()]
         if not followed:
             raise FileNotFoundError(f"{args.follow_strips}: no family's pixel stage (stages/<family>/test) to follow")
@@ -133,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         full_stage = next(iter(results.values())).stage_dir
         for family in followed:
             print(f"== {family}+follow: {family}'s pixel tracks of {args.follow_strips} followed into the strips")
-            results[f"{family}+follow"] = follow_family(family, args.follow_strips, full_stage, plan)
+            results[f"{family}+follow"] = follow_family(family, args.follow_strips, full_stage, plan, follower)
     teardown_wandb()
     report = write_report(
         results,

@@ -1,4 +1,4 @@
-"""``trackcore compare --benchmark pt1_all --follow-strips PIXEL_WORK_DIR``: a family's pixel tracks,
+"""``trackcore compare --benchmark pt1_all|full --follow-strips PIXEL_WORK_DIR``: a family's pixel tracks,
 followed into the strips, as a row of the full-detector comparison.
 
 The pixel tracks are the test-split stage a pixel comparison of the same data wrote
@@ -27,7 +27,7 @@ def follow_family(
 
     Raises:
         FileNotFoundError: ``pixel_work`` has no test stage of ``family``, or lacks one of the test events.
-        ValueError: the full events hold no strip hits (not a ``pt1_all`` comparison).
+        ValueError: the full events hold no strip hits (not a ``pt1_all`` or ``full`` comparison).
     """
     import torch
     import yaml
@@ -51,7 +51,8 @@ def follow_family(
             )
         event = torch.load(path, weights_only=False, map_location="cpu")
         if not (~torch.isin(event.volume_id, torch.tensor(follower.pixel_volumes))).any():
-            raise ValueError(f"{path}: no strip hits to follow into; --follow-strips needs --benchmark pt1_all")
+            raise ValueError(f"{path}: no strip hits to follow into; "
+                             "--follow-strips needs --benchmark pt1_all or full")
         pixel = torch.load(pixel_path, weights_only=False, map_location="cpu")
         start = time.perf_counter()
         tracks = follower(TrackCandidates(pixel.track_hit_id.numpy(), pixel.track_id.numpy()),

@@ -9,15 +9,20 @@ on the event's full set of hits:
    is wrong by up to ``r^3 / 24R^2``, 15 mm at 1 m for pT = 1 GeV). Pixel hits weigh 1, short
    barrel strips 0.3, long barrel strips 0.01 (their ``z`` is the strip's, sigma 3.1 mm), end-cap
    strips 0 (their ``r`` is the strip's).
-2. In rounds (strip hits up to ``radii[0]``, then ``radii[1]`` ...), every free strip hit is judged
+2. In rounds (strip hits up to ``radii[0]``, then ``radii[1]`` ...), the free strip hits are judged
    on that helix: across the strip by its distance to the circle, within ``window x (0.3 +
    3 (r / 1 m)^2 / sqrt(n - 3))`` mm (the extrapolation error shrinks as the track grows to ``n``
    hits); along it by ``|dz|`` in the barrel and ``|dr|`` in the end-caps, within
    ``3 sigma + 1`` mm (sigma: :data:`STRIP_SIGMA_ALONG`). Each layer takes its best hit; the
-   helix is refitted before the next round. A hit joins one track only.
+   helix is refitted before the next round. A hit joins one track only. Only the hits near where
+   the circle crosses each layer are looked at (the layer's hits binned by azimuth; a window of 1.5
+   times the across rule, over the radii the along rule allows on a disk): every pair the rules take
+   is among them: judging every strip hit within ``max_turn`` gives the same tracks (tested).
 3. Tracks with fewer than ``min_hits`` hits are dropped, as the CKF drops tracks with fewer than
    7 measurements: a pixel track that found no strip continuation is most often a piece of a
-   particle or two particles' hits.
+   particle or two particles' hits. With ``max_holes``, so are tracks whose helix crosses more
+   strip layers without a hit (the CKF's ``maxHoles``): at mu = 200 the pixel tracks between
+   |eta| 2.2 and 3 that should reach the strip disks and find none.
 
 ``window`` and ``min_hits`` were chosen on the training and validation events; the measured
 efficiency, fake rate and time against the ACTS CKF are in ``docs/refinement.md``
@@ -31,7 +36,8 @@ Usage::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -178,6 +184,25 @@ class StripFollowing:
         if not radii or any(r <= 0 for r in radii) or list(radii) != sorted(radii):
             raise ValueError(f"radii must be increasing radii > 0 in mm (got {self.radii!r})")
         object.__setattr__(self, "radii", radii)
+
+    @classmethod
+    def from_settings(cls, settings: Sequence[str], flag: str = "--follow") -> StripFollowing:
+        """The following of command-line ``KEY=VALUE`` settings (values read as YAML, lists as tuples).
+
+        Raises:
+            ValueError: a setting without ``=`` or with a key that is not a field (named with ``flag``).
+        """
+        import yaml
+
+        known = {f.name for f in fields(cls)}
+        kwargs = {}
+        for text in settings:
+            key, eq, value = text.partition("=")
+            if not eq or key.strip() not in known:
+                raise ValueError(f"{flag} takes KEY=VALUE with KEY one of {sorted(known)} (got {text!r})")
+            parsed = yaml.safe_load(value)
+            kwargs[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
+        return cls(**kwargs)
 
     def __call__(
         self, candidates: TrackCandidates, pos: Any, hit_id: Any, volume_id: Any, layer_id: Any
