@@ -30,11 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from trackcore.checks import is_null_text
 from trackcore.data.atomic import atomic_write_bytes
-from trackcore.neighbors import radius_graph
 from trackcore.refinement import steps
 from trackcore.refinement.helix import fit_helices, flatten
 
@@ -49,15 +47,20 @@ FORMAT = 1
 
 def crowding(p: np.ndarray, window: tuple[float, float], cap: int = 64) -> np.ndarray:
     """How many hits (itself included, at most ``cap``) lie within ``window = (azimuth rad, pseudorapidity)``
-    of each hit, seen from the origin.
+    of each hit, seen from the origin: points ``(cos phi / window[0], sin phi / window[0], eta / window[1])``
+    within distance 1 (inclusive) of each other, searched in float32, counted without listing the pairs.
 
     Shapes: p: (N_hits, 3) float64; returns (N_hits,) float64.
     """
+    from scipy.spatial import cKDTree
+
     r = np.maximum(np.hypot(p[:, 0], p[:, 1]), 1e-9)
     phi, eta = np.arctan2(p[:, 1], p[:, 0]), np.arcsinh(p[:, 2] / r)
-    direction = np.stack([np.cos(phi) / window[0], np.sin(phi) / window[0], eta / window[1]], 1)
-    graph = radius_graph(torch.from_numpy(direction), 1.0, max_num_neighbors=cap - 1, backend="kdtree")
-    return 1.0 + np.bincount(graph.edge_index[1].numpy(), minlength=len(p)).astype(np.float64)
+    direction = np.stack([np.cos(phi) / window[0], np.sin(phi) / window[0], eta / window[1]], 1).astype(np.float32)
+    if not len(direction):
+        return np.zeros(0)
+    counts = cKDTree(direction).query_ball_point(direction, 1.0, return_length=True)
+    return np.minimum(np.asarray(counts, np.int64), cap).astype(np.float64)
 
 
 def candidate_features(
@@ -217,17 +220,19 @@ def learned_judge(model: QualityModel, max_fake_prob: float, p: np.ndarray, volu
     """The learned cut of one event: a function telling which of some tracks have a fake probability of at most
     ``max_fake_prob`` (tracks with a hit outside the model's ``hole_volumes`` pass unjudged). The event's layers
     and crowding are computed once, here, for all the calls (the refinement judges every proposal of its searches);
-    ``shared`` (a dict, for one event): the judges of several models with the same settings compute them once.
+    ``shared`` (a dict, for one event): the judges of several models with the same hole volumes or crowding
+    window compute those once.
 
     Raises:
         ValueError: no ``volume_id`` or ``layer_id`` (:func:`steps.hit_layers`).
     """
     shared = {} if shared is None else shared
-    key = (model.hole_volumes, model.crowd_window)
-    if key not in shared:
-        shared[key] = (steps.hit_layers(len(p), volume_id, layer_id, model.hole_volumes),
-                       crowding(p, model.crowd_window))
-    layer, crowd = shared[key]
+    layers, crowds = ("layers", model.hole_volumes), ("crowding", model.crowd_window)
+    if layers not in shared:
+        shared[layers] = steps.hit_layers(len(p), volume_id, layer_id, model.hole_volumes)
+    if crowds not in shared:
+        shared[crowds] = crowding(p, model.crowd_window)
+    layer, crowd = shared[layers], shared[crowds]
 
     def passes(tracks: list[np.ndarray]) -> np.ndarray:
         return model.fake_probability(p, tracks, layer, crowd) <= max_fake_prob

@@ -191,3 +191,20 @@ def test_quality_fit_and_scan_commands(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["quality", "scan", str(tmp_path / "none"), "--model", str(model)]) == 2
     assert main(["quality", "scan", str(stage), "--model", str(tmp_path / "nope.pkl")]) == 2
     assert "nope.pkl: no quality model there" in capsys.readouterr().err
+
+
+def test_crowding_counts_the_hits_within_the_window_capped() -> None:
+    rng = np.random.default_rng(0)
+    # a dense bunch (more than the cap within the window) and a sparse spread, at several radii
+    phi = np.r_[rng.normal(0.3, 0.004, 120), rng.uniform(-np.pi, np.pi, 400)]
+    eta = np.r_[rng.normal(0.5, 0.008, 120), rng.uniform(-3, 3, 400)]
+    r = rng.uniform(30, 1000, len(phi))
+    pos = np.stack([r * np.cos(phi), r * np.sin(phi), r * np.sinh(eta)], 1)
+    window = (0.01, 0.02)
+    seen_phi = np.arctan2(pos[:, 1], pos[:, 0])
+    seen_eta = np.arcsinh(pos[:, 2] / np.hypot(pos[:, 0], pos[:, 1]))
+    d = np.stack([np.cos(seen_phi) / window[0], np.sin(seen_phi) / window[0], seen_eta / window[1]], 1)
+    brute = (np.linalg.norm(d[:, None] - d[None], axis=2) <= 1.0).sum(1)
+    assert brute.max() > 64 and brute.min() == 1  # the cap binds somewhere, and some hits are alone
+    np.testing.assert_array_equal(crowding(pos, window), np.minimum(brute, 64))
+    assert crowding(pos[:0], window).shape == (0,)
