@@ -212,20 +212,58 @@ class HelixFinder:
         good = np.concatenate([f for f, _ in judged])  # as proposed; judged again below if some hits were taken
         radius = np.concatenate([r for _, r in judged])
         order = sorted(range(len(proposals)), key=lambda i: len(proposals[i]), reverse=True)  # stable: ties in order
-        proposals, good, radius = [proposals[i] for i in order], good[order], radius[order]
+        return self.accept_largest(p, [proposals[i] for i in order], good[order], radius[order], accept)
+
+    def accept_largest(
+        self, p: np.ndarray, proposals: list[np.ndarray], good: np.ndarray, radius: np.ndarray,
+        accept: Accept | None = None,
+    ) -> list[np.ndarray]:
+        """The proposals in turn (largest first), each on the hits the accepted ones before it left: kept whole if
+        ``good`` (its judgement on all its hits), judged again (:meth:`_judge`) if it lost some; an accepted one
+        takes its hits, and is a candidate if its ``radius`` reaches ``min_radius``.
+
+        Shapes:
+            proposals: G index arrays into ``p``; good, radius: (G,); returns index arrays.
+        """
         taken = np.zeros(len(p), bool)
         out: list[np.ndarray] = []
-        for hits, fine, turn in zip(proposals, good, radius, strict=True):
+        ahead: dict[int, tuple[np.ndarray, bool, float]] = {}
+        for i, (hits, fine, turn) in enumerate(zip(proposals, good, radius, strict=True)):
             rest = hits[~taken[hits]]
             if len(rest) < self.min_hits:
                 continue
             if len(rest) < len(hits):  # judged again on the hits larger accepted ones left it
-                (fine,), (turn,) = self._judge(p, [rest], accept)
+                known = ahead.get(i)
+                if known is None or not np.array_equal(known[0], rest):
+                    ahead = self._judge_ahead(p, proposals, i, taken, accept)
+                    known = ahead[i]
+                _, fine, turn = known
             if fine:
                 taken[rest] = True
                 if turn >= self.min_radius:  # a tighter helix holds its hits, but is no candidate
                     out.append(rest)
         return out
+
+    def _judge_ahead(
+        self, p: np.ndarray, proposals: list[np.ndarray], start: int, taken: np.ndarray, accept: Accept | None,
+        batch: int = 64, horizon: int = 1024,
+    ) -> dict[int, tuple[np.ndarray, bool, float]]:
+        """Proposal ``start`` and up to ``batch - 1`` of the next ``horizon`` that larger accepted ones have
+        taken hits from, judged in one call on the hits ``taken`` leaves them now: ``{proposal: (those hits,
+        fine, radius)}``. A later proposal's entry holds only while no proposal accepted before it takes more of
+        its hits (the caller compares the hits): the same decisions as judging each in turn, in fewer calls.
+        """
+        which, rests = [], []
+        for j in range(start, min(start + horizon, len(proposals))):
+            hits = proposals[j]
+            rest = hits[~taken[hits]]
+            if self.min_hits <= len(rest) < len(hits):
+                which.append(j)
+                rests.append(rest)
+                if len(which) == batch:
+                    break
+        fine, radius = self._judge(p, rests, accept)
+        return {j: (rest, bool(f), float(r)) for j, rest, f, r in zip(which, rests, fine, radius, strict=True)}
 
     def _judge(self, p: np.ndarray, found: list[np.ndarray], accept: Accept | None) -> tuple[np.ndarray, np.ndarray]:
         """Whether each found helix fits, passes within ``max_d0`` of the beam line and ``accept``; and its radius.

@@ -233,3 +233,44 @@ def test_quality_fit_on_the_triplet_search(tmp_path: Path, capsys: pytest.Captur
     (stage / "stage.json").write_text("{}")
     assert main(["quality", "fit", str(stage), "--model", str(model), "--triplets", "{}"]) == 2
     assert "stage.json: no refinement recorded" in capsys.readouterr().err
+
+
+def test_proposals_judged_ahead_decide_as_judged_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-judging of proposals that larger ones took hits from, in batches judged ahead on the hits free at the
+    time (entries dropped where a proposal accepted in between takes more hits), against one at a time."""
+    from trackcore.refinement.finder import HelixFinder
+
+    pos, layer, _ = scene(0, n_noise=3000)
+    free = np.arange(len(pos))
+    rows = steps.hit_layers(len(pos), *layered(pos), (7, 8, 9))
+    original = HelixFinder._judge_ahead
+    calls: dict[int, int] = {}
+    found: dict[int, set] = {}
+    for batch in (1, 64):
+        def ahead(self, *args, batch=batch, **kwargs):
+            calls[batch] = calls.get(batch, 0) + 1
+            return original(self, *args, **{**kwargs, "batch": batch})
+
+        monkeypatch.setattr(HelixFinder, "_judge_ahead", ahead)
+        tracks = TripletSearch(min_layers=3, min_pt=0.0).find(pos, free, rows, CHECK, 3, 60)
+        found[batch] = {frozenset(t.tolist()) for t in tracks}
+    assert found[1] == found[64] and len(found[1]) > 100
+    assert 1 < calls[64] < calls[1]  # fewer calls, and some entries judged ahead were dropped
+
+
+def test_a_proposal_judged_ahead_is_judged_again_when_an_earlier_one_takes_more_of_its_hits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """P3 is judged ahead while P1 is re-judged (hits 13 and 30 free: rejected by the rule below); P1 is then accepted
+    and takes hit 13, so P3 must be judged again on hits 30-32 (accepted)."""
+    from trackcore.refinement.finder import HelixFinder
+
+    def judge(self, p, found, accept):  # fine unless it holds hits 13 and 30
+        return np.array([not {13, 30} <= set(f.tolist()) for f in found]), np.full(len(found), 1e6)
+
+    monkeypatch.setattr(HelixFinder, "_judge", judge)
+    proposals = [np.arange(7), np.array([5, 6, 10, 11, 12, 13]), np.array([20, 21, 22, 23, 24]),
+                 np.array([0, 13, 30, 31, 32])]
+    good = np.array([True, False, True, False])
+    got = HelixFinder(CHECK, 3, 12).accept_largest(np.zeros((40, 3)), proposals, good, np.full(4, 1e6))
+    assert [t.tolist() for t in got] == [list(range(7)), [10, 11, 12, 13], [20, 21, 22, 23, 24], [30, 31, 32]]
