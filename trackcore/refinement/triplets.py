@@ -13,9 +13,9 @@ such triplets; random hits rarely do. Each free hit's neighbours are then the hi
 (most shared first, then nearest), and the robust search of
 :meth:`~trackcore.refinement.finder.HelixFinder.seeded_helices` takes it from there.
 
-The kernel is compiled (numba, cached on disk) and walks each hit's azimuth window in the points sorted by
-azimuth (copied in that order, so the walk reads memory in order): ``F x window`` doublet tests, the cheapest
-rules first (layer, ``|dz|``, squared gap, slope; no square root or arctangent before a doublet passes them),
+The kernel is compiled (numba, cached on disk; :mod:`~trackcore.refinement.triplet_kernel`) and reads each hit's
+azimuth window in the cells of the other layers that may hold a partner (by ``(r, z)`` gap and ``max_z0``), the
+cheapest rules first (``|dz|``, squared gap, slope; no square root or arctangent before a doublet passes them),
 then for each bottom doublet the top doublets within ``max_dtheta`` of its polar angle (a sorted range). A later
 search of the same event on fewer free hits (a model's second building pass) filters the triplets found before
 (``memo``) instead of seeding again.
@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
 from trackcore.checks import check_count, check_nonnegative, check_positive
@@ -38,105 +37,7 @@ from trackcore.refinement.finder import Accept, HelixFinder, SearchMemo, setting
 from trackcore.refinement.helix import HelixCheck, helix_radius
 from trackcore.refinement.holes import LayerTable
 from trackcore.refinement.quality import QualityModel, model_file
-
-
-@numba.njit(cache=True, nogil=True)
-def _triplets_kernel(x, y, z, lay, phi, window, min_gap, max_gap, max_d0, min_radius, max_dtheta, max_cot, max_z0):  # noqa: ANN001, ANN202, PLR0913 (numba signature)
-    """The compatible triplets ``(bottom, middle, top)`` of the points (``x, y, z``: sorted by azimuth ``phi``),
-    see the module. The cheap rules come first: layer, then ``|dz|``, then the squared gap, then the slope."""
-    n = x.shape[0]
-    cap = 1024
-    out = np.empty((cap, 3), np.int64)
-    count = 0
-    r3 = np.empty(n)
-    rr = np.empty(n)
-    for i in range(n):
-        r3[i] = math.sqrt(x[i] ** 2 + y[i] ** 2 + z[i] ** 2)
-        rr[i] = math.hypot(x[i], y[i])
-    min_gap2, max_gap2 = min_gap * min_gap, max_gap * max_gap
-    bottom = np.empty(n, np.int64)
-    bottom_theta = np.empty(n)
-    top = np.empty(n, np.int64)
-    top_theta = np.empty(n)
-    for m in range(n):
-        if lay[m] < 0:
-            continue
-        xm, ym, zm, lm = x[m], y[m], z[m], lay[m]
-        n_bottom = 0
-        n_top = 0
-        reach = max_d0 + rr[m] * rr[m] / (2.0 * min_radius)  # a straight line's d0 through m, with the bend
-        ahead = 0  # points visited going up in azimuth: going down stops before them (each point once)
-        for direction in (1, -1):  # the azimuth window, both ways round from m
-            j = m
-            for _ in range(n - 1 - (ahead if direction == -1 else 0)):
-                j += direction
-                if j == n:
-                    j = 0
-                elif j < 0:
-                    j = n - 1
-                advance = direction * (phi[j] - phi[m])
-                if advance < 0.0:
-                    advance += 2.0 * math.pi
-                if advance > window:
-                    break
-                if direction == 1:
-                    ahead += 1
-                if lay[j] < 0 or lay[j] == lm:
-                    continue
-                dz = z[j] - zm
-                if abs(dz) > max_gap:
-                    continue
-                dx, dy = x[j] - xm, y[j] - ym
-                dxy2 = dx * dx + dy * dy
-                gap2 = dxy2 + dz * dz
-                if gap2 < min_gap2 or gap2 > max_gap2 or dxy2 <= 0.0 or dz * dz > max_cot * max_cot * dxy2:
-                    continue
-                dr = rr[j] - rr[m]  # the doublet's (r, z) line at the beam line: |z0| <= max_z0 (inf: no rule)
-                if abs(zm * dr - rr[m] * dz) > max_z0 * abs(dr):
-                    continue
-                outer = r3[j] > r3[m]
-                sign = 1.0 if outer else -1.0  # the doublet's direction, inner hit to outer
-                cross = xm * dy - ym * dx
-                if cross * cross > reach * reach * dxy2 or sign * (xm * dx + ym * dy) < 0.0:
-                    continue  # passes too far from the beam line, or moves inwards
-                theta = math.atan(sign * dz / math.sqrt(dxy2))
-                if outer:
-                    top[n_top] = j
-                    top_theta[n_top] = theta
-                    n_top += 1
-                else:
-                    bottom[n_bottom] = j
-                    bottom_theta[n_bottom] = theta
-                    n_bottom += 1
-        if n_bottom == 0 or n_top == 0:
-            continue
-        by_theta = np.argsort(top_theta[:n_top])  # each bottom's tops within max_dtheta: a sorted range
-        top_sorted = top_theta[:n_top][by_theta]
-        for u in range(n_bottom):
-            b = bottom[u]
-            first = np.searchsorted(top_sorted, bottom_theta[u] - max_dtheta)
-            for w in range(first, n_top):
-                if top_sorted[w] > bottom_theta[u] + max_dtheta:
-                    break
-                t = top[by_theta[w]]
-                ax, ay = xm - x[b], ym - y[b]
-                cx, cy = x[t] - x[b], y[t] - y[b]
-                den = 2.0 * (ax * cy - ay * cx)
-                if den == 0.0:
-                    continue
-                a2, c2 = ax * ax + ay * ay, cx * cx + cy * cy
-                ox, oy = (cy * a2 - ay * c2) / den, (ax * c2 - cx * a2) / den  # the centre, from b
-                radius = math.hypot(ox, oy)
-                if radius < min_radius or abs(math.hypot(ox + x[b], oy + y[b]) - radius) > max_d0:
-                    continue
-                if count == cap:
-                    cap *= 2
-                    grown = np.empty((cap, 3), np.int64)
-                    grown[:count] = out[:count]
-                    out = grown
-                out[count, 0], out[count, 1], out[count, 2] = b, m, t
-                count += 1
-    return out[:count].copy()
+from trackcore.refinement.triplet_kernel import layer_cells, triplets_kernel
 
 
 def compatible_triplets(
@@ -173,10 +74,12 @@ def compatible_triplets(
         return np.zeros((0, 3), np.int64)
     phi = np.arctan2(q[:, 1], q[:, 0])
     order = np.argsort(phi, kind="stable")
-    s = q[order].T.copy()  # the kernel walks the points in azimuth order: contiguous there
-    found = _triplets_kernel(s[0], s[1], s[2], layer[order], phi[order], float(window), float(min_gap),
-                             float(max_gap), float(max_d0), float(min_radius), float(max_dtheta),
-                             float(np.sinh(min(max_eta, 700.0))), math.inf if max_z0 is None else float(max_z0))
+    s = q[order].T.copy()  # the kernel reads the points in azimuth order: contiguous there
+    lay = layer[order]
+    cells = layer_cells(np.hypot(s[0], s[1]), s[2], lay)
+    found = triplets_kernel(s[0], s[1], s[2], lay, phi[order], *cells, float(window), float(min_gap),
+                            float(max_gap), float(max_d0), float(min_radius), float(max_dtheta),
+                            float(np.sinh(min(max_eta, 700.0))), math.inf if max_z0 is None else float(max_z0))
     return order[found]
 
 
