@@ -274,3 +274,33 @@ def test_a_proposal_judged_ahead_is_judged_again_when_an_earlier_one_takes_more_
     good = np.array([True, False, True, False])
     got = HelixFinder(CHECK, 3, 12).accept_largest(np.zeros((40, 3)), proposals, good, np.full(4, 1e6))
     assert [t.tolist() for t in got] == [list(range(7)), [10, 11, 12, 13], [20, 21, 22, 23, 24], [30, 31, 32]]
+
+
+def test_triplets_come_in_the_walks_order() -> None:
+    """Grouped by middle in azimuth order; within a middle, bottoms in the order the walk up then down its
+    azimuth window meets them; a bottom's tops by the polar angle of their doublet."""
+    pos, layer, _ = scene(1, n_noise=300)
+    rules = {**RULES, "max_dtheta": 0.05, "window": 0.8}
+    got = compatible_triplets(pos, layer, **rules)
+    assert len(got) > 50
+    phi = np.arctan2(pos[:, 1], pos[:, 0])
+    rank = np.empty(len(pos), np.int64)
+    rank[np.argsort(phi, kind="stable")] = np.arange(len(pos))
+    n = len(pos)
+    assert (np.diff(rank[got[:, 1]]) >= 0).all()
+
+    def walk_key(j: int, m: int) -> int:
+        up = phi[j] - phi[m] + (0.0 if rank[j] > rank[m] else 2 * math.pi)
+        return (rank[j] - rank[m]) % n if up <= rules["window"] else n + (rank[m] - rank[j]) % n
+
+    def theta(m: int, t: int) -> float:
+        d = pos[t] - pos[m]
+        return math.atan(d[2] / math.hypot(d[0], d[1]))
+
+    for m in np.unique(got[:, 1]):
+        mine = got[got[:, 1] == m]
+        keys = [walk_key(b, m) for b in mine[:, 0]]
+        assert keys == sorted(keys)
+        for b in np.unique(mine[:, 0]):
+            angles = [theta(m, t) for t in mine[mine[:, 0] == b, 2]]
+            assert angles == sorted(angles)
