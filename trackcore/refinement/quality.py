@@ -34,6 +34,7 @@ import numpy as np
 from trackcore.checks import is_null_text
 from trackcore.data.atomic import atomic_write_bytes
 from trackcore.refinement import steps
+from trackcore.refinement.forest import class1_probability
 from trackcore.refinement.helix import fit_helices, flatten
 
 FEATURES: tuple[str, ...] = (
@@ -164,7 +165,7 @@ class QualityModel:
             crowd = crowding(p, self.crowd_window) if crowd is None else crowd
             x = candidate_features(p, [t for t, i in zip(tracks, inside, strict=True) if i], layer,
                                    hole_margin=self.hole_margin, span_from=self.span_from, crowd=crowd)
-            prob[inside] = self.classifier.predict_proba(x)[:, 1]
+            prob[inside] = class1_probability(self.classifier, x)
         return prob
 
     def save(self, path: str | Path) -> Path:
