@@ -125,3 +125,22 @@ def is_null_text(value: Any) -> bool:
     """Whether ``value`` is the command line's null as text: jsonargparse passes ``--...=null`` of a ``str | None``
     setting, and a nested override of a mapping setting, as the string ``"None"`` (any case, ``null``, empty)."""
     return isinstance(value, str) and value.strip().lower() in NULL_WORDS
+
+
+def setting_pairs(settings: Any, names: Any, flag: str, what: str) -> list[tuple[str, str]]:
+    """Command-line ``KEY=VALUE`` settings as (key, value text), each key one of ``names``.
+
+    Raises:
+        ValueError: a setting without ``=`` or a key, or a key not in ``names`` (naming ``flag`` and the ``what``
+            settings to choose from).
+    """
+    known = set(names)
+    pairs = []
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{flag} takes KEY=VALUE (got {setting!r})")
+        if key.strip() not in known:
+            raise ValueError(f"{flag} {setting!r}: no such {what} setting (choose from {sorted(known)})")
+        pairs.append((key.strip(), value.strip()))
+    return pairs

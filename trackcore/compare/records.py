@@ -89,18 +89,10 @@ def _refinement_pairs(settings: Sequence[str]) -> list[tuple[str, str]]:
     """``KEY=VALUE`` refinement settings as (key, value text); a bad form or unknown key is named."""
     import dataclasses
 
+    from trackcore.checks import setting_pairs
     from trackcore.refinement.refine import HelixRefinement
 
-    fields = {f.name for f in dataclasses.fields(HelixRefinement)}
-    pairs = []
-    for setting in settings:
-        key, sep, value = setting.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--refine takes KEY=VALUE (got {setting!r})")
-        if key.strip() not in fields:
-            raise ValueError(f"--refine {setting!r}: no such refinement setting (choose from {sorted(fields)})")
-        pairs.append((key.strip(), value.strip()))
-    return pairs
+    return setting_pairs(settings, (f.name for f in dataclasses.fields(HelixRefinement)), "--refine", "refinement")
 
 
 def refinement_arguments(settings: Sequence[str]) -> tuple[str, ...]:

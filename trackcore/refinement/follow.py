@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from trackcore.candidates import TrackCandidates, as_numpy
-from trackcore.checks import check_count, check_hit_id, check_nonnegative, check_positive
+from trackcore.checks import check_count, check_hit_id, check_nonnegative, check_positive, setting_pairs
 
 STRIP_SIGMA_ALONG = {12: 0.35, 13: 0.35, 14: 0.35, 16: 3.1, 17: 3.1, 18: 3.1}
 """Resolution along the strip (mm) per TrackML strip volume: pitch / sqrt(12) of the ACTS Generic
@@ -194,14 +194,10 @@ class StripFollowing:
         """
         import yaml
 
-        known = {f.name for f in fields(cls)}
         kwargs = {}
-        for text in settings:
-            key, eq, value = text.partition("=")
-            if not eq or key.strip() not in known:
-                raise ValueError(f"{flag} takes KEY=VALUE with KEY one of {sorted(known)} (got {text!r})")
+        for key, value in setting_pairs(settings, (f.name for f in fields(cls)), flag, "strip-following"):
             parsed = yaml.safe_load(value)
-            kwargs[key.strip()] = tuple(parsed) if isinstance(parsed, list) else parsed
+            kwargs[key] = tuple(parsed) if isinstance(parsed, list) else parsed
         return cls(**kwargs)
 
     def __call__(
@@ -259,6 +255,11 @@ class StripFollowing:
         rows = np.concatenate(out)
         return TrackCandidates(ids[rows], np.repeat(np.arange(len(out), dtype=np.int64), [len(t) for t in out]))
 
+    def _across(self, r: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """The across-strip window (mm) at radius ``r`` of a track of ``size`` hits: ``window x (0.3 + 3 (r / 1 m)^2
+        / sqrt(n - 3))`` (the extrapolation error shrinks as the track grows)."""
+        return self.window * (0.3 + 3.0 * (r / 1000.0) ** 2 / np.sqrt(np.maximum(size - 3, 1)))
+
     def _pairs(
         self, layers: list[_Layer], phi0: np.ndarray, outer: np.ndarray, r_max: float, h: _Helices
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -295,8 +296,8 @@ class StripFollowing:
                 continue
             lo, hi = np.full(n, layer.r_lo), np.full(n, min(layer.r_hi, r_max))
             if not layer.barrel:  # the along rule bounds the radius on a disk
-                ends = (_radius_at(np.full(n, z), z0, slope, radius) for z in (layer.z_lo, layer.z_hi))
-                first, last = next(ends), next(ends)
+                first = _radius_at(np.full(n, layer.z_lo), z0, slope, radius)
+                last = _radius_at(np.full(n, layer.z_hi), z0, slope, radius)
                 lo = np.maximum(lo, np.minimum(first, last) - layer.along)
                 hi = np.minimum(hi, np.maximum(first, last) + layer.along)
             reach = lo <= hi
@@ -305,8 +306,7 @@ class StripFollowing:
             alpha_hi, spread_hi = crossing(hi)
             phi_lo = phi_c + sign * alpha_lo
             phi_hi = phi_lo + _wrap(sign * (alpha_hi - alpha_lo))
-            across = self.window * (0.3 + 3.0 * (hi / 1000.0) ** 2 / np.sqrt(np.maximum(size - 3, 1)))
-            margin = 1.5 * across * np.maximum(spread_lo, spread_hi) / lo + 0.002
+            margin = 1.5 * self._across(hi, size) * np.maximum(spread_lo, spread_hi) / lo + 0.002
             centre = (phi_lo + phi_hi) / 2
             shift = phi0 + _wrap(centre - phi0) - centre  # the window about phi0
             start = np.where(curved, np.minimum(phi_lo, phi_hi) - margin + shift, -np.inf)
@@ -345,8 +345,8 @@ class StripFollowing:
         # every (track, hit) pair on that helix: first across the strips (cheap), as a pair must pass both rules,
         # then along them for the pairs left (the same pairs and scores as judging every pair on both)
         c, rad = p[hit], radius[track]
-        extrapolation = 0.3 + 3.0 * (r_all[hit] / 1000.0) ** 2 / np.sqrt(np.maximum(size[track] - 3, 1))
-        across = np.abs(np.hypot(c[:, 0] - xc[track], c[:, 1] - yc[track]) - rad) / (self.window * extrapolation)
+        off = np.abs(np.hypot(c[:, 0] - xc[track], c[:, 1] - yc[track]) - rad)  # distance to the circle
+        across = off / self._across(r_all[hit], size[track])
         near = across <= 1.0
         if not near.any():
             return tracks
