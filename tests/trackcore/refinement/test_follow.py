@@ -75,6 +75,12 @@ def test_bad_input_is_named() -> None:
         StripFollowing(radii=(700.0, 400.0))
     with pytest.raises(ValueError, match="window"):
         StripFollowing(window=0.0)
+    with pytest.raises(ValueError, match="max_holes"):
+        StripFollowing(max_holes=-1)
+    with pytest.raises(ValueError, match="hole_margin"):
+        StripFollowing(hole_margin=-1.0)
+    with pytest.raises(ValueError, match="--follow takes KEY=VALUE"):
+        StripFollowing.from_settings(["max_holes"])
 
 
 def crowded_event(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
