@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_output
 
-.PHONY: demo test lint install clean gpu-check
+.PHONY: demo test lint install clean gpu-check gpu-wheels
 
 # torch is pinned in the same pip call as the project: otherwise lightning pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -33,6 +33,11 @@ test: $(STAMP)
 # training (scripts/gpu_check.py; exits 2 naming the reason where torch sees no GPU).
 gpu-check: $(STAMP)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python scripts/gpu_check.py
+
+# Before the GPU check on the lent device machine, which reaches no package index: the wheels its image lacks
+# (trackcore's own included) into outputs/device_wheels, carried to it with scripts/gpu_check_device.sh (README).
+gpu-wheels: $(STAMP)
+	$(BIN)/python scripts/device_wheels.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

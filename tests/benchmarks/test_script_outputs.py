@@ -19,6 +19,7 @@ SCRIPTS = {
     "benchmarks/partial_truth_scoring.py": ["STAGE"],
     "benchmarks/track_building.py": [],
     "scripts/dashboard_screenshot.py": ["runs/sweeps"],
+    "scripts/device_wheels.py": [],
     "scripts/gpu_check.py": [],
     "scripts/training_curves.py": ["WORK_DIR"],
 }
@@ -78,8 +79,15 @@ def test_gpu_check_runs_the_gpu_tests_a_full_event_inference_and_a_short_trainin
     commands = {name: " ".join(command) for name, command in parts}
     assert len(parts) == 3
     assert any("test_gpu.py" in c for c in commands.values())
-    assert any("bench --data trackml-full-pixel --full-configs --device cuda" in c for c in commands.values())
+    assert any("bench --data small-full-pixel --full-configs --device cuda" in c for c in commands.values())
     assert any("compare --data small --benchmark full_pixel --quick" in c for c in commands.values())
+    # trained density models add a part at TrackML density: their configs and weights, the ml step not a family
+    parts = _load("scripts/gpu_check.py").parts(tmp_path, 3, skip_compare=True, density_ckpt=["ml=M", "ec=E"])
+    (density,) = [" ".join(c) for name, c in parts if name.startswith("density")]
+    assert "bench --data trackml-full-pixel --density-configs --device cuda --families ec" in density
+    assert "--ckpt ml=M --ckpt ec=E" in density
+    with pytest.raises(SystemExit, match="STEP=PATH"):
+        _load("scripts/gpu_check.py").parts(tmp_path, 3, skip_compare=True, density_ckpt=["ml=M"])
 
 
 def test_training_curves_of_a_work_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
