@@ -34,15 +34,61 @@ def _as_tensor(x: Any) -> torch.Tensor:
     return torch.from_numpy(check_points("x", x))
 
 
-def dbscan_graph(x: Any, eps: float, *, max_num_neighbors: int | None = None, backend: str = "auto") -> NeighborGraph:
+MAX_EDGES = 300_000_000
+"""The most edges an uncapped DBSCAN radius graph may hold (~20 bytes each, and copies while it is built)."""
+_SAMPLE = 512
+
+
+def estimated_edges(x: torch.Tensor, eps: float, *, sample: int = _SAMPLE, seed: int = 0) -> float:
+    """The number of ordered pairs within ``eps`` (self pairs excluded), estimated from the neighbour counts of
+    ``sample`` points drawn at random (all points when fewer): exact then, unbiased otherwise.
+
+    Shapes:
+        x: (N, D) -> a number.
+    """
+    n = x.size(0)
+    if n < 2:
+        return 0.0
+    generator = torch.Generator().manual_seed(seed)
+    pick = torch.randperm(n, generator=generator)[:sample] if n > sample else torch.arange(n)
+    pick = pick.to(x.device)
+    within = (torch.cdist(x[pick].float(), x.float()) <= eps).sum(dim=1) - 1  # itself
+    return float(within.double().mean()) * n
+
+
+def dbscan_graph(
+    x: Any,
+    eps: float,
+    *,
+    max_num_neighbors: int | None = None,
+    backend: str = "auto",
+    check_size: bool = True,
+) -> NeighborGraph:
     """The radius graph DBSCAN needs (no self loops), on the fastest backend for the device
     (``backend="auto"``: see :func:`trackcore.neighbors.resolve_backend`).
+
+    Without a neighbour cap the graph holds every pair within ``eps``: on coordinates where most hits lie within
+    ``eps`` of each other (an untrained embedding is one blob) that is ~N^2 pairs, 3.6 billion for a TrackML-density
+    event, which filled a 24 GB machine until the kernel killed the process. So when ``N (N - 1)`` could exceed
+    :data:`MAX_EDGES`, the number of pairs is estimated first (:func:`estimated_edges`) and a ValueError names it
+    instead (``check_size=False``: no check).
 
     Shapes:
         x: (N_hits, D).
     """
     eps = check_positive("eps", eps)
-    return radius_graph(_as_tensor(x), eps, max_num_neighbors=max_num_neighbors, loop=False, backend=backend)
+    x = _as_tensor(x)
+    n = x.size(0)
+    max_edges = MAX_EDGES
+    if check_size and max_num_neighbors is None and n * (n - 1) > max_edges:
+        pairs = estimated_edges(x, eps)
+        if pairs > max_edges:
+            raise ValueError(
+                f"DBSCAN at eps {eps:g}: ~{pairs / n:,.0f} of the {n:,} points lie within eps of each point (estimated "
+                f"from {min(n, _SAMPLE)}), ~{pairs:,.0f} pairs, over the {max_edges:,} the radius graph may hold: the "
+                "coordinates are nearly one blob (an untrained or collapsed model?) or eps is too large for them"
+            )
+    return radius_graph(x, eps, max_num_neighbors=max_num_neighbors, loop=False, backend=backend)
 
 
 def labels_from_graph(

@@ -91,3 +91,28 @@ def test_empty_input():
 def test_bad_inputs_raise(x, eps, min_samples, match):
     with pytest.raises(ValueError, match=match):
         dbscan_labels(x, eps, min_samples)
+
+
+def test_a_blob_too_dense_for_the_radius_graph_is_named_not_built(monkeypatch):
+    from trackcore.builders import DBSCANBuilder, dbscan_clustering, dbscan_graph
+    from trackcore.builders.dbscan_clustering import estimated_edges
+
+    rng = np.random.default_rng(0)
+    blob = torch.from_numpy(rng.normal(0, 0.01, (3000, 4)).astype(np.float32))  # every pair within eps 0.3
+    assert estimated_edges(blob, 0.3) == 3000 * 2999
+    assert dbscan_graph(blob, 0.3).edge_index.size(1) == 3000 * 2999  # 9M pairs: under the bound, built
+    monkeypatch.setattr(dbscan_clustering, "MAX_EDGES", 1_000_000)
+    with pytest.raises(ValueError, match=r"DBSCAN at eps 0.3: ~2,999 of the 3,000 points .* over the 1,000,000"):
+        dbscan_graph(blob, 0.3)
+    event = type("Event", (), {"hit_id": torch.arange(3000)})()
+    with pytest.raises(ValueError, match="nearly one blob"):  # the builders' own calls: the scan's and inference's
+        DBSCANBuilder().build_grid(event, {"coords": blob}, [{"eps": 0.3}, {"eps": 0.1}])
+    with pytest.raises(ValueError, match="nearly one blob"):
+        DBSCANBuilder(eps=0.3)(event, {"coords": blob})
+    # spread points: the estimate from 512 of them is near the exact count, and the graph is built
+    spread = torch.from_numpy(rng.uniform(0, 10, (3000, 2)).astype(np.float32))
+    exact = dbscan_graph(spread, 0.3, check_size=False).edge_index.size(1)
+    assert abs(estimated_edges(spread, 0.3) - exact) < 0.2 * exact
+    assert dbscan_graph(spread, 0.3).edge_index.size(1) == exact
+    # a neighbour cap bounds the graph: no check
+    assert dbscan_graph(blob, 0.3, max_num_neighbors=5).edge_index.size(1) == 3000 * 5
