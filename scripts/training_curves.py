@@ -22,17 +22,23 @@ METRICS = (("val/dm_efficiency", "val DM efficiency"), ("val/dm_fake_rate", "val
 
 
 def read_runs(work_dir: Path) -> dict[str, pd.DataFrame]:
-    """Step -> its latest run's per-epoch validation metrics (rows of the CSV log that carry them)."""
+    """Step -> its per-epoch validation metrics (rows of the CSV logs that carry them). A run resumed from its
+    checkpoint logs into a new ``version_*``: the versions are read oldest first, a later one's epochs replacing
+    the same epochs of an earlier one."""
     runs = {}
     for step_dir in sorted((work_dir / "runs").iterdir()):
         logs = sorted(step_dir.glob("version_*/metrics.csv"), key=lambda p: p.stat().st_mtime)
         if not logs or step_dir.name.endswith("-predict"):
             continue
-        table = pd.read_csv(logs[-1])
-        keep = [m for m, _ in METRICS if m in table.columns]
-        if not keep or "epoch" not in table.columns:
-            continue
-        runs[step_dir.name] = table.dropna(subset=keep, how="all")[["epoch", *keep]].groupby("epoch").last()
+        tables = []
+        for log in logs:
+            table = pd.read_csv(log)
+            keep = [m for m, _ in METRICS if m in table.columns]
+            if keep and "epoch" in table.columns:
+                tables.append(table.dropna(subset=keep, how="all")[["epoch", *keep]].groupby("epoch").last())
+        if tables:
+            merged = pd.concat(tables)
+            runs[step_dir.name] = merged[~merged.index.duplicated(keep="last")].sort_index()
     return runs
 
 

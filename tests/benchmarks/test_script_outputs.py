@@ -99,5 +99,10 @@ def test_training_curves_of_a_work_dir(tmp_path: Path, capsys: pytest.CaptureFix
     assert script.main([str(tmp_path / "work"), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "training_curves.png").stat().st_size > 10_000
     assert script.read_runs(tmp_path / "work")["ec"]["val/dm_efficiency"].tolist() == [0.6, 0.8]
+    # resumed: a newer version's epochs follow (and replace) the older one's
+    resumed = tmp_path / "work" / "runs" / "ec" / "version_1" / "metrics.csv"
+    resumed.parent.mkdir()
+    resumed.write_text("epoch,step,val/dm_efficiency,val/dm_fake_rate,val/loss\n1,20,0.85,0.04,0.25\n2,30,0.9,0.03,0.2\n")
+    assert script.read_runs(tmp_path / "work")["ec"]["val/dm_efficiency"].tolist() == [0.6, 0.85, 0.9]
     assert script.main([str(tmp_path / "nothing")]) == 2
     assert "no runs/ folder" in capsys.readouterr().err
