@@ -36,7 +36,7 @@ def _as_tensor(x: Any) -> torch.Tensor:
 
 MAX_EDGES = 300_000_000
 """The most edges an uncapped DBSCAN radius graph may hold (~20 bytes each, and copies while it is built)."""
-_SAMPLE = 512
+_SAMPLE = 128  # points whose neighbours are counted: a (128, N) distance block, small beside the DBSCAN itself
 
 
 def estimated_edges(x: torch.Tensor, eps: float, *, sample: int = _SAMPLE, seed: int = 0) -> float:
@@ -68,8 +68,8 @@ def dbscan_graph(
     (``backend="auto"``: see :func:`trackcore.neighbors.resolve_backend`).
 
     Without a neighbour cap the graph holds every pair within ``eps``: on coordinates where most hits lie within
-    ``eps`` of each other (an untrained embedding is one blob) that is ~N^2 pairs, 3.6 billion for a TrackML-density
-    event, which filled a 24 GB machine until the kernel killed the process. So when ``N (N - 1)`` could exceed
+    ``eps`` of each other (an untrained embedding is one blob) that is ~N^2 pairs: billions at TrackML density, more
+    memory than a workstation has (README, "The GPU check"). So when ``N (N - 1)`` could exceed
     :data:`MAX_EDGES`, the number of pairs is estimated first (:func:`estimated_edges`) and a ValueError names it
     instead (``check_size=False``: no check).
 

@@ -109,7 +109,7 @@ def test_a_blob_too_dense_for_the_radius_graph_is_named_not_built(monkeypatch):
         DBSCANBuilder().build_grid(event, {"coords": blob}, [{"eps": 0.3}, {"eps": 0.1}])
     with pytest.raises(ValueError, match="nearly one blob"):
         DBSCANBuilder(eps=0.3)(event, {"coords": blob})
-    # spread points: the estimate from 512 of them is near the exact count, and the graph is built
+    # spread points: the estimate from 128 of them is near the exact count, and the graph is built
     spread = torch.from_numpy(rng.uniform(0, 10, (3000, 2)).astype(np.float32))
     exact = dbscan_graph(spread, 0.3, check_size=False).edge_index.size(1)
     assert abs(estimated_edges(spread, 0.3) - exact) < 0.2 * exact
