@@ -30,7 +30,7 @@ DENSITY=()
 for m in "$WHEELS"/models/*.ckpt; do [ -e "$m" ] && DENSITY+=(--density-ckpt "$(basename "$m" .ckpt)=$m"); done
 # faiss-gpu cannot travel: its CUDA 12 build needs cuBLAS 12 (~500 MB); the image holds CUDA 13's
 python3 scripts/gpu_check.py --out "$CHECK" --events "${EVENTS:-3}" --compare-data tiny \
-    --allow-skip "faiss has no GPU support" --part-timeout "${PART_TIMEOUT:-200}" "${DENSITY[@]}" "$@"
+    --allow-skip "faiss has no GPU support" --part-timeout "${PART_TIMEOUT:-200}" ${DENSITY[@]+"${DENSITY[@]}"} "$@"
 rc=$?
 cp "$CHECK"/gpu_check.md "$CHECK"/gpu_check.json "$DEST"/ 2>/dev/null
 cp "$CHECK"/bench/bench_*.md "$CHECK"/bench/bench_*.json "$DEST"/ 2>/dev/null
