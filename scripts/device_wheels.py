@@ -104,13 +104,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    models = {}
-    for item in args.model:
-        step, _, path = item.partition("=")
-        if not step or not path or not Path(path).is_file():
-            print(f"device-wheels: --model {item}: expected STEP=PATH of an existing checkpoint file", file=sys.stderr)
+    from trackcore.checks import setting_pairs
+    from trackcore.compare.pipeline import all_steps
+
+    try:
+        models = {step: Path(path) for step, path in setting_pairs(args.model, all_steps(), "--model", "bench step")}
+    except ValueError as error:
+        print(f"device-wheels: {error}", file=sys.stderr)
+        return 2
+    for step, path in models.items():
+        if not path.is_file():
+            print(f"device-wheels: --model {step}={path}: no such checkpoint file", file=sys.stderr)
             return 2
-        models[step] = Path(path)
     needed = missing_from_image(args.python_version)
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.whl"):

@@ -54,11 +54,7 @@ def parts(out: Path, events: int, skip_compare: bool, compare_data: str = "small
           *shlex.split(os.environ.get("BENCH_ARGS", ""))]),
     ]
     if density_ckpt:
-        steps = [c.split("=", 1)[0] for c in density_ckpt]
-        families = [s for s in steps if s != "ml"]
-        if not families or any("=" not in c for c in density_ckpt):
-            raise SystemExit(f"gpu-check: --density-ckpt takes STEP=PATH with a family's step (ec, oc, eggnet, "
-                             f"hgnn) beside ml: got {density_ckpt}")
+        families = density_families(density_ckpt)
         commands.append(("density inference (trackml-full-pixel, trained " + ", ".join(families) + ")",
                          [*TRACKCORE, "bench", "--data", "trackml-full-pixel", "--density-configs", "--device", "cuda",
                           "--families", ",".join(families), "--events", str(events),
@@ -69,6 +65,24 @@ def parts(out: Path, events: int, skip_compare: bool, compare_data: str = "small
                          [*TRACKCORE, "compare", "--data", compare_data, "--benchmark", "full_pixel", "--quick",
                           "--data-root", str(out / "data_cache"), "--out", str(out / "compare")]))
     return commands
+
+
+def density_families(density_ckpt: list[str]) -> list[str]:
+    """The families of ``--density-ckpt STEP=PATH`` settings (every step but ``ml``), each step checked by the
+    shared ``KEY=VALUE`` parser against the installed chains' steps.
+
+    Raises:
+        ValueError: a setting that is not STEP=PATH of a known step; SystemExit: no family's step among them.
+    """
+    from trackcore.checks import setting_pairs
+    from trackcore.compare.pipeline import all_steps
+
+    steps = [step for step, _ in setting_pairs(density_ckpt, all_steps(), "--density-ckpt", "bench step")]
+    families = [s for s in steps if s != "ml"]
+    if not families:
+        raise SystemExit(f"gpu-check: --density-ckpt takes STEP=PATH with a family's step (ec, oc, eggnet, "
+                         f"hgnn) beside ml: got {density_ckpt}")
+    return families
 
 
 def skip_reasons(pytest_output: str) -> list[str]:
@@ -103,7 +117,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="trained weights for a TrackML-density inference part (e.g. ml=... and ec=...); repeat")
     parser.add_argument("--part-timeout", type=float, default=None, metavar="SECONDS",
                         help="stop a part after this long (it counts as failed; the next part runs)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.density_ckpt:  # here, not after reaching a GPU
+        try:
+            density_families(args.density_ckpt)
+        except ValueError as error:
+            parser.error(str(error))
+    return args
 
 
 def _run(command: list[str], timeout: float | None) -> tuple[int | None, str]:
@@ -118,7 +138,7 @@ def _run(command: list[str], timeout: float | None) -> tuple[int | None, str]:
 
 
 def _write(out: Path, record: dict) -> None:
-    """The record as JSON and a Markdown table, each written whole (a temporary file renamed)."""
+    """The record as JSON and a Markdown table, each written whole (``trackcore.data.atomic``)."""
     rows = record["parts"]
     lines = [f"# GPU check on {record['device']} (torch {record['torch']}, CUDA {record['cuda']})", "",
              "| part | ok | wall time | note | log |", "|---|---|---|---|---|"]
@@ -131,10 +151,10 @@ def _write(out: Path, record: dict) -> None:
         lines.append(f"| {r['part']} | {'yes' if r['ok'] else 'NO'} | {r['seconds']:.0f} s | {note} | {r['log']} |")
     lines += ["", "Inference timings per family: bench/bench_*.md (and bench_density/ with --density-ckpt); "
               "training and inference of the short run: compare/report.md."]
-    for name, text in (("gpu_check.json", json.dumps(record, indent=1)), ("gpu_check.md", "\n".join(lines) + "\n")):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text)
-        tmp.replace(out / name)
+    from trackcore.data.atomic import atomic_write_text
+
+    atomic_write_text(out / "gpu_check.json", json.dumps(record, indent=1))
+    atomic_write_text(out / "gpu_check.md", "\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,3 +108,19 @@ def test_the_check_records_every_part_and_counts_a_stopped_one_as_failed(
     assert "Fake GPU" in table and "stopped at the part timeout" in table and "allowed skips: faiss" in table
     monkeypatch.setattr(CHECK, "parts", lambda *a: [("gpu tests", [py, "-c", "print('1 passed, 1 skipped')"])])
     assert CHECK.main(["--out", str(tmp_path / "strict")]) == 1  # a skip with no allowed reason fails
+
+
+def test_bad_checkpoint_settings_are_named_before_any_download_or_gpu(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ["--out", str(tmp_path / "wheels")]
+    assert WHEELS.main([*out, "--model", "xx=a.ckpt"]) == 2
+    assert "--model 'xx=a.ckpt': no such bench step setting" in capsys.readouterr().err
+    assert WHEELS.main([*out, "--model", "ml"]) == 2
+    assert "--model takes KEY=VALUE (got 'ml')" in capsys.readouterr().err
+    assert WHEELS.main([*out, "--model", f"ml={tmp_path / 'missing.ckpt'}"]) == 2
+    assert "missing.ckpt: no such checkpoint file" in capsys.readouterr().err
+    assert not (tmp_path / "wheels").exists()
+    with pytest.raises(SystemExit):
+        CHECK.parse_args(["--density-ckpt", "xx=a.ckpt"])  # argparse's error: exit 2, before the GPU check
+    assert "no such bench step setting" in capsys.readouterr().err
+    assert CHECK.parse_args(["--density-ckpt", "ml=M", "--density-ckpt", "hgnn=H"]).density_ckpt == ["ml=M", "hgnn=H"]
