@@ -59,6 +59,10 @@ def test_cell_shapes_residual_and_order():
                              super_edge_weight=graph.super_edge_weight, bipartite_index=graph.bipartite_index,
                              bipartite_weight=torch.zeros(b))
     assert not torch.allclose(cell(state, zero).super_node, out.super_node)
+    with torch.inference_mode():  # the sums by the graph's sparse operators (built once per graph): the same
+        again = cell(state, graph)
+        assert set(graph._sums) == {n}
+    torch.testing.assert_close(again.node, out.node.detach(), rtol=1e-5, atol=1e-5)
     last = HierarchicalCell(hidden_dim=h, update_edges=False)
     kept = last(state, graph)
     assert kept.edge is state.edge and kept.super_edge is state.super_edge

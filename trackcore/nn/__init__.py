@@ -12,7 +12,7 @@ Usage (``x``: ``(N, F)`` hit features, ``edge_index``: ``(2, E)``, ``[0]`` sourc
 """
 
 from trackcore.nn.activation import ACTIVATIONS, make_activation
-from trackcore.nn.aggregation import AGGREGATIONS, aggregate
+from trackcore.nn.aggregation import AGGREGATIONS, aggregate, sum_operator
 from trackcore.nn.edge_features import EDGE_FEATURE_NAMES, geometric_edge_features, wrap_phi
 from trackcore.nn.edge_head import EdgeClassifierHead
 from trackcore.nn.evolving_graph import EvolvingGraphAttention, EvolvingGraphOutput
@@ -33,7 +33,6 @@ __all__ = [
     "ACTIVATIONS",
     "AGGREGATIONS",
     "EDGE_FEATURE_NAMES",
-    "MLP",
     "EdgeClassifierHead",
     "EvolvingGraphAttention",
     "EvolvingGraphOutput",
@@ -44,6 +43,7 @@ __all__ = [
     "HierarchicalState",
     "InteractionNetwork",
     "InteractionNetworkOutput",
+    "MLP",
     "PoolingOutput",
     "TwoGaussians",
     "aggregate",
@@ -52,5 +52,6 @@ __all__ = [
     "geometric_edge_features",
     "gmm_cut",
     "make_activation",
+    "sum_operator",
     "wrap_phi",
 ]

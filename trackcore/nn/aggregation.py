@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -27,6 +28,32 @@ def check_aggrs(aggrs: str | Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def sum_operator(index_e: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """The sparse ``(N, E)`` matrix ``S`` (CSR) with ``S[i, e] = 1`` where ``index_e[e] == i``: ``S @ m`` is each
+    node's sum of the messages ``m``, the same sums as ``index_add`` (each node's messages in edge order).
+
+    On the CPU the sparse product is faster than ``index_add`` (more so for an unsorted index) and the
+    matrix serves every aggregation over one graph: an :class:`~trackcore.nn.InteractionNetwork`
+    builds one per direction per forward pass and hands it to :func:`aggregate` (``sums``) in each
+    iteration.
+
+    Shapes:
+        index_e: ``(E,)`` int64 in ``[0, N)`` -> ``(N, E)`` sparse CSR, float32.
+    """
+    if index_e.dim() != 1 or index_e.dtype != torch.int64:
+        raise ValueError(
+            f"Expected 'index_e' of shape (E,) and type int64 (got {tuple(index_e.shape)}, {index_e.dtype})")
+    if index_e.numel() and (int(index_e.min()) < 0 or int(index_e.max()) >= num_nodes):
+        raise ValueError(f"Expected 'index_e' in [0, {num_nodes}) (got {int(index_e.min())}..{int(index_e.max())})")
+    order = torch.argsort(index_e, stable=True)  # each node's edges in their given order
+    rows = index_e.new_zeros(num_nodes + 1)
+    torch.cumsum(torch.bincount(index_e, minlength=num_nodes), 0, out=rows[1:])
+    ones = torch.ones(index_e.numel(), device=index_e.device)
+    with warnings.catch_warnings():  # torch's notice that sparse CSR tensors are in beta, once per process
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(rows, order, ones, size=(num_nodes, index_e.numel()), check_invariants=False)
+
+
 def aggregate(
     messages_e: torch.Tensor,
     index_e: torch.Tensor,
@@ -34,6 +61,7 @@ def aggregate(
     aggrs: str | Sequence[str],
     *,
     eps: float = 1e-5,
+    sums: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""Reduce edge messages onto nodes with each aggregation in ``aggrs`` and concatenate the results.
 
@@ -53,6 +81,8 @@ def aggregate(
         aggrs: names from :data:`AGGREGATIONS`, in the order of the output blocks; a single string
             is one aggregation.
         eps: added to the variance before the square root (default ``1e-5``).
+        sums: :func:`sum_operator` of ``index_e`` (or None): without gradients the sums (of ``sum``, ``mean``,
+            ``std``) are its sparse product with the messages instead of an ``index_add``.
 
     Shapes:
         messages_e: ``(E, F)``; index_e: ``(E,)`` int64 in ``[0, N)`` -> ``(N, len(aggrs) * F)``.
@@ -70,6 +100,9 @@ def aggregate(
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
         raise ValueError(f"Expected 'num_nodes' to be a non-negative int (got {num_nodes!r})")
 
+    if sums is not None and (sums.layout != torch.sparse_csr or tuple(sums.shape) != (num_nodes, index_e.numel())):
+        raise ValueError(f"Expected 'sums' to be the sparse CSR sum_operator ({num_nodes}, {index_e.numel()}) of "
+                         f"'index_e' (got {sums.layout}, {tuple(sums.shape)})")
     n_features = messages_e.size(1)
     out_shape = (num_nodes, n_features)
     index_ef = index_e.unsqueeze(1).expand_as(messages_e)
@@ -84,7 +117,10 @@ def aggregate(
 
     def total(values_e: torch.Tensor, key: str) -> torch.Tensor:
         if key not in cache:
-            cache[key] = values_e.new_zeros(out_shape).index_add(0, index_e, values_e)
+            if sums is not None and not torch.is_grad_enabled() and values_e.dtype == sums.dtype:
+                cache[key] = torch.sparse.mm(sums, values_e)
+            else:
+                cache[key] = values_e.new_zeros(out_shape).index_add(0, index_e, values_e)
         return cache[key]
 
     def mean() -> torch.Tensor:

@@ -16,12 +16,12 @@ residually:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from trackcore.nn.aggregation import aggregate, check_aggrs
+from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator
 from trackcore.nn.mlp import MLP
 
 
@@ -60,6 +60,8 @@ class HierarchicalGraph:
     super_edge_weight: torch.Tensor
     bipartite_index: torch.Tensor
     bipartite_weight: torch.Tensor
+    _sums: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict, init=False, repr=False,
+                                                               compare=False)
 
     def __post_init__(self) -> None:
         for name in ("edge_index", "super_edge_index", "bipartite_index"):
@@ -71,6 +73,18 @@ class HierarchicalGraph:
             value = getattr(self, name)
             if value.shape != (index.size(1),):
                 raise ValueError(f"Expected '{name}' to have shape ({index.size(1)},) (got {tuple(value.shape)})")
+
+    def hit_sums(self, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`~trackcore.nn.aggregation.sum_operator` of the hit graph's targets and of its sources, built once
+        for every cell that passes messages on this graph.
+
+        Shapes:
+            two ``(num_nodes, E)`` sparse CSR matrices.
+        """
+        if num_nodes not in self._sums:
+            src, dst = self.edge_index
+            self._sums[num_nodes] = (sum_operator(dst, num_nodes), sum_operator(src, num_nodes))
+        return self._sums[num_nodes]
 
 
 def weighted_sum(values: torch.Tensor, weight: torch.Tensor, index: torch.Tensor, num: int) -> torch.Tensor:
@@ -142,8 +156,11 @@ class HierarchicalCell(nn.Module):
         hs = hs + self.super_node_network(torch.cat([hs, from_super_edges, from_hits], dim=1))
         # 2. hits: incoming and outgoing edges, and their super-nodes' new states
         from_super_nodes = weighted_sum(hs.index_select(0, sup), graph.bipartite_weight, hit, n)
-        h = h + self.node_network(torch.cat(
-            [h, aggregate(e, dst, n, self.aggrs), aggregate(e, src, n, self.aggrs), from_super_nodes], dim=1))
+        sums = (None, None)
+        if not torch.is_grad_enabled() and h.device.type == "cpu" and {"sum", "mean", "std"} & set(self.aggrs):
+            sums = graph.hit_sums(n)
+        h = h + self.node_network(torch.cat([h, aggregate(e, dst, n, self.aggrs, sums=sums[0]),
+                                             aggregate(e, src, n, self.aggrs, sums=sums[1]), from_super_nodes], dim=1))
         if not self.update_edges:
             return HierarchicalState(node=h, edge=e, super_node=hs, super_edge=es)
         # 3.-4. super-edges and edges from their ends' new states

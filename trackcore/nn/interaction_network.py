@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint as checkpoint_fn
 
-from trackcore.nn.aggregation import aggregate, check_aggrs
+from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator
 from trackcore.nn.mlp import MLP
 
 
@@ -139,22 +139,27 @@ class InteractionNetwork(nn.Module):
         src, dst = edge_index[0], edge_index[1]
         h = self.node_encoder(x)
         e = self.edge_encoder.forward_gathered(h, (src, dst)) if edge_attr is None else self.edge_encoder(edge_attr)
+        # inference on the CPU: each direction's sums by one sparse matrix, built once for every iteration
+        sums = (None, None)
+        if not torch.is_grad_enabled() and x.device.type == "cpu" and {"sum", "mean", "std"} & set(self.aggrs):
+            sums = (sum_operator(dst, h.size(0)), sum_operator(src, h.size(0)) if self.bidirectional else None)
         for t in range(self.n_iterations):
             if self.checkpoint and torch.is_grad_enabled():
                 h, e = checkpoint_fn(self._iteration, t, h, e, src, dst, use_reentrant=False)
             else:
-                h, e = self._iteration(t, h, e, src, dst)
+                h, e = self._iteration(t, h, e, src, dst, sums)
         return InteractionNetworkOutput(node=h, edge=e)
 
     def _iteration(
-        self, t: int, h: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor
+        self, t: int, h: torch.Tensor, e: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
+        sums: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None),
     ) -> tuple[torch.Tensor, torch.Tensor]:
         k = 0 if len(self.edge_networks) == 1 else t
         # = edge_networks[k](cat([h[src], h[dst], e])), without the (E, 3H) concatenation
         delta_e = self.edge_networks[k].forward_gathered(h, (src, dst), e)
-        node_inputs = [h, aggregate(delta_e, dst, h.size(0), self.aggrs)]
+        node_inputs = [h, aggregate(delta_e, dst, h.size(0), self.aggrs, sums=sums[0])]
         if self.bidirectional:
-            node_inputs.append(aggregate(delta_e, src, h.size(0), self.aggrs))
+            node_inputs.append(aggregate(delta_e, src, h.size(0), self.aggrs, sums=sums[1]))
         delta_h = self.node_networks[k](torch.cat(node_inputs, dim=1))
         if self.residual:
             return h + delta_h, e + delta_e

@@ -76,10 +76,21 @@ class MLP(nn.Module):
             layers.append(make_activation(output_activation))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, *, chunk_size: int | None = None) -> torch.Tensor:
+        """``self.layers(x)``; without gradients the rows of a 2-D ``x`` go through ``chunk_size`` at a time
+        (:func:`inference_chunks`, as in :meth:`forward_gathered`): an edge encoder's ``(E, H)`` intermediates
+        then stay in the CPU cache. Same output up to float rounding."""
         if x.size(-1) != self.in_dim:
             raise ValueError(f"Expected input with {self.in_dim} features in the last dimension (got {tuple(x.shape)})")
-        return self.layers(x)
+        if x.dim() != 2:
+            return self.layers(x)
+        parts = inference_chunks(x.size(0), max(self.out_dim, self.layers[0].out_features), x.device, chunk_size)
+        if len(parts) == 1:
+            return self.layers(x)
+        result = x.new_empty(x.size(0), self.out_dim)
+        for part in parts:
+            result[part] = self.layers(x[part])
+        return result
 
     def forward_gathered(
         self,

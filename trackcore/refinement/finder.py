@@ -159,9 +159,7 @@ class HelixFinder:
         i, j = member[first], member[second]
         key = unique_ints(i[i != j] * len(free) + j[i != j])
         i, j = key // len(free), key % len(free)
-        dist = np.linalg.norm(p[free[i]] - p[free[j]], axis=1)
-        order = np.lexsort((dist, i))  # grouped by hit, nearest mate first
-        return self.seeded_helices(p, free, i[order], j[order], accept, memo)
+        return self.seeded_helices(p, free, *nearest_first(p[free], i, j), accept, memo)
 
     def seeded_helices(
         self, p: np.ndarray, free: np.ndarray, query: np.ndarray, near: np.ndarray, accept: Accept | None = None,
@@ -324,6 +322,25 @@ class HelixFinder:
             return {}
         return {"min_gap": self.min_gap, "whole": True, "max_d0": self.max_d0,
                 "min_radius": self.search_min_radius}
+
+
+def nearest_first(q: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)`` grouped by ``i`` (ascending), each ``i``'s mates nearest first, ties in their given
+    order: ``np.lexsort((distance, i))`` by two stable sorts, the distance's over all pairs first, then the
+    hits' (a radix sort while the hits fit 16 bits), with the distances taken column by column (faster than
+    the lexsort and the row-wise norm on millions of pairs).
+
+    Shapes:
+        q: (F, 3) float64; i, j: (P,) int64 positions in ``q`` -> (P,), (P,).
+    """
+    squared = np.zeros(len(i))
+    for column in np.ascontiguousarray(q.T):
+        diff = column.take(i) - column.take(j)
+        squared += diff * diff
+    order = np.argsort(np.sqrt(squared), kind="stable")
+    by_hit = i[order]
+    order = order[np.argsort(by_hit.astype(np.uint16) if len(q) <= 1 << 16 else by_hit, kind="stable")]
+    return i[order], j[order]
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,34 @@ def test_bad_inputs_raise() -> None:
         aggregate(m, idx.int(), 2, "sum")
     with pytest.raises(ValueError, match="'num_nodes' to be a non-negative int"):
         aggregate(m, idx, -1, "sum")
+
+
+@pytest.mark.parametrize("n_targets", [1, 7, 40])  # 40: nodes past the largest index and nodes without messages
+def test_sum_operator_gives_the_same_aggregations_without_gradients(n_targets: int) -> None:
+    from trackcore.nn import sum_operator
+
+    messages, index = random_messages(60, 4, min(n_targets, 30), seed=5)
+    sums = sum_operator(index, n_targets)
+    assert sums.layout == torch.sparse_csr and tuple(sums.shape) == (n_targets, 60)
+    expected = aggregate(messages, index, n_targets, AGGREGATIONS)
+    with torch.no_grad():
+        got = aggregate(messages, index, n_targets, AGGREGATIONS, sums=sums)
+    torch.testing.assert_close(got, expected, rtol=1e-6, atol=1e-6)
+    # with gradients the operator is not used (index_add's backward), and the result is the same
+    grad_messages = messages.clone().requires_grad_()
+    with_grad = aggregate(grad_messages, index, n_targets, ("sum", "max"), sums=sums)
+    with_grad.sum().backward()
+    assert grad_messages.grad is not None and torch.isfinite(grad_messages.grad).all()
+
+
+def test_sum_operator_checks_its_inputs() -> None:
+    from trackcore.nn import sum_operator
+
+    messages, index = random_messages(10, 2, 5)
+    with pytest.raises(ValueError, match=r"in \[0, 4\)"):
+        sum_operator(index, 4 if int(index.max()) >= 4 else 0)
+    with pytest.raises(ValueError, match="int64"):
+        sum_operator(index.int(), 5)
+    with pytest.raises(ValueError, match="sum_operator"):
+        aggregate(messages, index, 6, "sum", sums=sum_operator(index, 5))
+    assert tuple(sum_operator(index[:0], 3).shape) == (3, 0)

@@ -174,3 +174,15 @@ def test_bad_inputs_raise() -> None:
 def test_output_validates_shapes() -> None:
     with pytest.raises(ValueError, match="Expected 'edge' to be two-dimensional"):
         InteractionNetworkOutput(node=torch.zeros(3, 2), edge=torch.zeros(4))
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_inference_without_gradients_is_the_same(bidirectional: bool) -> None:
+    # without gradients the CPU path aggregates sums by sparse products and runs the MLPs in chunks
+    x, edge_index = random_graph()
+    net = small_network(bidirectional=bidirectional)
+    expected = net(x, edge_index)
+    with torch.inference_mode():
+        got = net(x, edge_index)
+    torch.testing.assert_close(got.node, expected.node.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(got.edge, expected.edge.detach(), rtol=1e-5, atol=1e-5)

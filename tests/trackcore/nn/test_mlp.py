@@ -115,3 +115,24 @@ def test_forward_gathered_in_chunks_without_gradients_is_the_same(chunk_size):
     assert gather_chunk_size(64) == 16384 and gather_chunk_size(1 << 20) == 256
     with pytest.raises(ValueError, match="'chunk_size' >= 1"):
         mlp.forward_gathered(node, (src, dst), edge, chunk_size=0)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 50, None])
+def test_forward_in_chunks_without_gradients_is_the_same(chunk_size):
+    import torch
+
+    from trackcore.nn.mlp import MLP
+
+    torch.manual_seed(2)
+    mlp = MLP(in_dim=6, out_dim=8, hidden_dim=16, n_layers=2, activation="silu", output_activation="silu",
+              output_layer_norm=True)
+    x = torch.randn(50, 6)
+    expected = mlp.layers(x)
+    with torch.no_grad():
+        got = mlp(x, chunk_size=chunk_size)
+        assert mlp(x[:3].reshape(1, 3, 6), chunk_size=1).shape == (1, 3, 8)  # not 2-D: one pass
+    assert not got.requires_grad and torch.allclose(got, expected, atol=1e-5)
+    with_grad = mlp(x, chunk_size=chunk_size)
+    assert with_grad.requires_grad and torch.allclose(with_grad, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="'chunk_size' >= 1"), torch.no_grad():
+        mlp(x, chunk_size=0)

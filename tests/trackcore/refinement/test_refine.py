@@ -302,3 +302,16 @@ def test_regroup_does_not_search_blobs_and_names_unknown_hits() -> None:
     assert len(HelixRefinement(max_clean_hits=12)(TrackCandidates.empty(), pos, groups=blob)) == 0
     with pytest.raises(ValueError, match="not among the event's hits"):
         HelixRefinement()(TrackCandidates.empty(), pos, groups=candidates([[0, 1, 99]]))
+
+
+@pytest.mark.parametrize("n_hits", [40, 70_000])  # the hits' radix sort (16 bits) and the general one
+def test_nearest_first_is_the_lexsort_by_hit_then_distance(n_hits: int) -> None:
+    from trackcore.refinement.finder import nearest_first
+
+    rng = np.random.default_rng(3)
+    q = rng.integers(0, 4, (n_hits, 3)).astype(np.float64)  # coarse: many equal distances
+    key = np.unique(rng.integers(0, n_hits, 3000) * n_hits + rng.integers(0, n_hits, 3000))
+    i, j = key // n_hits, key % n_hits
+    order = np.lexsort((np.linalg.norm(q[i] - q[j], axis=1), i))
+    got_i, got_j = nearest_first(q, i, j)
+    assert np.array_equal(got_i, i[order]) and np.array_equal(got_j, j[order])
