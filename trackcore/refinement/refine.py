@@ -118,6 +118,10 @@ class HelixRefinement:
         crowd_d0: the crowd cut's largest transverse impact parameter (mm) of a candidate with
             another hit near one of its hits (None: no such cut).
         crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
+        join_passes: after a model's second passes (:meth:`~trackcore.train.module.TrackModule.add_second_pass`),
+            :meth:`join` their candidates with the first pass's: a particle split between passes (e.g. its
+            hits on one layer's overlapping modules in two candidates) is merged, and free hits are tried
+            on the merged candidates again (default ``False``).
         quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` (``trackcore quality fit``):
             the learned cut, applied with the quality cut (the candidates before the searches, each helix they
             find before it takes its hits), drops candidates it judges fakes with a probability above
@@ -158,6 +162,7 @@ class HelixRefinement:
     crowd_radius: float = 3.0
     quality_model: str | None = None
     max_fake_prob: float = 0.5
+    join_passes: bool = False
 
     def __post_init__(self) -> None:
         check_positive("tol_xy", self.tol_xy)
@@ -325,6 +330,34 @@ class HelixRefinement:
         rows = np.concatenate(tracks)
         label = np.repeat(np.arange(len(tracks), dtype=np.int64), [len(t) for t in tracks])
         return TrackCandidates(ids[rows], label)
+
+    def join(self, candidates: TrackCandidates, pos: Any, hit_id: Any | None = None,
+             volume_id: Any | None = None) -> TrackCandidates:
+        """Candidates of several passes (each refined on the hits the ones before left) as one set: merged
+        (step 2), free hits tried on them and merged again (with ``extend``, step 3); candidates with hits
+        outside ``volumes`` pass unchanged (arguments as in :meth:`__call__`).
+
+        Shapes:
+            pos: (N_hits, 3); hit_id, volume_id: (N_hits,).
+        """
+        p = as_numpy(pos).astype(np.float64, copy=False)
+        ids = check_hit_id(hit_id, len(p))
+        ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
+        judged = self.judged_hits(volume_id, len(p))
+        tracks = candidates.index_lists(ids)[1]
+        aside = [t for t in tracks if not judged[t].all()]
+        tracks = [t for t in tracks if judged[t].all()]
+        if len(tracks) > 1:
+            tracks = steps.merge(tracks, p, self.check, self.merge_window)
+            if self.extend:
+                tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, judged), self.check,
+                                      self.extend_radius, self.extend_neighbors)
+                tracks = steps.merge(tracks, p, self.check, self.merge_window)
+        tracks += aside
+        if not tracks:
+            return TrackCandidates.empty()
+        label = np.repeat(np.arange(len(tracks), dtype=np.int64), [len(t) for t in tracks])
+        return TrackCandidates(ids[np.concatenate(tracks)], label)
 
     # ------------------------------------------------------------------ helpers
     def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None,

@@ -301,11 +301,16 @@ class TrackingModule(L.LightningModule):
         """``refined`` and the refined candidates of each ``second_pass`` in turn over the hits that
         the candidates so far leave (``refined`` alone without a second pass); ``memo``: see
         :meth:`refine_tracks`."""
-        for one in [] if self.second_pass is None else second_pass_list(self.second_pass):
+        passes = [] if self.second_pass is None else second_pass_list(self.second_pass)
+        for one in passes:
             taken = taken_hits(event.hit_id.cpu(), refined)
             extra = one(event, outputs, taken)
             if len(extra):
                 refined = refined.append(self.refine_tracks(extra, event, taken=taken, memo=memo))
+        if passes and self.refine is not None and self.refine.join_passes:  # the passes' candidates as one set
+            volume_id = getattr(event, "volume_id", None)
+            refined = self.refine.join(refined, event.pos.cpu(), event.hit_id.cpu(),
+                                       None if volume_id is None else volume_id.cpu())
         return refined
 
     def target_hits(self, event: Any) -> torch.Tensor | None:

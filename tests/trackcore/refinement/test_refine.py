@@ -315,3 +315,20 @@ def test_nearest_first_is_the_lexsort_by_hit_then_distance(n_hits: int) -> None:
     order = np.lexsort((np.linalg.norm(q[i] - q[j], axis=1), i))
     got_i, got_j = nearest_first(q, i, j)
     assert np.array_equal(got_i, i[order]) and np.array_equal(got_j, j[order])
+
+
+def test_join_merges_the_passes_pieces_and_gives_them_free_hits() -> None:
+    pos = event()
+    # a first pass holds 0-2, a second pass 3-4 (refined apart, neither knows the other); hit 5 is free
+    passes = candidates([[0, 1, 2], [3, 4], [6, 7, 8, 9, 10, 11]])
+    refine = HelixRefinement(join_passes=True)
+    assert track_sets(refine.join(passes, pos)) == {frozenset(range(6)), frozenset(range(6, 12))}
+    # two particles' candidates stay apart, and the noise hit joins neither
+    apart = candidates([[0, 1, 2, 3, 4], [6, 7, 8, 9, 10]])
+    assert track_sets(refine.join(apart, pos)) == {frozenset(range(6)), frozenset(range(6, 12))}
+    # candidates with hits outside the judged volumes pass unchanged
+    volume = np.full(13, 8)
+    volume[[3, 4]] = 12
+    assert track_sets(refine.join(passes, pos, volume_id=volume)) == {
+        frozenset({0, 1, 2}), frozenset({3, 4}), frozenset(range(6, 12))}  # hit 5: over 200 mm from hit 2
+    assert len(refine.join(TrackCandidates.empty(), pos)) == 0
