@@ -118,10 +118,11 @@ class HelixRefinement:
         crowd_d0: the crowd cut's largest transverse impact parameter (mm) of a candidate with
             another hit near one of its hits (None: no such cut).
         crowd_radius: how near (3D distance, mm) a hit the candidate does not hold makes a crowd.
-        join_passes: after a model's second passes (:meth:`~trackcore.train.module.TrackModule.add_second_pass`),
-            :meth:`join` their candidates with the first pass's: a particle split between passes (e.g. its
-            hits on one layer's overlapping modules in two candidates) is merged, and free hits are tried
-            on the merged candidates again (default ``False``).
+        join_passes: after the refinement and a model's second passes
+            (:meth:`~trackcore.train.module.TrackingModule.add_second_pass`), :meth:`join` all their candidates
+            (the model's, the searches', each pass's): a particle split between them (e.g. its hits on a
+            layer's overlapping modules in two candidates of half its hits each) is merged, and free hits
+            are tried on the merged candidates again (default ``False``).
         quality_model: a saved :class:`~trackcore.refinement.quality.QualityModel` (``trackcore quality fit``):
             the learned cut, applied with the quality cut (the candidates before the searches, each helix they
             find before it takes its hits), drops candidates it judges fakes with a probability above

@@ -299,15 +299,15 @@ class TrackingModule(L.LightningModule):
         self, refined: TrackCandidates, event: Any, outputs: dict[str, torch.Tensor], memo: dict | None = None
     ) -> TrackCandidates:
         """``refined`` and the refined candidates of each ``second_pass`` in turn over the hits that
-        the candidates so far leave (``refined`` alone without a second pass); ``memo``: see
-        :meth:`refine_tracks`."""
+        the candidates so far leave (``refined`` alone without a second pass), joined as one set where the
+        refinement sets ``join_passes``; ``memo``: see :meth:`refine_tracks`."""
         passes = [] if self.second_pass is None else second_pass_list(self.second_pass)
         for one in passes:
             taken = taken_hits(event.hit_id.cpu(), refined)
             extra = one(event, outputs, taken)
             if len(extra):
                 refined = refined.append(self.refine_tracks(extra, event, taken=taken, memo=memo))
-        if passes and self.refine is not None and self.refine.join_passes:  # the passes' candidates as one set
+        if self.refine is not None and self.refine.join_passes:  # the passes' (and searches') candidates as one set
             volume_id = getattr(event, "volume_id", None)
             refined = self.refine.join(refined, event.pos.cpu(), event.hit_id.cpu(),
                                        None if volume_id is None else volume_id.cpu())

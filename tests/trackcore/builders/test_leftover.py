@@ -90,12 +90,17 @@ def test_the_module_adds_the_refined_second_pass_to_the_first_pass() -> None:
     assert track_sets(loose.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
 
 
-def test_join_passes_merges_a_particle_split_between_the_passes() -> None:
+def test_join_passes_merges_a_particle_split_between_the_passes_or_the_searches() -> None:
     ev, out = scored_event()
     out = {"edge_score": torch.tensor([0.9, 0.9, 0.1, 0.3, 0.3] + [0.9] * 5 + [0.35, 0.1])}  # a: 0-2 | 3-5
     split = module(refine=HelixRefinement(extend=False), second_pass=LeftoverComponents(cut=0.2))
     assert track_sets(split.tracks(ev, out)) == {ids(range(3)), ids(range(3, 6)), ids(range(6, 12))}
     joined = module(refine=HelixRefinement(extend=False, join_passes=True), second_pass=LeftoverComponents(cut=0.2))
+    assert track_sets(joined.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
+    # one pass: the model's candidate and a helix that the refinement's search found on the hits it left
+    searched = module(refine=HelixRefinement(extend=False, recover=True))
+    assert track_sets(searched.tracks(ev, out)) == {ids(range(3)), ids(range(3, 6)), ids(range(6, 12))}
+    joined = module(refine=HelixRefinement(extend=False, recover=True, join_passes=True))
     assert track_sets(joined.tracks(ev, out)) == {ids(range(6)), ids(range(6, 12))}
 
 
