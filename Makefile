@@ -19,10 +19,12 @@ install: $(STAMP)
 # The main job: EC, OC, EggNet and HGNN trained (quick mode) and compared on the same `small` full events:
 # every pixel hit is the input (noise and every pT; nothing removed with the truth), beside the
 # model-free geometric baseline on the same events.
-# One torch thread: these graphs are small, and on a machine shared with another job two OpenMP
-# threads spin against it (an HGNN step: 15 s with two threads, 0.6 s with one, measured here).
+# Torch threads: the usable cores, at most 4 (a fresh 2-core machine: 11.5 min with two, 15.3 min with one,
+# measured in the same hour). On a machine shared with another job set OMP_NUM_THREADS=1: two OpenMP
+# threads then spin against it (an HGNN step: 15 s with two threads, 0.6 s with one, measured here).
+DEMO_THREADS := $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 4 ] && n=4; echo $$n)
 demo: $(STAMP)
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --benchmark full_pixel --quick \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(DEMO_THREADS)} WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/trackcore compare --data small --benchmark full_pixel --quick \
 		--data-root $(DEMO_DIR)/data_cache --out $(DEMO_DIR)/compare_small_full_pixel_quick
 
 # One worker per core (at most 4: each imports torch), one torch thread per worker.
