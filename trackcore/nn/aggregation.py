@@ -54,6 +54,12 @@ def sum_operator(index_e: torch.Tensor, num_nodes: int) -> torch.Tensor:
         return torch.sparse_csr_tensor(rows, order, ones, size=(num_nodes, index_e.numel()), check_invariants=False)
 
 
+def sums_by_operator(aggrs: Sequence[str], device: torch.device) -> bool:
+    """Whether a network should hand :func:`aggregate` :func:`sum_operator` s now: inference (no gradients) on
+    the CPU, with an aggregation that sums (``sum``, ``mean``, ``std``)."""
+    return not torch.is_grad_enabled() and device.type == "cpu" and bool({"sum", "mean", "std"} & set(aggrs))
+
+
 def aggregate(
     messages_e: torch.Tensor,
     index_e: torch.Tensor,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator
+from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator, sums_by_operator
 from trackcore.nn.mlp import MLP
 
 
@@ -156,9 +156,7 @@ class HierarchicalCell(nn.Module):
         hs = hs + self.super_node_network(torch.cat([hs, from_super_edges, from_hits], dim=1))
         # 2. hits: incoming and outgoing edges, and their super-nodes' new states
         from_super_nodes = weighted_sum(hs.index_select(0, sup), graph.bipartite_weight, hit, n)
-        sums = (None, None)
-        if not torch.is_grad_enabled() and h.device.type == "cpu" and {"sum", "mean", "std"} & set(self.aggrs):
-            sums = graph.hit_sums(n)
+        sums = graph.hit_sums(n) if sums_by_operator(self.aggrs, h.device) else (None, None)
         h = h + self.node_network(torch.cat([h, aggregate(e, dst, n, self.aggrs, sums=sums[0]),
                                              aggregate(e, src, n, self.aggrs, sums=sums[1]), from_super_nodes], dim=1))
         if not self.update_edges:

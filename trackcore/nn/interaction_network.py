@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint as checkpoint_fn
 
-from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator
+from trackcore.nn.aggregation import aggregate, check_aggrs, sum_operator, sums_by_operator
 from trackcore.nn.mlp import MLP
 
 
@@ -141,7 +141,7 @@ class InteractionNetwork(nn.Module):
         e = self.edge_encoder.forward_gathered(h, (src, dst)) if edge_attr is None else self.edge_encoder(edge_attr)
         # inference on the CPU: each direction's sums by one sparse matrix, built once for every iteration
         sums = (None, None)
-        if not torch.is_grad_enabled() and x.device.type == "cpu" and {"sum", "mean", "std"} & set(self.aggrs):
+        if sums_by_operator(self.aggrs, x.device):
             sums = (sum_operator(dst, h.size(0)), sum_operator(src, h.size(0)) if self.bidirectional else None)
         for t in range(self.n_iterations):
             if self.checkpoint and torch.is_grad_enabled():

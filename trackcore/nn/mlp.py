@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -84,13 +84,7 @@ class MLP(nn.Module):
             raise ValueError(f"Expected input with {self.in_dim} features in the last dimension (got {tuple(x.shape)})")
         if x.dim() != 2:
             return self.layers(x)
-        parts = inference_chunks(x.size(0), max(self.out_dim, self.layers[0].out_features), x.device, chunk_size)
-        if len(parts) == 1:
-            return self.layers(x)
-        result = x.new_empty(x.size(0), self.out_dim)
-        for part in parts:
-            result[part] = self.layers(x[part])
-        return result
+        return self._in_chunks(lambda part: self.layers(x[part]), x.size(0), x, chunk_size)
 
     def forward_gathered(
         self,
@@ -148,10 +142,19 @@ class MLP(nn.Module):
             out = self.layers[1:](out)
             return out if residual is None else out + residual[part]
 
-        parts = inference_chunks(n_rows, max(self.out_dim, first.out_features), node.device, chunk_size)
+        return self._in_chunks(rows, n_rows, node, chunk_size)
+
+    def _in_chunks(self, rows: Callable[[slice], torch.Tensor], n_rows: int, like: torch.Tensor,
+                   chunk_size: int | None) -> torch.Tensor:
+        """``rows(slice(None))``, or without gradients ``rows`` of each :func:`inference_chunks` slice written into
+        one output (``like``'s dtype and device).
+
+        Shapes: returns (n_rows, F_out).
+        """
+        parts = inference_chunks(n_rows, max(self.out_dim, self.layers[0].out_features), like.device, chunk_size)
         if len(parts) == 1:
             return rows(slice(None))
-        result = node.new_empty(n_rows, self.out_dim)
+        result = like.new_empty(n_rows, self.out_dim)
         for part in parts:
             result[part] = rows(part)
         return result

@@ -38,11 +38,22 @@ from trackcore.candidates import TrackCandidates, as_numpy
 from trackcore.checks import check_count, check_hit_id, check_nonnegative, check_positive, check_positive_tuple
 from trackcore.refinement import steps
 from trackcore.refinement.finder import Accept, DisplacedSearch, HelixFinder, SearchMemo
-from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices
+from trackcore.refinement.helix import HelixCheck, HelixFits, fit_helices, flatten
 from trackcore.refinement.quality import QualityModel, learned_judge, model_file
 from trackcore.refinement.triplets import TripletSearch
 
 __all__ = ["DisplacedSearch", "HelixFits", "HelixRefinement", "fit_helices"]
+
+
+def as_candidates(tracks: list[np.ndarray], ids: np.ndarray) -> TrackCandidates:
+    """Index arrays into ``ids`` as candidates with consecutive track ids, in their order.
+
+    Shapes: tracks: G arrays; ids: (N_hits,).
+    """
+    if not tracks:
+        return TrackCandidates.empty()
+    rows, label = flatten(tracks)
+    return TrackCandidates(ids[rows], label.astype(np.int64, copy=False))
 
 
 @dataclass(frozen=True)
@@ -254,15 +265,7 @@ class HelixRefinement:
                 ``hit_id``, hole settings without ``volume_id`` and ``layer_id``, or a hit of
                 ``hole_volumes`` on a layer the TrackML detector does not have.
         """
-        p = as_numpy(pos).astype(np.float64, copy=False)
-        if p.ndim != 2 or p.shape[1] != 3:
-            raise ValueError(f"Expected 'pos' of shape (N_hits, 3) with x, y, z (got {tuple(p.shape)})")
-        if not np.isfinite(p).all():
-            raise ValueError(f"'pos' holds {int((~np.isfinite(p)).sum())} NaN or infinite value(s)")
-        ids = check_hit_id(hit_id, len(p))
-        ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
-        tracks = candidates.index_lists(ids)[1]
-        judged = self.judged_hits(volume_id, len(p))
+        p, ids, tracks, judged = self._inputs(candidates, pos, hit_id, volume_id)
         joinable = judged  # hits the steps may add to candidates
         if taken is not None:
             taken = as_numpy(taken).astype(bool, copy=False)
@@ -326,11 +329,7 @@ class HelixRefinement:
         tracks += aside
         if self.crowd_d0 is not None and tracks:
             tracks = steps.crowd_cut(tracks, p, judged, self.crowd_d0, self.crowd_radius)
-        if not tracks:
-            return TrackCandidates.empty()
-        rows = np.concatenate(tracks)
-        label = np.repeat(np.arange(len(tracks), dtype=np.int64), [len(t) for t in tracks])
-        return TrackCandidates(ids[rows], label)
+        return as_candidates(tracks, ids)
 
     def join(self, candidates: TrackCandidates, pos: Any, hit_id: Any | None = None,
              volume_id: Any | None = None) -> TrackCandidates:
@@ -340,12 +339,11 @@ class HelixRefinement:
 
         Shapes:
             pos: (N_hits, 3); hit_id, volume_id: (N_hits,).
+
+        Raises:
+            ValueError: as :meth:`__call__` for ``pos`` and ``hit_id``.
         """
-        p = as_numpy(pos).astype(np.float64, copy=False)
-        ids = check_hit_id(hit_id, len(p))
-        ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
-        judged = self.judged_hits(volume_id, len(p))
-        tracks = candidates.index_lists(ids)[1]
+        p, ids, tracks, judged = self._inputs(candidates, pos, hit_id, volume_id)
         aside = [t for t in tracks if not judged[t].all()]
         tracks = [t for t in tracks if judged[t].all()]
         if len(tracks) > 1:
@@ -354,13 +352,25 @@ class HelixRefinement:
                 tracks = steps.extend(tracks, p, steps.free_hits(tracks + aside, judged), self.check,
                                       self.extend_radius, self.extend_neighbors)
                 tracks = steps.merge(tracks, p, self.check, self.merge_window)
-        tracks += aside
-        if not tracks:
-            return TrackCandidates.empty()
-        label = np.repeat(np.arange(len(tracks), dtype=np.int64), [len(t) for t in tracks])
-        return TrackCandidates(ids[np.concatenate(tracks)], label)
+        return as_candidates(tracks + aside, ids)
 
     # ------------------------------------------------------------------ helpers
+    def _inputs(self, candidates: TrackCandidates, pos: Any, hit_id: Any | None, volume_id: Any | None
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+        """``pos`` as float64 (checked: ``(N, 3)``, finite), the hit ids (the index when None), the candidates as
+        index arrays into them and the hits the helix model judges.
+
+        Shapes: returns (N, 3), (N,), G arrays, (N,) bool.
+        """
+        p = as_numpy(pos).astype(np.float64, copy=False)
+        if p.ndim != 2 or p.shape[1] != 3:
+            raise ValueError(f"Expected 'pos' of shape (N_hits, 3) with x, y, z (got {tuple(p.shape)})")
+        if not np.isfinite(p).all():
+            raise ValueError(f"'pos' holds {int((~np.isfinite(p)).sum())} NaN or infinite value(s)")
+        ids = check_hit_id(hit_id, len(p))
+        ids = np.arange(len(p), dtype=np.int64) if ids is None else ids
+        return p, ids, candidates.index_lists(ids)[1], self.judged_hits(volume_id, len(p))
+
     def _quality_cut(self, tracks: list[np.ndarray], p: np.ndarray, layer: tuple | None,
                      learned: Accept | None = None) -> list[np.ndarray]:
         """The tracks that pass the quality cut (all without one), then the learned cut (where given)."""

@@ -301,8 +301,7 @@ class TrackingModule(L.LightningModule):
         """``refined`` and the refined candidates of each ``second_pass`` in turn over the hits that
         the candidates so far leave (``refined`` alone without a second pass), joined as one set where the
         refinement sets ``join_passes``; ``memo``: see :meth:`refine_tracks`."""
-        passes = [] if self.second_pass is None else second_pass_list(self.second_pass)
-        for one in passes:
+        for one in [] if self.second_pass is None else second_pass_list(self.second_pass):
             taken = taken_hits(event.hit_id.cpu(), refined)
             extra = one(event, outputs, taken)
             if len(extra):

@@ -332,3 +332,10 @@ def test_join_merges_the_passes_pieces_and_gives_them_free_hits() -> None:
     assert track_sets(refine.join(passes, pos, volume_id=volume)) == {
         frozenset({0, 1, 2}), frozenset({3, 4}), frozenset(range(6, 12))}  # hit 5: over 200 mm from hit 2
     assert len(refine.join(TrackCandidates.empty(), pos)) == 0
+    # bad input is named as by the refinement itself
+    broken = pos.copy()
+    broken[4, 2] = np.nan
+    with pytest.raises(ValueError, match="'pos' holds 1 NaN"):
+        refine.join(passes, broken)
+    with pytest.raises(ValueError, match=r"'pos' of shape \(N_hits, 3\)"):
+        refine.join(passes, pos[:, :2])
